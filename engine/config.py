@@ -1,0 +1,305 @@
+"""`spear.yaml`: the one configuration file, validated at start-up.
+
+Errors name the file, the line and the key. Secrets never live in the file: a password is either
+`${ENV_VAR}` (resolved from the environment) or `{file: PATH}` (read from a file), and the resolved
+value is kept in a `Secret` whose repr hides it, so it cannot leak into a log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from engine.errors import ConfigError, Location
+from engine.prospects.segments import SegmentFilter
+from engine.yamlfile import dotted, line_of, load_yaml, validate
+
+DEFAULT_CONFIG_FILE = "spear.yaml"
+CONFIG_ENV = "SPEAR_CONFIG"
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+class Secret:
+    """A resolved password: usable through `.value`, invisible in repr and str."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class TlsMode(StrEnum):
+    IMPLICIT = "implicit"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+class PasswordFile(_Strict):
+    file: Path
+
+
+def resolve_password(raw: object, config_dir: Path) -> Secret:
+    """`${VAR}` from the environment, or `{file: PATH}` relative to the config file."""
+    if isinstance(raw, str):
+        match = _ENV_REF.match(raw.strip())
+        if not match:
+            raise ValueError(
+                "a password must be ${ENV_VAR} or {file: PATH}; it is never written inline"
+            )
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return Secret(os.environ[name])
+    if isinstance(raw, dict):
+        path = PasswordFile.model_validate(raw).file
+        path = path if path.is_absolute() else config_dir / path
+        try:
+            return Secret(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"cannot read password file {path}: {exc.strerror}") from None
+    raise ValueError("a password must be ${ENV_VAR} or {file: PATH}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ServerSettings(_Strict):
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+    tls: TlsMode = TlsMode.STARTTLS
+    user: str | None = None
+    password: Secret | None = None
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
+        if raw is None or isinstance(raw, Secret):
+            return raw
+        config_dir = (info.context or {}).get("config_dir", Path.cwd())
+        return resolve_password(raw, config_dir)
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> Self:
+        # Credentials and prospects' mail must never cross a network in clear text.
+        if self.tls is TlsMode.NONE and not _is_loopback(self.host):
+            raise ValueError(f"tls: none is only allowed on loopback, not on {self.host}")
+        return self
+
+
+class ImapSettings(ServerSettings):
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"])
+    mark_seen: bool = False  # reps read this inbox too: leave their flags alone unless asked
+
+
+class Warmup(_Strict):
+    start: Annotated[int, Field(ge=1)] = 10
+    step: Annotated[int, Field(ge=0)] = 5
+
+
+class MailboxConfig(_Strict):
+    name: str
+    address: str
+    display_name: str = ""
+    reply_to: str | None = None
+    smtp: ServerSettings
+    imap: ImapSettings | None = None
+    daily_cap: Annotated[int, Field(ge=1)] = 50
+    hourly_cap: Annotated[int, Field(ge=1)] = 20
+    min_gap_seconds: Annotated[float, Field(ge=0)] = 60.0
+    jitter_seconds: Annotated[float, Field(ge=0)] = 30.0
+    warmup: Warmup | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.address.rsplit("@", 1)[-1].lower()
+
+
+class RedFlags(_Strict):
+    competitor_domains: list[str] = Field(default_factory=list)
+    excluded_countries: list[str] = Field(default_factory=list)
+    customer_domains: list[str] = Field(default_factory=list)
+
+
+class HandOff(_Strict):
+    account_executive: str | None = None
+    from_mailbox: str | None = None
+
+
+class Webhook(_Strict):
+    url: str
+    events: list[str] = Field(default_factory=lambda: ["interest", "referral", "bounce", "unsubscribe"])
+    secret: Secret | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
+        if raw is None or isinstance(raw, Secret):
+            return raw
+        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+
+
+class Replies(_Strict):
+    soft_bounce_limit: Annotated[int, Field(ge=1)] = 3
+    soft_bounce_window_days: Annotated[int, Field(ge=1)] = 30
+    auto_reply_delay_days: Annotated[int, Field(ge=0)] = 7
+    block_alarm_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
+
+
+class Unsubscribe(_Strict):
+    mailto: str | None = None
+    url: str | None = None
+
+
+class Metrics(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: no HTTP endpoint
+
+
+class LogFormat(StrEnum):
+    PLAIN = "plain"
+    JSON = "json"
+
+
+class Config(_Strict):
+    database: str = "sqlite:///spear.db"
+    timezone: str = "UTC"
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
+    review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.6
+    cadences_dir: Path = Path("cadences")
+    templates_dir: Path = Path("templates")
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    segments: dict[str, SegmentFilter] = Field(default_factory=dict)
+    red_flags: RedFlags = RedFlags()
+    hand_off: HandOff = HandOff()
+    webhooks: list[Webhook] = Field(default_factory=list)
+    replies: Replies = Replies()
+    unsubscribe: Unsubscribe = Unsubscribe()
+    metrics: Metrics = Metrics()
+    log_format: LogFormat = LogFormat.PLAIN
+    deal_size: Annotated[float, Field(ge=0)] = 50_000.0
+    # Where the file was read from; relative paths in it are taken from there.
+    base_dir: Path = Path(".")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @model_validator(mode="after")
+    def _unique_mailboxes(self) -> Self:
+        names = [m.name for m in self.mailboxes]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"mailbox names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def mailbox(self, name: str) -> MailboxConfig:
+        for mailbox in self.mailboxes:
+            if mailbox.name == name:
+                return mailbox
+        raise KeyError(name)
+
+    def path(self, relative: Path) -> Path:
+        return relative if relative.is_absolute() else self.base_dir / relative
+
+    @property
+    def cadences_path(self) -> Path:
+        return self.path(self.cadences_dir)
+
+    @property
+    def templates_path(self) -> Path:
+        return self.path(self.templates_dir)
+
+    @property
+    def database_url(self) -> str:
+        """The URL with a relative SQLite file taken from the config's folder."""
+        prefix = "sqlite:///"
+        if self.database.startswith(prefix) and not self.database.startswith(prefix + "/"):
+            rest = self.database[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str((self.base_dir / rest).resolve())
+        return self.database
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def parse_clock_time(value: str) -> time:
+    """`07:30` -> time(7, 30); used for windows in cadences and config."""
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a time of day (HH:MM): {value!r}") from None
+
+
+def config_path(explicit: str | Path | None) -> Path:
+    """The file to read: `--config`, else `$SPEAR_CONFIG`, else `./spear.yaml`."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate `path`; every problem is a `ConfigError` naming file, line and key."""
+    document = load_yaml(path, ConfigError)
+    return config_from_document(document, path)
+
+
+def config_from_document(document: Any, path: Path | str) -> Config:
+    if document is not None and not isinstance(document, dict):
+        raise ConfigError(Location(path, 1), "the configuration must be a mapping of keys")
+    base_dir = Path(path).resolve().parent
+    data = dict(document or {})
+    if "base_dir" in data:
+        raise ConfigError(
+            Location(path, line_of(document, ["base_dir"]), "base_dir"), "unknown key"
+        )
+    data["base_dir"] = base_dir
+    try:
+        return validate(Config, data, path, ConfigError, context={"config_dir": base_dir})
+    except ConfigError as exc:
+        # `validate` looked lines up in the copy; look again in the document the user wrote.
+        field = exc.location.field or ""
+        parts: list[str | int] = [int(p) if p.isdigit() else p for p in field.split(".") if p]
+        raise ConfigError(
+            Location(path, line_of(document, parts), dotted(parts) or None), exc.reason
+        ) from None

@@ -1,0 +1,1 @@
+"""Prospects and accounts: import, segments, suppression, enrolment and privacy."""

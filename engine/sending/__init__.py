@@ -1,0 +1,1 @@
+"""Sending: send windows, caps, message composition, the outbox planner and the SMTP dispatcher."""

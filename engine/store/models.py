@@ -1,0 +1,289 @@
+"""Spear's tables.
+
+All times are stored as UTC (SQLite hands them back naive: read them through `engine.clock.utc`).
+Statuses are `StrEnum`s stored as their string values, so the database stays readable by hand.
+Schema changes go through Alembic (`engine/store/migrations`); a test checks that the migrations
+and these classes agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Column, Field, SQLModel
+
+# Keep names of constraints stable across SQLite and PostgreSQL so migrations can refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+
+
+def _status(enum: type[StrEnum], default: StrEnum, *, index: bool = False) -> Any:
+    # VARCHAR holding the enum's value (not its name, not a native PostgreSQL enum type), so
+    # adding a status later is a code change, not a schema migration.
+    column_type = sa.Enum(
+        enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
+    )
+    return Field(default=default, sa_column=Column(column_type, nullable=False, index=index))
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(sa.DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+class AccountStatus(StrEnum):
+    PROSPECTING = "prospecting"
+    ENGAGED = "engaged"
+    HANDED_OFF = "handed-off"
+    CUSTOMER = "customer"
+    NOT_FIT = "not-fit"
+    DUPLICATE = "duplicate"
+    DEAD = "dead"
+
+
+# Accounts in these statuses are never enrolled.
+NEVER_ENROLL = frozenset({AccountStatus.CUSTOMER, AccountStatus.NOT_FIT, AccountStatus.DUPLICATE})
+
+
+class EmailStatus(StrEnum):
+    UNKNOWN = "unknown"
+    VALID = "valid"
+    INVALID = "invalid"  # hard-bounced or refused with 5xx: pruned
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+
+
+class OutboundStatus(StrEnum):
+    PLANNED = "planned"  # rendered, waiting for its send time
+    SENDING = "sending"  # claimed by a dispatcher; an SMTP transaction may be under way
+    SENT = "sent"
+    RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
+    FAILED = "failed"  # gave up: permanent refusal or retry deadline passed
+    CANCELLED = "cancelled"  # a last-moment check said no
+    UNCERTAIN = "uncertain"  # the process died mid-transaction: never re-sent blindly
+
+
+class InboundStatus(StrEnum):
+    NEW = "new"  # stored raw, not yet classified
+    APPLIED = "applied"  # classified and acted on automatically
+    REVIEW = "review"  # waiting for a person
+    REVIEWED = "reviewed"  # a person decided
+    IGNORED = "ignored"
+
+
+class SuppressionKind(StrEnum):
+    ADDRESS = "address"
+    DOMAIN = "domain"
+    HASH = "hash"  # a forgotten person: only the hash of the address is kept
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(unique=True, index=True)
+    name: str = ""
+    industry: str | None = None
+    employees: int | None = None
+    revenue: float | None = None
+    country: str | None = None
+    region: str | None = None
+    business_model: str | None = None
+    status: AccountStatus = _status(AccountStatus, AccountStatus.PROSPECTING, index=True)
+    status_reason: str | None = None
+    paused: bool = False  # someone at the account replied: other contacts wait
+    created_at: datetime | None = _utc_column()
+    updated_at: datetime | None = _utc_column()
+
+
+class Prospect(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)  # normalised by email-validator
+    first_name: str = ""
+    last_name: str = ""
+    title: str | None = None
+    seniority: str | None = None
+    phone: str | None = None
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None  # IANA name; falls back to the account's country, then config
+    last_interaction: date | None = None
+    owner: str | None = None
+    custom: dict[str, Any] = _json()
+    role_address: bool = False
+    disposable: bool = False
+    email_status: EmailStatus = _status(EmailStatus, EmailStatus.UNKNOWN)
+    soft_bounces: int = 0
+    referred_by_id: int | None = Field(default=None, foreign_key="prospect.id")
+    created_at: datetime | None = _utc_column()
+    updated_at: datetime | None = _utc_column()
+
+
+class CadenceVersion(SQLModel, table=True):
+    """A cadence as it was when someone was enrolled in it, so edits never rewrite history."""
+
+    __tablename__ = "cadence_version"
+    __table_args__ = (sa.UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    version: str  # content hash of the file and its templates
+    definition: dict[str, Any] = _json()
+    created_at: datetime | None = _utc_column()
+
+
+class Enrollment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    prospect_id: int = Field(foreign_key="prospect.id", index=True)
+    cadence: str = Field(index=True)
+    cadence_version: str
+    status: EnrollmentStatus = _status(EnrollmentStatus, EnrollmentStatus.ACTIVE)
+    stop_reason: str | None = None
+    next_step: str | None = None  # id of the next step to plan; None when none is left
+    # When the next step may be planned: the planner's index is (status, next_due_at).
+    next_due_at: datetime | None = _utc_column()
+    mailbox: str | None = None  # fixed at the first send: one sender for the whole thread
+    variant_seed: int = 0
+    thread_message_id: str | None = None  # Message-ID of the first email, for threading
+    thread_subject: str | None = None
+    referrer_id: int | None = Field(default=None, foreign_key="prospect.id")
+    steps_sent: int = 0
+    started_at: datetime | None = _utc_column()
+    updated_at: datetime | None = _utc_column()
+
+    __table_args__ = (sa.Index("ix_enrollment_due", "status", "next_due_at"),)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The outbox. One row per (enrollment, step): the unique key is the at-most-once guarantee."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        sa.UniqueConstraint("enrollment_id", "step_id"),
+        sa.Index("ix_outbound_message_due", "status", "scheduled_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollment.id", index=True)
+    prospect_id: int = Field(foreign_key="prospect.id", index=True)
+    step_id: str
+    variant: str | None = None
+    mailbox: str = Field(index=True)
+    message_id: str = Field(unique=True)  # fixed at planning time, on the sender's domain
+    to_address: str
+    subject: str
+    raw: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    status: OutboundStatus = _status(OutboundStatus, OutboundStatus.PLANNED)
+    scheduled_at: datetime | None = _utc_column(nullable=False)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _utc_column()
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _utc_column()
+    sent_at: datetime | None = _utc_column(index=True)
+    smtp_response: str | None = None
+    error: str | None = None
+    created_at: datetime | None = _utc_column()
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every fetched message, stored raw before anything else happens to it."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (sa.UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(index=True)
+    folder: str = "INBOX"
+    uidvalidity: int = 0
+    uid: int = 0
+    message_id: str | None = Field(default=None, index=True)
+    raw: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    from_address: str | None = None
+    subject: str | None = None
+    received_at: datetime | None = _utc_column(index=True)
+    prospect_id: int | None = Field(default=None, foreign_key="prospect.id", index=True)
+    outbound_id: int | None = Field(default=None, foreign_key="outbound_message.id")
+    label: str | None = Field(default=None, index=True)
+    confidence: float | None = None
+    classification: dict[str, Any] = _json()
+    status: InboundStatus = _status(InboundStatus, InboundStatus.NEW, index=True)
+    review_reason: str | None = None
+    error: str | None = None
+
+
+class Suppression(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: SuppressionKind = _status(SuppressionKind, SuppressionKind.ADDRESS)
+    value: str = Field(unique=True, index=True)  # address, domain or sha256 hex
+    reason: str = ""
+    source: str = "manual"
+    created_at: datetime | None = _utc_column()
+
+
+class MailboxState(SQLModel, table=True):
+    """What the daemon learns about a sender mailbox while it runs."""
+
+    __tablename__ = "mailbox_state"
+
+    name: str = Field(primary_key=True)
+    paused: bool = False
+    paused_reason: str | None = None
+    alarm: str | None = None
+    first_send_on: date | None = None  # the warm-up ramp counts days from here
+    last_send_at: datetime | None = _utc_column()
+    updated_at: datetime | None = _utc_column()
+
+
+class ImapFolderState(SQLModel, table=True):
+    __tablename__ = "imap_folder_state"
+
+    mailbox: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    uidvalidity: int = 0
+    last_uid: int = 0
+    last_poll_at: datetime | None = _utc_column()
+
+
+class Event(SQLModel, table=True):
+    """The event log: what happened and which action did it, so actions can be undone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _utc_column(index=True)
+    kind: str = Field(index=True)
+    actor: str = "spear"
+    prospect_id: int | None = Field(default=None, index=True)
+    enrollment_id: int | None = None
+    outbound_id: int | None = None
+    inbound_id: int | None = Field(default=None, index=True)
+    data: dict[str, Any] = _json()
+    undone_at: datetime | None = _utc_column()
+
+
+class ReviewDecision(SQLModel, table=True):
+    __tablename__ = "review_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
+    at: datetime | None = _utc_column()
+    reviewer: str
+    old_label: str | None = None
+    new_label: str
+    data: dict[str, Any] = _json()
+    undone_at: datetime | None = _utc_column()

@@ -1,0 +1,56 @@
+"""Fixtures shared by every test folder: migrated databases, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from engine.store.db import make_engine, normalise_url, upgrade
+
+POSTGRES_ENV = "SPEAR_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite database in a temporary file."""
+    url = f"sqlite:///{tmp_path / 'spear.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An empty database of its own on the PostgreSQL server named by $SPEAR_TEST_POSTGRES_URL.
+
+    scripts/test.sh starts a throwaway server when PostgreSQL is installed (.ci/run installs it).
+    """
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(
+            f"no PostgreSQL server: set {POSTGRES_ENV} or install PostgreSQL and run scripts/test.sh"
+        )
+    name = f"spear_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(normalise_url(server)).set(database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
