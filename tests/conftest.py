@@ -13,6 +13,9 @@ from sqlalchemy.engine import Engine
 
 from engine.store.db import make_engine, normalise_url, upgrade
 
+# The local mail harness's fixtures (mail_harness, mail_harness_factory, harness_user).
+pytest_plugins = ["engine.harness.pytest_plugin"]
+
 POSTGRES_ENV = "SPEAR_TEST_POSTGRES_URL"
 
 
@@ -40,15 +43,18 @@ def postgres_url() -> Iterator[str]:
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         pytest.skip(
-            f"no PostgreSQL server: set {POSTGRES_ENV} or install PostgreSQL and run scripts/test.sh"
+            f"no PostgreSQL server: set {POSTGRES_ENV}, or install PostgreSQL and use "
+            "scripts/test.sh, which starts one"
         )
     name = f"spear_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(normalise_url(server)).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            sa.engine.make_url(normalise_url(server))
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as connection:
