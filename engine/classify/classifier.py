@@ -1,0 +1,202 @@
+"""One message in, one decision out: bounce, complaint, auto-reply or a human reply's intent.
+
+The order matters. Delivery reports come first (some bounces carry auto-reply headers), then
+auto-replies (headers, else wording), then the human reply's own words, stripped of quotes,
+signature and disclaimers, are scored per label. Below the threshold the label is `unclear`
+and the message goes to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from email.message import Message
+from email.utils import parsedate_to_datetime
+
+from engine.classify import autoreplies, intent
+from engine.classify.bounces import read_delivery_report
+from engine.classify.dates import resume_date
+from engine.classify.parse import (
+    body_text,
+    header_addresses,
+    header_text,
+    parse_message,
+    referenced_message_ids,
+    sender_address,
+)
+from engine.classify.quotes import ReplyParts, split_reply
+from engine.classify.referrals import ReferralContext, extract_referrals
+from engine.classify.result import Classification, Referral, ReplyLabel
+
+DEFAULT_THRESHOLD = 0.6
+
+_FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|wg|tr|rv|enc|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+# When two labels score the same, the one with the stronger consequence for the cadence wins.
+_TIE_ORDER = [
+    ReplyLabel.UNSUBSCRIBE,
+    ReplyLabel.REFERRAL,
+    ReplyLabel.WRONG_PERSON,
+    ReplyLabel.NOT_NOW,
+    ReplyLabel.NOT_INTERESTED,
+    ReplyLabel.INTEREST,
+]
+
+
+def classify_message(raw: bytes, *, threshold: float = DEFAULT_THRESHOLD) -> Classification:
+    """Classify one raw message. Never raises: a failure is an `unclear` result with an error."""
+    try:
+        result = _classify(raw)
+    except Exception as error:  # nothing inbound may be lost: park it for a person instead
+        return Classification(
+            label=ReplyLabel.UNCLEAR, confidence=0.0, error=f"{type(error).__name__}: {error}"
+        )
+    if result.label not in (ReplyLabel.BOUNCE, ReplyLabel.UNCLEAR) and (
+        result.confidence < threshold
+    ):
+        return Classification(
+            label=ReplyLabel.UNCLEAR,
+            confidence=result.confidence,
+            referrals=result.referrals,
+            resume_after=result.resume_after,
+            return_date=result.return_date,
+            alternate_emails=result.alternate_emails,
+            best_guess=result.label,
+            reply_text=result.reply_text,
+            complaint=result.complaint,
+        )
+    return result
+
+
+def _classify(raw: bytes) -> Classification:
+    if not raw.strip():
+        return Classification(label=ReplyLabel.UNCLEAR, confidence=0.0, error="empty message")
+    msg = parse_message(raw)
+    body = body_text(msg)
+    report = read_delivery_report(msg, body)
+    if report is not None:
+        if report.complaint:
+            return Classification(label=ReplyLabel.UNSUBSCRIBE, confidence=1.0, complaint=True)
+        if report.delivered:
+            return Classification(label=ReplyLabel.AUTO_REPLY, confidence=0.9)
+        if report.bounce is not None:
+            return Classification(label=ReplyLabel.BOUNCE, confidence=1.0, bounce=report.bounce)
+    parts = split_reply(body)
+    sent = _sent_date(msg)
+    context = _referral_context(msg, body, parts)
+    auto = _auto_reply(msg, parts, sent, context)
+    if auto is not None:
+        return auto
+    return _human_reply(msg, parts, sent, context)
+
+
+def _auto_reply(
+    msg: Message, parts: ReplyParts, sent: date | None, context: ReferralContext
+) -> Classification | None:
+    text_score = autoreplies.text_evidence(parts.unquoted)
+    by_headers = autoreplies.header_evidence(msg)
+    if not by_headers:
+        if text_score < 0.55:
+            return None
+        human = intent.score_intents(parts.reply).ranked()[0][1]
+        if human >= 3.0 * text_score + 1.0:
+            return None
+    confidence = 0.95 if by_headers else round(0.5 + 0.45 * text_score, 3)
+    exclude = set(context.excluded_addresses)
+    alternates = [
+        a
+        for a in autoreplies.alternate_emails(parts.unquoted, exclude)
+        if a.rsplit("@", 1)[-1] not in context.excluded_domains
+    ]
+    return Classification(
+        label=ReplyLabel.AUTO_REPLY,
+        confidence=confidence,
+        return_date=autoreplies.return_date(parts.unquoted, sent) if sent else None,
+        alternate_emails=tuple(alternates),
+        reply_text=parts.reply,
+    )
+
+
+def _human_reply(
+    msg: Message, parts: ReplyParts, sent: date | None, context: ReferralContext
+) -> Classification:
+    text = parts.unquoted
+    if not text.strip():
+        text = header_text(msg, "Subject")
+    scores = intent.score_intents(text).scores
+    referrals = tuple(extract_referrals(text, context)) if _may_refer(scores) else ()
+    if referrals:
+        scores[ReplyLabel.REFERRAL] += 2.5 + scores[ReplyLabel.WRONG_PERSON]
+    else:
+        scores[ReplyLabel.REFERRAL] = 0.0
+    if scores[ReplyLabel.UNSUBSCRIBE] > 0:
+        scores[ReplyLabel.UNSUBSCRIBE] += scores[ReplyLabel.NOT_INTERESTED]
+    resume = resume_date(text, sent) if sent else None
+    if resume is not None and scores[ReplyLabel.NOT_NOW] > 0:
+        scores[ReplyLabel.NOT_NOW] += 1.0
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], _TIE_ORDER.index(kv[0])))
+    (label, best), (_, runner_up) = ranked[0], ranked[1]
+    if best <= 0:
+        return Classification(
+            label=ReplyLabel.UNCLEAR, confidence=0.0, reply_text=parts.reply, referrals=referrals
+        )
+    return Classification(
+        label=label,
+        confidence=intent.confidence(best, runner_up),
+        referrals=referrals if label == ReplyLabel.REFERRAL else (),
+        resume_after=resume if label == ReplyLabel.NOT_NOW else None,
+        reply_text=parts.reply,
+    )
+
+
+def _may_refer(scores: dict[ReplyLabel, float]) -> bool:
+    return scores[ReplyLabel.UNSUBSCRIBE] == 0
+
+
+def _sent_date(msg: Message) -> date | None:
+    try:
+        return parsedate_to_datetime(header_text(msg, "Date")).date()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _referral_context(msg: Message, body: str, parts: ReplyParts) -> ReferralContext:
+    replier = sender_address(msg)
+    from_pairs = header_addresses(msg, "From")
+    replier_name = from_pairs[0][0] if from_pairs else ""
+    is_forward = bool(_FORWARD_SUBJECT.search(header_text(msg, "Subject")))
+    our_domains = {
+        mid.strip("<>").rsplit("@", 1)[-1].lower() for mid in referenced_message_ids(msg)
+    }
+    quoted = body.replace(parts.unquoted, "") if parts.unquoted else body
+    excluded = {a.lower() for a in _ADDRESS.findall(quoted[:200_000])}
+    excluded |= {a for _, a in from_pairs} | {
+        a for _, a in header_addresses(msg, "Sender", "Reply-To")
+    }
+    excluded_names = {replier_name} if replier_name else set()
+    people: list[tuple[str, str]] = []
+    for header in ("To", "Cc"):
+        for name, address in header_addresses(msg, header):
+            if header == "To" and not is_forward:
+                excluded.add(address)
+                if name:
+                    excluded_names.add(name)
+                continue
+            people.append((name, address))
+    for name, address in people:
+        ours = address in excluded or address.rsplit("@", 1)[-1] in our_domains
+        if ours and name:
+            excluded_names.add(name)
+    excluded_names.discard("")
+    return ReferralContext(
+        replier=replier,
+        replier_name=replier_name,
+        excluded_addresses=excluded,
+        excluded_domains={d for d in our_domains if d},
+        excluded_names=excluded_names,
+        header_people=people,
+        is_forward=is_forward,
+    )
+
+
+__all__ = ["DEFAULT_THRESHOLD", "Referral", "classify_message"]

@@ -1,0 +1,67 @@
+"""`spear classify [--json] PATH...`: classify .eml files or folders of them, offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from engine.classify import DEFAULT_THRESHOLD, Classification, ReplyLabel, classify_message
+
+
+def _message_files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.eml") if p.is_file())
+        else:
+            yield path
+
+
+def _classify_file(path: Path, threshold: float) -> Classification:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return Classification(label=ReplyLabel.UNCLEAR, confidence=0.0, error=str(error))
+    return classify_message(raw, threshold=threshold)
+
+
+def _summary(path: Path, result: Classification) -> str:
+    parts = [f"{path}: {result.label} ({result.confidence:.2f})"]
+    if result.bounce:
+        addresses = ", ".join(r.address for r in result.bounce.recipients)
+        parts.append(f"{result.bounce.kind} bounce, {result.bounce.reason}: {addresses}")
+    if result.referrals:
+        parts.append("refers to " + ", ".join(r.email or r.name or "?" for r in result.referrals))
+    if result.resume_after:
+        parts.append(f"resume after {result.resume_after}")
+    if result.return_date:
+        parts.append(f"back on {result.return_date}")
+    if result.alternate_emails:
+        parts.append("alternates " + ", ".join(result.alternate_emails))
+    if result.best_guess:
+        parts.append(f"best guess {result.best_guess}")
+    if result.error:
+        parts.append(f"error: {result.error}")
+    return "; ".join(parts)
+
+
+@click.command("classify")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Below this confidence a reply is labelled unclear.",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def command(as_json: bool, threshold: float, paths: tuple[Path, ...]) -> None:
+    """Classify replies and bounces in .eml files or folders (no config, no network)."""
+    for path in _message_files(paths):
+        result = _classify_file(path, threshold)
+        if as_json:
+            click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
+        else:
+            click.echo(_summary(path, result))
