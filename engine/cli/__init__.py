@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from engine import __version__
+from engine.cli import cadence as cadence_cmd
 from engine.cli import classify as classify_cmd
 from engine.cli import harness as harness_cmd
 from engine.cli import prospects as prospects_cmd
@@ -49,6 +50,7 @@ def version() -> None:
 
 main.add_command(setup.init)
 main.add_command(setup.db)
+main.add_command(cadence_cmd.command)
 main.add_command(classify_cmd.command)
 main.add_command(harness_cmd.command)
 for command in prospects_cmd.commands:

@@ -1,0 +1,324 @@
+"""Rendering steps to plain text in a Jinja2 sandbox.
+
+Templates are written by users, so they run in `ImmutableSandboxedEnvironment`: no attribute that
+starts with an underscore, no mutation of the values passed in, no way back to Python internals.
+Undefined names are errors (`StrictUndefined`) so a typo never reaches a prospect as an empty
+gap; the `fallback` filter is the one sanctioned way to cover an empty or missing value:
+
+    Hi {{ prospect.first_name | fallback("there") }},
+
+The renderer is pure: it takes a `TemplateContext` of plain values, never a database row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.cadences.model import Cadence, Step, Variant
+from engine.errors import TemplateRenderError
+
+if TYPE_CHECKING:
+    from engine.config import MailboxConfig
+    from engine.store.models import Account, Prospect
+
+TEMPLATE_SUFFIX = ".txt.j2"
+
+
+def template_filename(name: str) -> str:
+    """`referral-ask-1` -> `referral-ask-1.txt.j2`; a name with its suffix is kept as it is."""
+    return name if name.endswith(".j2") else name + TEMPLATE_SUFFIX
+
+
+# --- what a template can see ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonVars:
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    title: str = ""
+    seniority: str = ""
+    company: str = ""
+    country: str = ""
+    region: str = ""
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclass(frozen=True)
+class AccountVars:
+    name: str = ""
+    domain: str = ""
+    industry: str = ""
+    employees: int | None = None
+    country: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class SenderVars:
+    name: str = ""
+    first_name: str = ""
+    address: str = ""
+    company: str = ""
+    signature: str = ""  # the sign-off block; every template should end with it
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    prospect: PersonVars
+    account: AccountVars
+    sender: SenderVars
+    referrer: PersonVars | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+
+    def variables(self) -> dict[str, Any]:
+        return {
+            "prospect": self.prospect,
+            "account": self.account,
+            "sender": self.sender,
+            "referrer": self.referrer,
+            # A copy: the immutable sandbox already forbids writes, this guards the caller's dict.
+            "custom": dict(self.custom),
+        }
+
+
+def sample_context() -> TemplateContext:
+    """The sample prospect every template must render against, and `preview --sample`'s."""
+    return TemplateContext(
+        prospect=PersonVars(
+            first_name="Dana",
+            last_name="Whitfield",
+            email="dana.whitfield@northwind-logistics.example",
+            title="VP of Sales",
+            seniority="vp",
+            company="Northwind Logistics",
+            country="US",
+            region="Midwest",
+        ),
+        account=AccountVars(
+            name="Northwind Logistics",
+            domain="northwind-logistics.example",
+            industry="logistics",
+            employees=420,
+            country="US",
+            region="Midwest",
+        ),
+        sender=SenderVars(
+            name="Alex Rivera",
+            first_name="Alex",
+            address="alex@example-sender.com",
+            company="Example Sender",
+            signature="Alex Rivera\nExample Sender",
+        ),
+        referrer=PersonVars(
+            first_name="Morgan",
+            last_name="Lee",
+            email="morgan.lee@northwind-logistics.example",
+            title="Chief Revenue Officer",
+            seniority="c-level",
+            company="Northwind Logistics",
+        ),
+        custom={"pain_point": "manual forecast prep"},
+    )
+
+
+def context_for(
+    prospect: Prospect,
+    account: Account | None,
+    sender: MailboxConfig,
+    referrer: Prospect | None = None,
+) -> TemplateContext:
+    """The context for one real prospect, from database rows and the sending mailbox."""
+    company = account.name if account is not None else ""
+    return TemplateContext(
+        prospect=_person(prospect, company),
+        account=_account(account),
+        sender=sender_vars(sender),
+        referrer=_person(referrer, company) if referrer is not None else None,
+        custom=dict(prospect.custom or {}),
+    )
+
+
+def sender_vars(mailbox: MailboxConfig) -> SenderVars:
+    name = mailbox.display_name or mailbox.name
+    company = company_from_domain(mailbox.domain)
+    return SenderVars(
+        name=name,
+        first_name=name.split()[0] if name.split() else name,
+        address=mailbox.address,
+        company=company,
+        signature=f"{name}\n{company}",
+    )
+
+
+def company_from_domain(domain: str) -> str:
+    """`example-sender.com` -> `Example Sender`: a plain guess at the company's name."""
+    label = domain.split(".")[0] if domain else ""
+    return " ".join(word.capitalize() for word in label.replace("_", "-").split("-") if word)
+
+
+def _person(row: Prospect, company: str) -> PersonVars:
+    return PersonVars(
+        first_name=row.first_name or "",
+        last_name=row.last_name or "",
+        email=row.email,
+        title=row.title or "",
+        seniority=row.seniority or "",
+        company=company,
+        country=row.country or "",
+        region=row.region or "",
+    )
+
+
+def _account(row: Account | None) -> AccountVars:
+    if row is None:
+        return AccountVars()
+    return AccountVars(
+        name=row.name,
+        domain=row.domain,
+        industry=row.industry or "",
+        employees=row.employees,
+        country=row.country or "",
+        region=row.region or "",
+    )
+
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+
+def fallback(value: Any, default: str = "") -> Any:
+    """`value`, or `default` when it is None, only whitespace, or a custom field not given.
+
+    A misspelt variable or attribute (`prospect.frist_name`) still fails: falling back there
+    would hide the typo until a prospect got "Hi there" instead of their name.
+    """
+    if isinstance(value, jinja2.Undefined):
+        if not _may_be_missing(value):
+            value._fail_with_undefined_error()
+        return default
+    if value is None:
+        return default
+    if isinstance(value, str) and not value.strip():
+        return default
+    return value
+
+
+def _may_be_missing(value: jinja2.Undefined) -> bool:
+    # Missing keys of a mapping (custom fields) and attributes of an absent value (`referrer` when
+    # nobody referred us) are expected; anything else is a mistake in the template.
+    owner = value._undefined_obj
+    return owner is None or isinstance(owner, Mapping)
+
+
+def make_environment(templates: dict[str, str]) -> ImmutableSandboxedEnvironment:
+    """A sandbox that sees only `templates` (name -> source) and renders plain text."""
+    environment = ImmutableSandboxedEnvironment(
+        loader=jinja2.DictLoader(templates),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain-text email: nothing is HTML
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["fallback"] = fallback
+    environment.filters["default_if_empty"] = fallback
+    return environment
+
+
+@lru_cache(maxsize=64)
+def _environment(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
+    # Keyed on the sources themselves, so an edited template never hits a stale compiled copy.
+    return make_environment(dict(templates))
+
+
+def environment_for(cadence: Cadence) -> ImmutableSandboxedEnvironment:
+    return _environment(tuple(sorted(cadence.templates.items())))
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str | None  # None: a reply in the thread ("Re:" + the thread's subject)
+    body: str
+    variant: str | None
+
+
+def pick_variant(step: Step, seed: int) -> Variant | None:
+    """A variant by weight, the same one every time for the same step and seed."""
+    if not step.variants:
+        return None
+    digest = hashlib.sha256(f"{seed}:{step.id}".encode()).digest()
+    chooser = random.Random(int.from_bytes(digest[:8], "big"))
+    return chooser.choices(step.variants, weights=[v.weight for v in step.variants])[0]
+
+
+def render_step(
+    cadence: Cadence, step: Step, context: TemplateContext, *, variant_seed: int = 0
+) -> RenderedEmail:
+    """The email `step` becomes for `context`; raises `TemplateRenderError` naming the template."""
+    variant = pick_variant(step, variant_seed)
+    template = variant.template if variant else step.template
+    subject = variant.subject if variant else step.subject
+    environment = environment_for(cadence)
+    variables = context.variables()
+    where = f"cadence {cadence.name}, step {step.id}"
+    body = render_template(environment, template, variables, where)
+    rendered_subject = None
+    if subject is not None:
+        rendered_subject = " ".join(
+            render_source(environment, subject, variables, f"{where}, subject").split()
+        )
+    return RenderedEmail(rendered_subject, body, variant.id if variant else None)
+
+
+def render_template(
+    environment: jinja2.Environment, name: str, variables: dict[str, Any], where: str
+) -> str:
+    try:
+        text = environment.get_template(name).render(variables)
+    except jinja2.TemplateError as exc:
+        raise TemplateRenderError(f"{where}: template {name}: {_describe(exc)}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateRenderError(f"{where}: template {name}: {exc}") from None
+    return tidy(text)
+
+
+def render_source(
+    environment: jinja2.Environment, source: str, variables: dict[str, Any], where: str
+) -> str:
+    try:
+        return environment.from_string(source).render(variables)
+    except jinja2.TemplateError as exc:
+        raise TemplateRenderError(f"{where}: {_describe(exc)}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateRenderError(f"{where}: {exc}") from None
+
+
+def tidy(text: str) -> str:
+    """Trailing spaces off every line, no more than one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def _describe(exc: jinja2.TemplateError) -> str:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"line {exc.lineno}: {exc.message}"
+    return exc.message or type(exc).__name__
