@@ -161,7 +161,9 @@ class HandOff(_Strict):
 
 class Webhook(_Strict):
     url: str
-    events: list[str] = Field(default_factory=lambda: ["interest", "referral", "bounce", "unsubscribe"])
+    events: list[str] = Field(
+        default_factory=lambda: ["interest", "referral", "bounce", "unsubscribe"]
+    )
     secret: Secret | None = None
 
     @field_validator("secret", mode="before")

@@ -17,7 +17,7 @@ class SpearError(Exception):
 
 @dataclass
 class Location:
-    """Where in a user's file something is wrong: file, 1-based line, and the field's dotted path."""
+    """Where in a user's file something is wrong: file, 1-based line, dotted field path."""
 
     file: Path | str
     line: int | None = None

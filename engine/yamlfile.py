@@ -86,7 +86,9 @@ def validate(
             message = "unknown key"
         full_document_path = list(field_path)
         raise error(
-            Location(path, line_of(document, full_document_path[len(prefix) :]), dotted(field_path)),
+            Location(
+                path, line_of(document, full_document_path[len(prefix) :]), dotted(field_path)
+            ),
             message,
         ) from None
 

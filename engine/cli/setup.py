@@ -48,13 +48,13 @@ def init(directory: Path, force: bool) -> None:
         copies += [(f, directory / name / f.name) for f in sorted(source.iterdir()) if f.is_file()]
     existing = [target for _, target in copies if target.exists()]
     if existing and not force:
-        raise click.ClickException(
-            f"{existing[0]} already exists; use --force to overwrite"
-        )
+        raise click.ClickException(f"{existing[0]} already exists; use --force to overwrite")
     for source, target in copies:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    click.echo(f"Wrote {len(copies)} files to {directory}. Next: cd {directory} && spear db upgrade")
+    click.echo(
+        f"Wrote {len(copies)} files to {directory}. Next: cd {directory} && spear db upgrade"
+    )
 
 
 @click.group()

@@ -16,7 +16,9 @@ from engine.cli import main
 from engine.store.db import make_engine
 
 
-def spear(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def spear(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "engine", *args],
@@ -36,8 +38,10 @@ def test_version() -> None:
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
+
     def walk(group: object, path: list[str]) -> None:
         import click
+
         assert isinstance(group, click.Command)
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
@@ -45,6 +49,7 @@ def test_every_command_has_help() -> None:
         if isinstance(group, click.Group):
             for name, command in group.commands.items():
                 walk(command, [*path, name])
+
     walk(main, [])
 
 
@@ -81,7 +86,8 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
         (
             "mailboxes:\n  - name: a\n    address: a@x.test\n"
             "    smtp: {host: 127.0.0.1, port: 25, tls: none, password: '${SPEAR_UNSET_PW}'}\n",
-            "mailboxes.0.smtp.password: Value error, environment variable SPEAR_UNSET_PW is not set",
+            "mailboxes.0.smtp.password: Value error, "
+            "environment variable SPEAR_UNSET_PW is not set",
         ),
     ],
 )

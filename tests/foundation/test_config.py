@@ -29,7 +29,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_password_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ALEX_PW", "s3cret")
     config = load_config(write(tmp_path, MAILBOX.format(port=2525, password="${ALEX_PW}")))
     password = config.mailbox("alex").smtp.password
@@ -50,8 +52,7 @@ def test_missing_password_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert str(error.value) == (
-        f"{path}:9: mailboxes.0.smtp.password: "
-        "Value error, environment variable NOPE_PW is not set"
+        f"{path}:9: mailboxes.0.smtp.password: Value error, environment variable NOPE_PW is not set"
     )
 
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import pool
+from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 from engine.store import models  # noqa: F401  (registers the tables on the metadata)
 from engine.store.db import make_engine
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
+
+
+def render_item(kind: str, item: Any, _context: Any) -> str | Literal[False]:
+    # Migrations speak plain SQLAlchemy, so they never depend on SQLModel's internals.
+    if kind == "type" and isinstance(item, AutoString):
+        return "sa.String()"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -18,6 +28,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -30,7 +41,10 @@ def run_migrations_online() -> None:
     with connectable.connect() as connection:
         # Batch mode lets the same migration alter tables on SQLite, which lacks ALTER COLUMN.
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()
