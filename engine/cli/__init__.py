@@ -15,6 +15,7 @@ from engine.cli import cadence as cadence_cmd
 from engine.cli import classify as classify_cmd
 from engine.cli import harness as harness_cmd
 from engine.cli import prospects as prospects_cmd
+from engine.cli import service as service_cmd
 from engine.cli import setup
 from engine.errors import SpearError
 
@@ -54,4 +55,6 @@ main.add_command(cadence_cmd.command)
 main.add_command(classify_cmd.command)
 main.add_command(harness_cmd.command)
 for command in prospects_cmd.commands:
+    main.add_command(command)
+for command in service_cmd.commands:
     main.add_command(command)

@@ -1,0 +1,295 @@
+"""`spear import`, `segment`, `enroll`, `suppress`, `forget`, `export`: prospects and privacy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from engine.cadences import Cadence, load_cadences
+from engine.clock import SystemClock, utc
+from engine.errors import DatabaseError, NotFoundError, SpearError
+from engine.prospects.addresses import normalise_email
+from engine.prospects.enrollment import enroll, plan_enrollment
+from engine.prospects.importer import import_prospects
+from engine.prospects.privacy import export_person, forget_person
+from engine.prospects.segments import SegmentFilter, find_segment, segment_members
+from engine.prospects.suppression import (
+    add_suppression,
+    import_suppressions,
+    list_suppressions,
+    remove_suppression,
+)
+from engine.store.models import Prospect
+
+from .setup import AppContext, pass_app
+
+SAMPLE_SIZE = 10
+
+
+@contextmanager
+def _session(app: AppContext) -> Iterator[Session]:
+    """A session that commits on success; a database without Spear's tables is a clear error."""
+    with Session(app.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            raise DatabaseError(
+                f"database error: {exc.orig} (has `spear db upgrade` been run?)"
+            ) from None
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _now() -> datetime:
+    return SystemClock().now()
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--check-dns", is_flag=True, help="Also check each domain accepts mail (network).")
+@click.option("--dry-run", is_flag=True, help="Check and count everything, store nothing.")
+@pass_app
+def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) -> None:
+    """Import prospects from a CSV or JSON Lines (.jsonl) FILE.
+
+    Columns are matched by header name (Email, First Name, Company, Website, Employees, Country,
+    Time Zone...); other columns are kept as custom fields. Addresses are normalised, so
+    re-importing, or the same address twice in any case, updates the prospect and never
+    duplicates it: the later row wins for the values it gives, and empty cells erase nothing.
+
+    Summary counts: imported (new prospects), updated (a held prospect or its account changed),
+    skipped (nothing changed, or an empty row), rejected (listed with line and reason).
+    """
+    with _session(app) as session:
+        report = import_prospects(
+            session,
+            file,
+            now=_now(),
+            red_flags=app.config.red_flags,
+            check_dns=check_dns,
+            dry_run=dry_run,
+        )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(f"rejected {problem}", err=True)
+    click.echo(("(dry run) " if dry_run else "") + report.summary())
+
+
+@click.group("segment")
+def segment_group() -> None:
+    """Named audiences from the config's `segments:`."""
+
+
+@segment_group.command("list")
+@pass_app
+def segment_list(app: AppContext) -> None:
+    """List the segments and their conditions."""
+    if not app.config.segments:
+        click.echo("No segments defined (add them under `segments:` in the config).")
+    for name, segment in sorted(app.config.segments.items()):
+        click.echo(f"{name}: {_conditions(segment)}")
+        if segment.description:
+            click.echo(f"  {segment.description}")
+
+
+@segment_group.command("show")
+@click.argument("name")
+@click.option("--sample", "sample_size", default=SAMPLE_SIZE, show_default=True)
+@pass_app
+def segment_show(app: AppContext, name: str, sample_size: int) -> None:
+    """How many prospects are in segment NAME, with a sample of them."""
+    segment = find_segment(app.config.segments, name)
+    count, sample = 0, list[str]()
+    with _session(app) as session:
+        for prospect in segment_members(session, segment):
+            count += 1
+            if len(sample) < sample_size:
+                sample.append(_describe(prospect))
+    click.echo(f"{name}: {count} prospects ({_conditions(segment)})")
+    for line in sample:
+        click.echo(f"  {line}")
+
+
+@click.command("enroll")
+@click.argument("cadence_name", metavar="CADENCE")
+@click.option("--segment", "segment_name", help="Enrol this segment (default: the cadence's).")
+@click.option("--prospect", "emails", multiple=True, help="Enrol this address (repeatable).")
+@click.option("--start", type=click.DateTime(), help="First step due at (UTC; default now).")
+@click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
+@pass_app
+def enroll_command(
+    app: AppContext,
+    cadence_name: str,
+    segment_name: str | None,
+    emails: tuple[str, ...],
+    start: datetime | None,
+    dry_run: bool,
+) -> None:
+    """Enrol prospects in CADENCE: a segment, given addresses, or the cadence's own audience."""
+    if segment_name and emails:
+        raise click.UsageError("give --segment or --prospect, not both")
+    config = app.config
+    cadences = load_cadences(
+        config.cadences_path,
+        config.templates_path,
+        mailboxes=[m.name for m in config.mailboxes],
+        segments=list(config.segments),
+    )
+    if cadence_name not in cadences:
+        raise NotFoundError(f"no cadence named {cadence_name!r} (known: {', '.join(cadences)})")
+    cadence = cadences[cadence_name]
+    now = _now()
+    with _session(app) as session:
+        if emails:
+            prospects = _prospects_by_email(session, emails)
+        else:
+            prospects = list(segment_members(session, _audience(app, cadence, segment_name)))
+        plan = plan_enrollment(session, cadence, prospects, now)
+        if not dry_run:
+            enroll(session, cadence, plan.enrol, now=now, start=utc(start) if start else None)
+    verb = "Would enrol" if dry_run else "Enrolled"
+    click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
+    for prospect in plan.enrol:
+        click.echo(f"  + {_describe(prospect)}")
+    for prospect, reason in plan.excluded:
+        click.echo(f"  - {prospect.email}: {reason}")
+
+
+def _audience(app: AppContext, cadence: Cadence, segment_name: str | None) -> SegmentFilter:
+    name = segment_name or cadence.audience.segment
+    if name:
+        return find_segment(app.config.segments, name)
+    if cadence.audience.filter is not None:
+        return cadence.audience.filter
+    raise SpearError("the cadence has no audience: give --segment or --prospect")
+
+
+def _prospects_by_email(session: Session, emails: tuple[str, ...]) -> list[Prospect]:
+    wanted = [normalise_email(e) for e in emails]
+    found = {
+        p.email: p for p in session.exec(select(Prospect).where(col(Prospect.email).in_(wanted)))
+    }
+    missing = [e for e in wanted if e not in found]
+    if missing:
+        raise NotFoundError(f"no prospect with address {', '.join(missing)} (import them first)")
+    return [found[e] for e in wanted]
+
+
+@click.group("suppress")
+def suppress_group() -> None:
+    """The suppression list: addresses and @domains never to be contacted."""
+
+
+@suppress_group.command("add")
+@click.argument("entries", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why (kept with the entry).")
+@pass_app
+def suppress_add(app: AppContext, entries: tuple[str, ...], reason: str) -> None:
+    """Suppress addresses (jane@acme.com) or whole domains (@acme.com)."""
+    with _session(app) as session:
+        for text in entries:
+            with _user_errors():
+                entry, added = add_suppression(session, text, now=_now(), reason=reason)
+            click.echo(f"{'added' if added else 'already listed'}: {entry.value}")
+
+
+@suppress_group.command("remove")
+@click.argument("entries", nargs=-1, required=True)
+@pass_app
+def suppress_remove(app: AppContext, entries: tuple[str, ...]) -> None:
+    """Take addresses or @domains off the list."""
+    with _session(app) as session:
+        for text in entries:
+            with _user_errors():
+                removed = remove_suppression(session, text)
+            click.echo(f"{'removed' if removed else 'not listed'}: {text}")
+
+
+@suppress_group.command("list")
+@pass_app
+def suppress_list(app: AppContext) -> None:
+    """Every entry with its kind, reason, source and time."""
+    with _session(app) as session:
+        entries = list_suppressions(session)
+    for entry in entries:
+        when = utc(entry.created_at).isoformat(timespec="seconds") if entry.created_at else "-"
+        click.echo(f"{entry.kind.value}\t{entry.value}\t{entry.reason}\t{entry.source}\t{when}")
+    click.echo(f"{len(entries)} entries", err=True)
+
+
+@suppress_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", default="", help="Reason for entries whose line gives none.")
+@pass_app
+def suppress_import(app: AppContext, file: Path, reason: str) -> None:
+    """Suppress one address or @domain per line of FILE (or a CSV with a reason column)."""
+    with _session(app) as session:
+        result = import_suppressions(session, file, now=_now(), reason=reason)
+    for problem in result.problems:
+        click.echo(f"rejected {problem}", err=True)
+    click.echo(f"{file.name}: {result.summary()}")
+
+
+@click.command("forget")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def forget_command(app: AppContext, email: str, yes: bool) -> None:
+    """Erase everything held about EMAIL; only a hash stays, so they are never contacted again."""
+    if not yes:
+        click.confirm(f"Erase all data about {email}? This cannot be undone", abort=True)
+    with _session(app) as session:
+        found = forget_person(session, email, now=_now())
+    held = "erased" if found else "no prospect held; hash"
+    click.echo(f"{normalise_email(email)}: {held} suppressed so they are never contacted again")
+
+
+@click.command("export")
+@click.argument("email")
+@pass_app
+def export_command(app: AppContext, email: str) -> None:
+    """Print as JSON everything held about EMAIL (a subject access request)."""
+    with _session(app) as session:
+        held = export_person(session, email)
+    click.echo(json.dumps(held, indent=2, ensure_ascii=False))
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A bad entry typed by the user is a one-line error, not a traceback."""
+    try:
+        yield
+    except ValueError as exc:
+        raise SpearError(str(exc)) from None
+
+
+def _describe(prospect: Prospect) -> str:
+    name = f"{prospect.first_name} {prospect.last_name}".strip()
+    parts = [prospect.email, name, prospect.title or ""]
+    return " | ".join(p for p in parts if p)
+
+
+def _conditions(segment: SegmentFilter) -> str:
+    given = segment.model_dump(exclude_defaults=True, exclude={"description"}, mode="json")
+    return ", ".join(f"{k}={v}" for k, v in given.items()) or "everyone"
+
+
+commands: list[click.Command] = [
+    import_command,
+    segment_group,
+    enroll_command,
+    suppress_group,
+    forget_command,
+    export_command,
+]

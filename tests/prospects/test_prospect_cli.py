@@ -1,0 +1,77 @@
+"""The prospect commands end to end through click, on a temporary config and database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.store.db import upgrade
+
+CONFIG = """\
+database: sqlite:///spear.db
+timezone: America/New_York
+segments:
+  execs:
+    description: Senior people
+    seniority: [c-level, vp]
+red_flags:
+  competitor_domains: [rival.com]
+"""
+
+
+def setup_folder(tmp_path: Path) -> list[str]:
+    (tmp_path / "spear.yaml").write_text(CONFIG)
+    (tmp_path / "cadences").mkdir()
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "cadences" / "ask.yaml").write_text(
+        "name: ask\naudience: {segment: execs}\nsteps:\n"
+        "  - {id: first, subject: Hello, template: ask-1}\n"
+    )
+    (tmp_path / "templates" / "ask-1.txt.j2").write_text("Hi, who runs sales?\n")
+    (tmp_path / "p.csv").write_text(
+        "Email,Title\nann@acme.com,CEO\nbea@acme.com,VP Sales\ncal@beta.io,Engineer\n"
+        "dan@rival.com,CEO\nbad@@x\n"
+    )
+    upgrade(f"sqlite:///{tmp_path / 'spear.db'}")
+    return ["--config", str(tmp_path / "spear.yaml")]
+
+
+def test_prospect_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    config = setup_folder(tmp_path)
+
+    def spear(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, [*config, *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    out = spear("import", str(tmp_path / "p.csv"))
+    assert "p.csv: 4 imported, 0 updated, 1 rejected, 0 skipped (5 rows)" in out
+    assert "rejected p.csv:6: email:" in out
+
+    assert "execs: seniority=['c-level', 'vp']" in spear("segment", "list")
+    shown = spear("segment", "show", "execs")
+    assert shown.startswith("execs: 3 prospects")
+    assert "ann@acme.com | CEO" in shown
+    assert "no segment named 'nope'" in spear("segment", "show", "nope", code=1)
+
+    plan = spear("enroll", "ask", "--dry-run")
+    assert "Would enrol 1 in ask; 2 excluded." in plan
+    assert "bea@acme.com: another contact at acme.com is in a cadence" in plan
+    assert "dan@rival.com: account rival.com is not-fit (competitor" in plan
+    assert "Enrolled 1 in ask" in spear("enroll", "ask", "--prospect", "CAL@beta.io")
+
+    assert "added: acme.com" in spear("suppress", "add", "@acme.com", "--reason", "asked")
+    (tmp_path / "s.txt").write_text("x@y.com\n")
+    assert "1 added" in spear("suppress", "import", str(tmp_path / "s.txt"))
+    listed = spear("suppress", "list")
+    assert "domain\tacme.com\tasked\tmanual" in listed
+    assert "is neither an address nor a domain" in spear("suppress", "add", "zz", code=1)
+
+    held = json.loads(spear("export", "cal@beta.io"))
+    assert held["prospect"]["title"] == "Engineer" and len(held["enrollments"]) == 1
+    assert "erased" in spear("forget", "cal@beta.io", "--yes")
+    assert json.loads(spear("export", "cal@beta.io"))["prospect"] is None
