@@ -1,0 +1,97 @@
+"""`spear status` and `spear report`: the daemon's state at a glance, and the play's funnel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import click
+from sqlmodel import Session
+
+from engine.cli.setup import AppContext, pass_app
+from engine.clock import SystemClock
+from engine.service.report import (
+    DEFAULT_BY,
+    RENDERERS,
+    ReportError,
+    check_dimensions,
+    load_report,
+)
+from engine.service.status import collect_status, render_status
+
+DEFAULT_REPORT_DAYS = 28
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_app
+def status(app: AppContext, as_json: bool) -> None:
+    """Sends, failures, replies by label, queues, poll lag, each mailbox's capacity left today."""
+    with Session(app.engine) as session:
+        current = collect_status(session, app.config, SystemClock().now())
+    click.echo(current.to_json() if as_json else render_status(current))
+
+
+def _dimensions(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    try:
+        return check_dimensions([d.strip() for d in value.split(",") if d.strip()])
+    except ReportError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@click.command()
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help=f"First day (UTC) of the period [default: {DEFAULT_REPORT_DAYS} days before --until].",
+)
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC), included [default: today]."
+)
+@click.option(
+    "--by",
+    default=",".join(DEFAULT_BY),
+    show_default=True,
+    callback=_dimensions,
+    help="Rows per these dimensions, comma-separated: cadence,step,variant,segment,mailbox.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(sorted(RENDERERS)),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--deal-size",
+    type=click.FloatRange(min=0),
+    help="Average deal size for the forecast [default: the config's deal_size].",
+)
+@pass_app
+def report(
+    app: AppContext,
+    since: datetime | None,
+    until: datetime | None,
+    by: tuple[str, ...],
+    output: str,
+    deal_size: float | None,
+) -> None:
+    """The funnel of messages sent in a period: sent, bounced, replied (against the play's 9%),
+    referrals, interest, handed off; the weekly trend; and the pipeline a month brings."""
+    last = _day(until) or SystemClock().now().date()
+    first = _day(since) or last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    with Session(app.engine) as session:
+        result = load_report(
+            session,
+            since=first,
+            until=last,
+            by=by,
+            deal_size=app.config.deal_size if deal_size is None else deal_size,
+        )
+    click.echo(RENDERERS[output](result).rstrip("\n"))
+
+
+commands: list[click.Command] = [status, report]

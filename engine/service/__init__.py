@@ -1,0 +1,1 @@
+"""The daemon as a service: its loop, logs, metrics, webhooks and reports."""

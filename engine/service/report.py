@@ -1,0 +1,532 @@
+"""`spear report`: the play's funnel over a period, its weekly trend and its pipeline forecast.
+
+How the numbers are counted (the cohort of messages *sent* in the period):
+
+- **sent**: outbound messages with `sent_at` in the period (from `since` 00:00 UTC up to the end
+  of `until`, both days included).
+- A reply counts for the message it answers (`InboundMessage.outbound_id`), or else for the
+  prospect's latest message sent before the reply arrived. Only replies received before the end
+  of the period count, so a report on a past period does not change as time goes on.
+- **bounced**: sent messages that drew a `bounce`. **replied**: sent messages that drew a reply
+  from a person, any label but `bounce` and `auto-reply` (an `unclear` reply is still a reply).
+  **referrals**, **interest**: sent messages that drew a reply with that label; interest
+  replies are the play's qualified leads. **handed off**: sent messages whose reply led to a
+  `hand-off` event (its `inbound_id` names the reply, else its prospect and time decide).
+- Percentages are of **sent**; the play's benchmark is a 9% reply rate.
+- **segment** is the cadence's `audience.segment` in the pinned cadence version; a cadence with an
+  inline filter or no audience is its own segment (the cadence name).
+- **forecast**: the period's qualified leads (the interest total) scaled to 30 days, times the
+  average deal size, is the new pipeline a month brings.
+
+The arithmetic is pure (`build_report` over plain `SentMessage`/`Reply`/`HandOff` values); the
+queries that feed it are at the end of the module.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from sqlmodel import Session, col, select
+
+from engine.clock import utc
+from engine.errors import SpearError
+from engine.store.models import (
+    CadenceVersion,
+    Enrollment,
+    Event,
+    InboundMessage,
+    OutboundMessage,
+    OutboundStatus,
+)
+
+DIMENSIONS = ("cadence", "step", "variant", "segment", "mailbox")
+DEFAULT_BY = ("cadence", "step", "variant")
+PLAY_REPLY_RATE = 0.09  # about 9% of the play's emails get a reply
+DAYS_PER_MONTH = 30
+HAND_OFF_EVENT = "hand-off"
+NOT_A_PERSON = frozenset({"bounce", "auto-reply"})
+NO_VARIANT = "-"  # the step's own template, no A/B variant
+
+
+class ReportError(SpearError, ValueError):
+    """The report was asked for in a way that cannot be answered (bad period or dimension)."""
+
+
+# --- the facts the report is made of ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    id: int
+    prospect_id: int
+    sent_at: datetime
+    cadence: str
+    step: str
+    variant: str
+    segment: str
+    mailbox: str
+
+    def dimension(self, name: str) -> str:
+        return str(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: int
+    prospect_id: int | None
+    outbound_id: int | None
+    label: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class HandOff:
+    prospect_id: int | None
+    inbound_id: int | None
+    at: datetime
+
+
+@dataclass
+class Funnel:
+    sent: int = 0
+    bounced: int = 0
+    replied: int = 0
+    referrals: int = 0
+    interest: int = 0
+    handed_off: int = 0
+
+    def add(self, other: Funnel) -> None:
+        for name in ("sent", "bounced", "replied", "referrals", "interest", "handed_off"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def rate(self, count: int) -> float | None:
+        return count / self.sent if self.sent else None
+
+    @property
+    def bounced_rate(self) -> float | None:
+        return self.rate(self.bounced)
+
+    @property
+    def replied_rate(self) -> float | None:
+        return self.rate(self.replied)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "bounced_rate": self.bounced_rate,
+            "replied_rate": self.replied_rate,
+            "play_reply_rate": PLAY_REPLY_RATE,
+        }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    period_days: int
+    qualified_leads: int
+    leads_per_month: float
+    deal_size: float
+    pipeline_per_month: float
+
+
+@dataclass(frozen=True)
+class Report:
+    since: date
+    until: date  # included
+    by: tuple[str, ...]
+    rows: list[tuple[tuple[str, ...], Funnel]]
+    total: Funnel
+    weekly: list[tuple[str, Funnel]]  # ISO week ("2025-W07") -> funnel of that week's sends
+    forecast: Forecast = field(repr=False)
+
+
+# --- the arithmetic -----------------------------------------------------------------------------
+
+
+def period_bounds(since: date, until: date) -> tuple[datetime, datetime]:
+    """[since 00:00 UTC, the day after until 00:00 UTC)."""
+    if until < since:
+        raise ReportError(f"the period ends ({until}) before it starts ({since})")
+    start = datetime.combine(since, time(), UTC)
+    return start, datetime.combine(until + timedelta(days=1), time(), UTC)
+
+
+def build_report(
+    messages: Sequence[SentMessage],
+    replies: Iterable[Reply],
+    hand_offs: Iterable[HandOff],
+    *,
+    since: date,
+    until: date,
+    by: Sequence[str] = DEFAULT_BY,
+    deal_size: float,
+) -> Report:
+    """The report on messages sent from `since` to `until` (both included).
+
+    `messages` may include earlier sends too: they let a late reply find the message it answers
+    instead of being credited to a message of the period.
+    """
+    by = check_dimensions(by)
+    start, end = period_bounds(since, until)
+    outcomes = message_outcomes(messages, replies, hand_offs, end)
+    cohort = [m for m in messages if start <= m.sent_at < end]
+    rows: dict[tuple[str, ...], Funnel] = defaultdict(Funnel)
+    weeks: dict[str, Funnel] = defaultdict(Funnel)
+    total = Funnel()
+    for message in cohort:
+        outcome = outcomes.get(message.id, _SENT_ONLY)
+        rows[tuple(message.dimension(d) for d in by)].add(outcome)
+        weeks[iso_week(message.sent_at)].add(outcome)
+        total.add(outcome)
+    period_days = (until - since).days + 1
+    return Report(
+        since=since,
+        until=until,
+        by=by,
+        rows=sorted(rows.items(), key=lambda row: [_natural(k) for k in row[0]]),
+        total=total,
+        weekly=sorted(weeks.items()),
+        forecast=forecast(total.interest, period_days, deal_size),
+    )
+
+
+_SENT_ONLY = Funnel(sent=1)
+
+
+def check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ReportError(
+            f"unknown report dimension {', '.join(unknown)}: use {', '.join(DIMENSIONS)}"
+        )
+    return tuple(dict.fromkeys(by))
+
+
+def message_outcomes(
+    messages: Sequence[SentMessage],
+    replies: Iterable[Reply],
+    hand_offs: Iterable[HandOff],
+    end: datetime,
+) -> dict[int, Funnel]:
+    """For each message that drew anything before `end`: a one-message funnel of 0/1 flags."""
+    find = _Attribution(messages)
+    labels: dict[int, set[str]] = defaultdict(set)
+    answered_by: dict[int, int] = {}  # reply id -> message id
+    for reply in replies:
+        if reply.received_at >= end:
+            continue
+        message_id = find(reply.outbound_id, reply.prospect_id, reply.received_at)
+        if message_id is not None:
+            labels[message_id].add(reply.label)
+            answered_by[reply.id] = message_id
+    handed: set[int] = set()
+    for hand_off in hand_offs:
+        if hand_off.at >= end:
+            continue
+        message_id = answered_by.get(hand_off.inbound_id or -1)
+        if message_id is None:
+            message_id = find(None, hand_off.prospect_id, hand_off.at)
+        if message_id is not None:
+            handed.add(message_id)
+    return {
+        message_id: _one_message(labels.get(message_id, set()), message_id in handed)
+        for message_id in labels.keys() | handed
+    }
+
+
+def _one_message(labels: set[str], handed_off: bool) -> Funnel:
+    return Funnel(
+        sent=1,
+        bounced=int("bounce" in labels),
+        replied=int(bool(labels - NOT_A_PERSON)),
+        referrals=int("referral" in labels),
+        interest=int("interest" in labels),
+        handed_off=int(handed_off),
+    )
+
+
+class _Attribution:
+    """Which sent message a reply (or hand-off) belongs to."""
+
+    def __init__(self, messages: Sequence[SentMessage]) -> None:
+        self._ids = {m.id for m in messages}
+        self._by_prospect: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        for message in messages:
+            self._by_prospect[message.prospect_id].append((message.sent_at, message.id))
+        for sends in self._by_prospect.values():
+            sends.sort()
+
+    def __call__(
+        self, outbound_id: int | None, prospect_id: int | None, at: datetime
+    ) -> int | None:
+        if outbound_id is not None:
+            # A reply that names its message never moves to another one, even if that one is
+            # outside the report's data.
+            return outbound_id if outbound_id in self._ids else None
+        sends = self._by_prospect.get(prospect_id or -1, [])
+        position = bisect.bisect_right(sends, (at, float("inf")))
+        return sends[position - 1][1] if position else None
+
+
+def forecast(qualified_leads: int, period_days: int, deal_size: float) -> Forecast:
+    per_month = qualified_leads * DAYS_PER_MONTH / period_days
+    return Forecast(
+        period_days=period_days,
+        qualified_leads=qualified_leads,
+        leads_per_month=per_month,
+        deal_size=deal_size,
+        pipeline_per_month=per_month * deal_size,
+    )
+
+
+def iso_week(instant: datetime) -> str:
+    year, week, _ = instant.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    # "step10" after "step2"
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p]
+
+
+# --- output -------------------------------------------------------------------------------------
+
+FUNNEL_COLUMNS = (
+    "sent",
+    "bounced",
+    "bounced %",
+    "replied",
+    "replied %",
+    "vs play 9%",
+    "referrals",
+    "interest",
+    "handed off",
+)
+WEEK_COLUMNS = ("week", "sent", "replied", "replied %", "interest")
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _versus_play(rate: float | None) -> str:
+    return "-" if rate is None else f"{(rate - PLAY_REPLY_RATE) * 100:+.1f} pts"
+
+
+def _funnel_cells(funnel: Funnel) -> list[str]:
+    return [
+        str(funnel.sent),
+        str(funnel.bounced),
+        _percent(funnel.bounced_rate),
+        str(funnel.replied),
+        _percent(funnel.replied_rate),
+        _versus_play(funnel.replied_rate),
+        str(funnel.referrals),
+        str(funnel.interest),
+        str(funnel.handed_off),
+    ]
+
+
+def _funnel_table(report: Report) -> list[list[str]]:
+    header = [*report.by, *FUNNEL_COLUMNS]
+    body = [[*key, *_funnel_cells(funnel)] for key, funnel in report.rows]
+    blanks = [""] * max(len(report.by) - 1, 0)
+    total = ["TOTAL", *blanks, *_funnel_cells(report.total)] if report.by else None
+    return [header, *body, *([total] if total else [])]
+
+
+def _weekly_table(report: Report) -> list[list[str]]:
+    return [
+        list(WEEK_COLUMNS),
+        *(
+            [week, str(f.sent), str(f.replied), _percent(f.replied_rate), str(f.interest)]
+            for week, f in report.weekly
+        ),
+    ]
+
+
+def _forecast_lines(report: Report, *, grouped: bool = True) -> list[tuple[str, str]]:
+    f = report.forecast
+    money = "{:,.0f}" if grouped else "{:.0f}"
+    return [
+        ("qualified leads in period", str(f.qualified_leads)),
+        ("period days", str(f.period_days)),
+        ("qualified leads per month", f"{f.leads_per_month:.1f}"),
+        ("average deal size", money.format(f.deal_size)),
+        ("new pipeline per month", money.format(f.pipeline_per_month)),
+    ]
+
+
+def _aligned(table: list[list[str]], text_columns: int) -> list[str]:
+    """The first `text_columns` columns to the left, the numbers (and their headers) right."""
+    columns = range(len(table[0]))
+    widths = [max(len(row[i]) for row in table) for i in columns]
+    return [
+        "  ".join(
+            row[i].ljust(widths[i]) if i < text_columns else row[i].rjust(widths[i])
+            for i in columns
+        ).rstrip()
+        for row in table
+    ]
+
+
+def render_table(report: Report) -> str:
+    lines = [f"Funnel of messages sent {report.since} to {report.until} (UTC)", ""]
+    lines += _aligned(_funnel_table(report), len(report.by))
+    lines += ["", "Weekly trend (ISO weeks of sending)", ""]
+    lines += _aligned(_weekly_table(report), 1)
+    lines += ["", "Forecast (qualified leads x average deal size)", ""]
+    lines += _aligned([[name, value] for name, value in _forecast_lines(report)], 1)
+    return "\n".join(lines)
+
+
+def render_csv(report: Report) -> str:
+    """Three tables, each with its own header, separated by an empty line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(_funnel_table(report))
+    writer.writerow([])
+    writer.writerows(_weekly_table(report))
+    writer.writerow([])
+    writer.writerow(["forecast", "value"])
+    writer.writerows(_forecast_lines(report, grouped=False))
+    return out.getvalue()
+
+
+def render_json(report: Report) -> str:
+    document = {
+        "since": report.since.isoformat(),
+        "until": report.until.isoformat(),
+        "by": list(report.by),
+        "play_reply_rate": PLAY_REPLY_RATE,
+        "rows": [
+            {**dict(zip(report.by, key, strict=True)), **funnel.to_dict()}
+            for key, funnel in report.rows
+        ],
+        "total": report.total.to_dict(),
+        "weekly": [{"week": week, **funnel.to_dict()} for week, funnel in report.weekly],
+        "forecast": asdict(report.forecast),
+    }
+    return json.dumps(document, indent=2)
+
+
+RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
+
+
+# --- the queries --------------------------------------------------------------------------------
+
+
+def load_report(
+    session: Session,
+    *,
+    since: date,
+    until: date,
+    by: Sequence[str] = DEFAULT_BY,
+    deal_size: float,
+) -> Report:
+    _, end = period_bounds(since, until)
+    return build_report(
+        sent_messages(session, end),
+        replies(session, end),
+        hand_offs(session, end),
+        since=since,
+        until=until,
+        by=by,
+        deal_size=deal_size,
+    )
+
+
+def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
+    """Every message sent before `end` (earlier ones too: late replies need them)."""
+    query = (
+        select(OutboundMessage, Enrollment)
+        .join(Enrollment, col(Enrollment.id) == col(OutboundMessage.enrollment_id))
+        .where(OutboundMessage.status == OutboundStatus.SENT)
+        .where(col(OutboundMessage.sent_at) < end)
+    )
+    rows = session.exec(query).all()
+    segments = _segments(session, {(e.cadence, e.cadence_version) for _, e in rows})
+    return [
+        SentMessage(
+            id=_id(message.id),
+            prospect_id=message.prospect_id,
+            sent_at=utc(message.sent_at) if message.sent_at else end,
+            cadence=enrollment.cadence,
+            step=message.step_id,
+            variant=message.variant or NO_VARIANT,
+            segment=segments[(enrollment.cadence, enrollment.cadence_version)],
+            mailbox=message.mailbox,
+        )
+        for message, enrollment in rows
+    ]
+
+
+def replies(session: Session, end: datetime) -> list[Reply]:
+    query = (
+        select(InboundMessage)
+        .where(col(InboundMessage.label).is_not(None))
+        .where(col(InboundMessage.received_at) < end)
+    )
+    return [
+        Reply(
+            id=_id(inbound.id),
+            prospect_id=inbound.prospect_id,
+            outbound_id=inbound.outbound_id,
+            label=str(inbound.label),
+            received_at=utc(inbound.received_at) if inbound.received_at else end,
+        )
+        for inbound in session.exec(query).all()
+    ]
+
+
+def hand_offs(session: Session, end: datetime) -> list[HandOff]:
+    query = (
+        select(Event)
+        .where(Event.kind == HAND_OFF_EVENT)
+        .where(col(Event.undone_at).is_(None))
+        .where(col(Event.at) < end)
+    )
+    return [
+        HandOff(event.prospect_id, event.inbound_id, utc(event.at) if event.at else end)
+        for event in session.exec(query).all()
+    ]
+
+
+def _segments(session: Session, versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(cadence, version) -> the audience segment of that pinned version, else the cadence."""
+    found = {key: key[0] for key in versions}
+    if not versions:
+        return found
+    names = sorted({name for name, _ in versions})
+    pinned = session.exec(select(CadenceVersion).where(col(CadenceVersion.name).in_(names))).all()
+    for row in pinned:
+        key = (row.name, row.version)
+        if key in found:
+            found[key] = _audience_segment(row.definition) or row.name
+    return found
+
+
+def _audience_segment(definition: dict[str, Any]) -> str | None:
+    try:
+        document = YAML(typ="safe").load(definition.get("yaml") or "")
+    except YAMLError:
+        return None
+    audience = document.get("audience") if isinstance(document, dict) else None
+    segment = audience.get("segment") if isinstance(audience, dict) else None
+    return segment if isinstance(segment, str) else None
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise ReportError("a stored row has no id")
+    return value

@@ -1,0 +1,273 @@
+"""What the daemon is doing, read from the database: `spear status` and the Prometheus gauges.
+
+Everything here is read from the tables, never from one process's memory, so the answer is the
+same whichever daemon (or CLI) asks, also when several daemons share one PostgreSQL database.
+
+"Today" is the UTC day of `now`. A mailbox's remaining capacity is its daily cap (lowered by the
+warm-up ramp while it warms up) minus the messages it sent since UTC midnight, whatever the
+recipients' time zones: the cap protects the sending mailbox's reputation, which counts its own
+day, not the recipients'.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from engine.clock import utc
+from engine.config import Config, MailboxConfig
+from engine.store.models import (
+    ImapFolderState,
+    InboundMessage,
+    InboundStatus,
+    MailboxState,
+    OutboundMessage,
+    OutboundStatus,
+)
+
+# The outbox rows still to be sent (or resolved): together, the queue.
+QUEUED_STATUSES = (
+    OutboundStatus.PLANNED,
+    OutboundStatus.SENDING,
+    OutboundStatus.RETRY,
+    OutboundStatus.UNCERTAIN,
+)
+
+
+@dataclass(frozen=True)
+class MailboxStatus:
+    name: str
+    configured: bool  # False: rows name a mailbox the configuration no longer has
+    daily_cap: int | None
+    sent_today: int
+    sent_total: int
+    failed: int
+    remaining_today: int | None
+    paused: bool
+    paused_reason: str | None
+    alarm: str | None
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    mailbox: str
+    folder: str
+    last_poll_at: datetime | None
+    lag_seconds: float | None  # None: never polled
+
+
+@dataclass(frozen=True)
+class Status:
+    at: datetime
+    mailboxes: list[MailboxStatus]
+    folders: list[FolderStatus]
+    outbox: dict[str, int]  # outbound rows by status
+    replies_by_label: dict[str, int]  # every classified inbound message, by label
+    replies_today: int
+    review_queue: int
+    alarms: list[str] = field(default_factory=list)
+
+    @property
+    def sent_today(self) -> int:
+        return sum(m.sent_today for m in self.mailboxes)
+
+    @property
+    def sent_total(self) -> int:
+        return sum(m.sent_total for m in self.mailboxes)
+
+    @property
+    def failed(self) -> int:
+        return sum(m.failed for m in self.mailboxes)
+
+    @property
+    def queued(self) -> int:
+        return sum(self.outbox.get(s.value, 0) for s in QUEUED_STATUSES)
+
+    @property
+    def uncertain(self) -> int:
+        return self.outbox.get(OutboundStatus.UNCERTAIN.value, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(
+            sent_today=self.sent_today,
+            sent_total=self.sent_total,
+            failed=self.failed,
+            queued=self.queued,
+            uncertain=self.uncertain,
+        )
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), default=_json_default, indent=2, sort_keys=True)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def collect_status(session: Session, config: Config, now: datetime) -> Status:
+    now = utc(now)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    states = {s.name: s for s in session.exec(select(MailboxState)).all()}
+    sent_today = _count_by(
+        session,
+        OutboundMessage.mailbox,
+        OutboundMessage.status == OutboundStatus.SENT,
+        col(OutboundMessage.sent_at) >= day_start,
+        col(OutboundMessage.sent_at) < day_start + timedelta(days=1),
+    )
+    sent_total = _count_by(
+        session, OutboundMessage.mailbox, OutboundMessage.status == OutboundStatus.SENT
+    )
+    failed = _count_by(
+        session, OutboundMessage.mailbox, OutboundMessage.status == OutboundStatus.FAILED
+    )
+    configured = {m.name: m for m in config.mailboxes}
+    names = sorted(set(configured) | set(states) | set(sent_total) | set(failed))
+    mailboxes = [
+        _mailbox_status(
+            name,
+            configured.get(name),
+            states.get(name),
+            now.date(),
+            sent_today.get(name, 0),
+            sent_total.get(name, 0),
+            failed.get(name, 0),
+        )
+        for name in names
+    ]
+    replies_today = session.exec(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(col(InboundMessage.label).is_not(None))
+        .where(col(InboundMessage.received_at) >= day_start)
+    ).one()
+    review_queue = session.exec(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.status == InboundStatus.REVIEW)
+    ).one()
+    return Status(
+        at=now,
+        mailboxes=mailboxes,
+        folders=_folders(session, config, now),
+        outbox={str(k): v for k, v in _count_by(session, OutboundMessage.status).items()},
+        replies_by_label={
+            str(k): v
+            for k, v in _count_by(
+                session, InboundMessage.label, col(InboundMessage.label).is_not(None)
+            ).items()
+        },
+        replies_today=replies_today,
+        review_queue=review_queue,
+        alarms=[f"{m.name}: {m.alarm}" for m in mailboxes if m.alarm],
+    )
+
+
+def _count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]:
+    query = sa.select(column, sa.func.count()).group_by(column)
+    for condition in conditions:
+        query = query.where(condition)
+    return {key: count for key, count in session.execute(query).all()}
+
+
+def _mailbox_status(
+    name: str,
+    mailbox: MailboxConfig | None,
+    state: MailboxState | None,
+    today: date,
+    sent_today: int,
+    sent_total: int,
+    failed: int,
+) -> MailboxStatus:
+    cap = None
+    if mailbox is not None:
+        cap = daily_capacity(mailbox, state.first_send_on if state else None, today)
+    return MailboxStatus(
+        name=name,
+        configured=mailbox is not None,
+        daily_cap=cap,
+        sent_today=sent_today,
+        sent_total=sent_total,
+        failed=failed,
+        remaining_today=None if cap is None else max(cap - sent_today, 0),
+        paused=bool(state and state.paused),
+        paused_reason=state.paused_reason if state else None,
+        alarm=state.alarm if state else None,
+    )
+
+
+def daily_capacity(mailbox: MailboxConfig, first_send_on: date | None, today: date) -> int:
+    """The day's cap: `warmup.start` on the first sending day, `step` more each day after it."""
+    if mailbox.warmup is None:
+        return mailbox.daily_cap
+    days = 0 if first_send_on is None else max((today - first_send_on).days, 0)
+    return min(mailbox.daily_cap, mailbox.warmup.start + mailbox.warmup.step * days)
+
+
+def _folders(session: Session, config: Config, now: datetime) -> list[FolderStatus]:
+    polled = {(f.mailbox, f.folder): f for f in session.exec(select(ImapFolderState)).all()}
+    expected = {(m.name, folder) for m in config.mailboxes if m.imap for folder in m.imap.folders}
+    folders = []
+    for mailbox, folder in sorted(expected | set(polled)):
+        state = polled.get((mailbox, folder))
+        last = utc(state.last_poll_at) if state and state.last_poll_at else None
+        lag = (now - last).total_seconds() if last else None
+        folders.append(FolderStatus(mailbox, folder, last, lag))
+    return folders
+
+
+# --- the text `spear status` prints -------------------------------------------------------------
+
+
+def render_status(status: Status) -> str:
+    lines = [
+        f"Spear status at {status.at:%Y-%m-%d %H:%M:%S} UTC",
+        f"  sent today {status.sent_today}, sent in all {status.sent_total}, "
+        f"failed {status.failed}",
+        f"  outbox queue {status.queued} ({_pairs(status.outbox)}), uncertain {status.uncertain}",
+        f"  replies today {status.replies_today}; by label: {_pairs(status.replies_by_label)}",
+        f"  review queue {status.review_queue}",
+        "",
+        "Mailboxes",
+    ]
+    for m in status.mailboxes:
+        cap = "not configured" if m.daily_cap is None else f"{m.remaining_today}/{m.daily_cap} left"
+        state = f"PAUSED ({m.paused_reason or 'no reason given'})" if m.paused else "active"
+        alarm = f", ALARM: {m.alarm}" if m.alarm else ""
+        lines.append(f"  {m.name}: {state}, sent today {m.sent_today}, {cap}{alarm}")
+    if not status.mailboxes:
+        lines.append("  (none)")
+    lines += ["", "IMAP polling"]
+    for f in status.folders:
+        lag = "never" if f.lag_seconds is None else f"{_duration(f.lag_seconds)} ago"
+        lines.append(f"  {f.mailbox}/{f.folder}: last poll {lag}")
+    if not status.folders:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
