@@ -40,15 +40,42 @@ REASON_PATTERNS: tuple[tuple[str, str], ...] = (
         r"exceeds (the )?(maximum|size)|message length exceeds|mail size|too large",
     ),
     (
+        "suspended",
+        # The mailbox exists but is switched off for now (Sisimai's "suspend"): not hard.
+        r"suspended|temporar(il)?y locked|"
+        r"(account|mailbox|user)(\(s\))?( account)? (is |has been )?"
+        r"(disabled|deactivated|inactive|frozen|locked)|inactive (account|user|mailbox)|"
+        r"(account|mailbox) disabled|deactivated mailbox|archived recipient",
+    ),
+    (
+        "mailer error",
+        # The local delivery program (procmail, a pipe) failed, not the address.
+        r"command output:|procmail:|command (died|failed)|mail(er|drop)? program failed|"
+        r"exit(ed)? (with )?(status|code) \d",
+    ),
+    (
+        "dns failure",
+        # A DNS answer that failed for now (SERVFAIL, "try again") is not a missing domain.
+        r"host not found, try again|name server reply|servfail|temporary (dns|name ?server|"
+        r"lookup) (failure|error)|dns (timeout|temporary)",
+    ),
+    (
         "host unknown",
         r"host (or domain name )?not found|host ?unknown|unknown host|"
         r"domain (name )?not found|no such domain|domain (does not|doesn't) exist|"
-        r"unrouteable (mail )?domain|name service error|nxdomain|no mx|mx (record )?not found|"
+        r"unrouteable (mail )?domain|unrouteable address|nxdomain|"
+        r"\b[45]\d\d\s+[a-z0-9-]+(\.[a-z0-9-]+)+\.? does not exist|domain (is )?not reachable|"
+        r"no mx|mx (record )?not found|"
         r"dns (error|lookup failed)|unknown domain|invalid domain|domain is not (valid|"
         r"configured)|unresolvable|bad destination (mailbox|host|system)|"
         r"unable to resolve|unknown mail domain|domain .{0,40}not (exist|found)",
     ),
-    ("not accepting mail", r"does not accept (e-?)?mail|null mx|not accepting (e-?)?mail"),
+    (
+        "not accepting mail",
+        # RFC 7505 null MX, and Exim's wording for a domain whose MX says "no SMTP here".
+        r"does not accept (e-?)?mail|null mx|not accepting (e-?)?mail|"
+        r"(mx|srv) record indicated no smtp service",
+    ),
     (
         "moved",
         r"user has moved|address (has )?changed|moved to|no longer (at|available at) "
@@ -64,14 +91,16 @@ REASON_PATTERNS: tuple[tuple[str, str], ...] = (
         r"mailbox (is )?(not found|not available)|user not found|"
         r"recipient not found|no mailbox|unknown account|address (is )?(unknown|invalid)|"
         r"not our customer|no longer (valid|active|exists)|account (has been )?(closed|"
-        r"removed|deleted)|(user|mailbox|account) (is )?(disabled|deactivated|inactive|"
-        r"unavailable)|user (is )?(not )?(here|found)|undeliverable address|"
+        r"removed|deleted)|(user|mailbox|account) (is )?unavailable|"
+        r"user (is )?(not )?(here|found)|undeliverable address|"
         r"addressee unknown|mailbox unknown|bad recipient|invalid address|"
         r"unknown or illegal alias|no such local user|is not a valid mailbox|"
         r"not found in (the )?directory|couldn't be found|could not be found|"
         r"the email account that you tried to reach does not exist|"
         r"user doesn't have|recipient unknown|rejected: user|not recognized|not recognised|"
-        r"invalid (final )?(delivery )?userid|invalid user",
+        r"invalid (final )?(delivery )?userid|invalid user|no valid recipients?|"
+        # Lotus Notes / Domino: the directory has no such person.
+        r"not listed in (the )?(domino directory|(public )?name (&|and) address book)",
     ),
     (
         "expired",
@@ -134,7 +163,15 @@ STATUS_REASONS: dict[str, str] = {
     "7.27": "not accepting mail",
 }
 
-_STATUS_CODE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# Failure codes only (a 2.x.x is a success); not a version number such as "v4.6.1".
+_STATUS_CODE = re.compile(r"(?<![\w.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# Where a plain-text report starts quoting the returned message: its words are not the error.
+_RETURNED_MESSAGE = re.compile(
+    r"^[ \t]*-{2,}[ \t]*(this is a copy of the message|returned message|below this line is a "
+    r"copy|original message (follows|is following|headers)|the header of the original|"
+    r"original message)|^[ \t]*original message:\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 _DSN_FIELD = re.compile(
     r"^(Final-Recipient|Original-Recipient|Action|Status|Diagnostic-Code|X-Actual-Recipient)"
@@ -175,6 +212,7 @@ _BOUNCE_BODY = re.compile(
     r"not a member of|invalid user address|no such user",
     re.IGNORECASE,
 )
+_SES_TYPE = re.compile(r'"(?:notificationType|eventType)"\s*:\s*"(\w+)"')
 _IGNORED_LOCALPARTS = re.compile(
     r"^(mailer-daemon|postmaster|root|nobody|noreply|no-reply|bounces?|abuse|"
     r"double-bounce|mail-daemon|daemon)\b",
@@ -197,6 +235,9 @@ def read_delivery_report(msg: Message, body: str) -> DeliveryReport | None:
         return DeliveryReport(complaint=True)
     report_text = _report_text(msg)
     fields = _dsn_recipients(report_text)
+    for nested in _returned_reports(msg):  # a bounce of a bounce: both failed
+        nested_fields = _dsn_recipients(_report_text(nested))
+        fields += [f for f in nested_fields if all(f.address != g.address for g in fields)]
     actions = {field.action for field in fields if field.action}
     if fields and actions and actions <= {"delivered", "relayed", "expanded"}:
         return DeliveryReport(delivered=True)
@@ -211,9 +252,27 @@ def read_delivery_report(msg: Message, body: str) -> DeliveryReport | None:
     recipients = _recipients(msg, fields, failures, report_text)
     error_text = " ".join(f.diagnostic for f in fields) + "\n" + report_text
     statuses = [r.status for r in recipients]
-    reasons = [_reason(f.diagnostic, f.status) for f in fields if f.diagnostic or f.status]
+    command = failed_command(report_text)
+    gateway = is_filtering_gateway(msg)
+    alone = len(recipients) <= 1
+    reasons = [
+        _reason(
+            f.diagnostic or (report_text if alone else _lines_about(f.address, report_text)),
+            f.status,
+            command,
+            gateway,
+        )
+        for f in fields
+        if f.diagnostic or f.status
+    ]
+    if not reasons and not alone:  # a free-text report: each address's own lines
+        for r in recipients:
+            lines = _lines_about(r.address, report_text)
+            if lines:
+                reasons.append(_reason(lines, r.status, command, gateway))
     if not reasons:
-        reasons = [_reason(error_text, next((s for s in statuses if s), None))]
+        first_status = next((s for s in statuses if s), None)
+        reasons = [_reason(error_text, first_status, command, gateway)]
     kind = BounceKind.HARD if any(r in HARD_REASONS for r in reasons) else BounceKind.SOFT
     reason = next((r for r in reasons if r in HARD_REASONS), reasons[0])
     return DeliveryReport(bounce=Bounce(kind=kind, reason=reason, recipients=tuple(recipients)))
@@ -268,7 +327,12 @@ def _amazon_ses_notification(body: str) -> DeliveryReport | None:
     start = body.find("{")
     try:
         data = json.loads(body[start : body.rfind("}") + 1])
-    except ValueError:
+    except ValueError:  # truncated or re-wrapped JSON: the notification type still tells
+        seen = _SES_TYPE.search(body)
+        if seen and seen.group(1) == "Complaint":
+            return DeliveryReport(complaint=True)
+        if seen and seen.group(1) == "Delivery":
+            return DeliveryReport(delivered=True)
         return None
     if not isinstance(data, dict):
         return None
@@ -320,11 +384,29 @@ def _report_text(msg: Message) -> str:
     size = 0
     for part in _report_parts(msg):
         text = _part_as_text(part)
+        cut = _RETURNED_MESSAGE.search(text)
+        if cut and cut.start() > 0:
+            text = text[: cut.start()]
         chunks.append(text)
         size += len(text)
         if size > MAX_TEXT_BYTES * 2:
             break
     return "\n".join(chunks)
+
+
+def _returned_reports(msg: Message) -> list[Message]:
+    """Returned messages that are themselves delivery reports (a forwarded or double bounce)."""
+    found: list[Message] = []
+    for part in msg.walk():
+        if part.get_content_type() != "message/rfc822" or len(found) >= 2:
+            continue
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if isinstance(inner, Message) and any(
+            p.get_content_type() == "message/delivery-status" for p in inner.walk()
+        ):
+            found.append(inner)
+    return found
 
 
 def _report_parts(msg: Message) -> list[Message]:
@@ -446,6 +528,21 @@ def _addresses_in_error_lines(text: str) -> list[str]:
     return addresses[:5]
 
 
+def _lines_about(address: str, text: str) -> str:
+    """The free-text error lines naming an address, for a status block with no diagnostic."""
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if address in line.lower() and not _DSN_FIELD.match(line):
+            found.append(line)
+            # the error often follows on the next lines: indented, or not naming an address
+            for follow in lines[index + 1 : index + 3]:
+                if not follow.strip() or _ADDRESS.search(follow):
+                    break
+                found.append(follow)
+    return "\n".join(found)
+
+
 def _status_near(address: str, text: str) -> str | None:
     index = text.lower().find(address)
     if index < 0:
@@ -470,32 +567,115 @@ _COMPILED_REASONS = tuple(
 )
 
 
-def _reason(text: str, status: str | None) -> str:
-    """A reason from the error's words and enhanced status code.
+def _reason(
+    text: str, status: str | None, command: str = "", filtering_gateway: bool = False
+) -> str:
+    """A reason from the error's words, enhanced status code and the SMTP command it answered.
 
-    A specific status code is trusted first; a generic one (x.0.0, or none) leaves the words to
-    decide. An unknown-user answer to the message *content* (after DATA) is a content filter
-    rejecting us, not a missing mailbox, so it is not hard.
+    This follows Sisimai's reasoning. Words that say the mailbox exists but cannot take mail
+    (full, too big, suspended, a failing delivery program) come first, whatever the code says.
+    "User unknown" words are hard when the code names a bad mailbox (x.1.1, x.1.3-5), when the
+    refusal answered RCPT TO, or when nothing says otherwise. They are a filter turning the
+    message away ("content filter", soft) when given after DATA (the recipient was accepted),
+    when the server's own code names something else (mailbox status x.2.x, system x.3.x,
+    network x.4.x, content x.6.x, security x.7.x), or when the report comes from a filtering
+    gateway, which answers "user unknown" to content it does not want.
     """
     text = text[:20000]
-    if _USER_UNKNOWN.search(text) and not _AFTER_DATA.search(text):
+    status = _specific_status(text, status)
+    for name, pattern in _COMPILED_REASONS:
+        if name in _BEFORE_USER_UNKNOWN and pattern.search(text):
+            return name
+    if status in _SENDER_STATUSES or command == "MAIL":
+        return "rejected"  # our own (envelope sender) address was refused, not theirs
+    if _NOT_ACCEPTING.search(text):
+        return "not accepting mail"
+    if _DIRECTORY_EDGE_BLOCK.search(text) and not (status or "").startswith("4"):
         return "user unknown"
-    if status and status.split(".")[1] == "7" and not _NOT_ACCEPTING.search(text):
+    if _USER_UNKNOWN.search(text):
+        if status and status.startswith("4") and _status_tail(status) not in _MAILBOX_STATUSES:
+            return "temporary failure"
+        by_status = _reason_from_status(status)
+        if by_status in HARD_REASONS and by_status != "user unknown":
+            return by_status  # x.1.6 moved, x.1.2 host unknown: the code is more precise
+        if _status_tail(status) in _MAILBOX_STATUSES or command == "RCPT":
+            return "user unknown"
+        if command in ("DATA", "MAIL") or filtering_gateway or _contradicts(status):
+            return "content filter"
+        return "user unknown"
+    if status and status.split(".")[1] == "7":
         return _soft_reason(text) or "policy"
-    if _STATUS_7_IN_TEXT.search(text) and not _NOT_ACCEPTING.search(text):
+    if _STATUS_7_IN_TEXT.search(text):
         return _soft_reason(text) or "policy"
     from_status = _reason_from_status(status)
     reason = from_status if from_status and status and not status.endswith(".0.0") else None
     if reason is None or reason == "system error":
         reason = next((r for r, pattern in _COMPILED_REASONS if pattern.search(text)), None)
         reason = reason or from_status
-    if reason in HARD_REASONS and _AFTER_DATA.search(text):
-        return "content filter"
+    if reason in HARD_REASONS and status and status.startswith("4"):
+        return "temporary failure"  # a 4.x.x answer is by definition not permanent
     if reason:
         return reason
     if status and status.startswith("4"):
         return "temporary failure"
     return "undetermined"
+
+
+def _status_tail(status: str | None) -> str:
+    return status.split(".", 1)[1] if status else ""
+
+
+def _contradicts(status: str | None) -> bool:
+    """A specific code whose subject is not the address (RFC 3463 X.2-X.4, X.6, X.7)."""
+    if not status or status.endswith(".0.0"):
+        return False
+    return status.split(".")[1] in ("2", "3", "4", "6", "7")
+
+
+def is_filtering_gateway(msg: Message) -> bool:
+    """The report was written by an anti-spam / content-filtering gateway, not a mail store."""
+    for name, value in msg.items()[:60]:  # the report's own headers, not the returned original
+        # Received lines and spam/virus verdicts come from the hops that carried the report
+        # to us (often our own gateway), not from its author.
+        if name.lower() == "received" or re.search(r"spam|virus", name, re.IGNORECASE):
+            continue
+        if _FILTERING_GATEWAY.search(f"{name}: {value}"):
+            return True
+    return False
+
+
+def _specific_status(text: str, status: str | None) -> str | None:
+    """The status to trust: a generic one (x.0.0, 5.1.0) gives way to the last code in the text.
+
+    Relays wrap the remote answer in their own code ("5.1.0 - Unknown address error
+    550-'5.2.2 ... Mailbox Full'"); the innermost, last code is the remote server's own.
+    """
+    if status and not status.endswith(".0.0") and status != "5.1.0":
+        return status
+    codes = [".".join(m.groups()) for m in _STATUS_CODE.finditer(text[:2000])]
+    specific = [c for c in codes if not c.endswith(".0.0")]
+    return specific[-1] if specific else status
+
+
+def failed_command(text: str) -> str:
+    """The SMTP command the error was given to: RCPT, DATA, MAIL or "".
+
+    Measured from the "user unknown" words when there are some, else from the error replies.
+    """
+    anchors = [m.start() for m in _USER_UNKNOWN.finditer(text[:40000])]
+    anchors = anchors or [m.start() for m in _ERROR_REPLY.finditer(text[:40000])]
+    if not anchors:
+        return ""
+    best, distance = "", 600
+    for match in _COMMAND.finditer(text[:40000]):
+        gap = min(abs(match.start() - a) for a in anchors)
+        if gap < distance:
+            word = next(g for g in match.groups() if g).lower()
+            best, distance = (
+                ("RCPT" if "rcpt" in word else "MAIL" if "mail" in word else "DATA"),
+                gap,
+            )
+    return best
 
 
 def _soft_reason(text: str) -> str | None:
@@ -508,9 +688,29 @@ def _soft_reason(text: str) -> str | None:
 _USER_UNKNOWN = re.compile(dict(REASON_PATTERNS)["user unknown"], re.IGNORECASE)
 _NOT_ACCEPTING = re.compile(r"does not accept (e-?)?mail|null mx|\b5\.7\.27\b", re.IGNORECASE)
 _STATUS_7_IN_TEXT = re.compile(r"(?<![\d.])5\.7\.\d{1,3}(?![\d.])")
-_AFTER_DATA = re.compile(
-    r"end of data|after data|in reply to data|data command|"
-    r"smtp command\s*:?\s*\n?\s*data\b|>>> data",
+# Reasons that win over "user unknown" words (Sisimai checks them first).
+_BEFORE_USER_UNKNOWN = frozenset(
+    {"mailbox full", "message too big", "suspended", "mailer error", "dns failure"}
+)
+# Codes that name the recipient's mailbox as bad (RFC 3463 X.1.1, X.1.3-5).
+_MAILBOX_STATUSES = frozenset({"1.1", "1.3", "1.4", "1.5"})
+# X.1.7 / X.1.8: the *sender's* address was refused.
+_SENDER_STATUSES = frozenset({"5.1.7", "5.1.8", "4.1.7", "4.1.8"})
+# Exchange Online's directory-based edge blocking refuses unknown recipients this way.
+_DIRECTORY_EDGE_BLOCK = re.compile(r"recipient address rejected:\s*access denied", re.IGNORECASE)
+# Anti-spam and content-filtering gateways (by product name, as they sign their reports).
+_FILTERING_GATEWAY = re.compile(
+    r"mcafee|mxlogic|surfcontrol|mailfoundry|activehunter|barracuda|proofpoint|ironport|"
+    r"messagelabs|mimecast|sophos|interscan|fortimail|spamtitan|mailmarshal",
+    re.IGNORECASE,
+)
+_ERROR_REPLY = re.compile(r"(?<![\w.])[45]\d\d(?=[ -])")
+# Where a session transcript says which command an answer was given to.
+_COMMAND = re.compile(
+    r"in reply to (?:end of )?(data|rcpt to|mail from)|after (?:end of )?(data|rcpt to|mail from)|"
+    r">>>\s*(data|rcpt to|mail from)|\[(rcpt_to|data|mail_from)\]|"
+    r"smtp command\s*:?\s*(data|rcpt to|mail from)|\bin:\s+(data|rcpt to|mail from)|"
+    r"smtp:(rcpt|data|mail)\b|most progress was (rcpt) to|said \d{3} for (rcpt) to",
     re.IGNORECASE,
 )
 

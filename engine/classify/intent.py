@@ -28,27 +28,36 @@ UNSUBSCRIBE: Rules = (
         r"(data|personal|details|information|contact)|right to eras|erasure|\bgdpr\b|"
         r"leave me alone|lose my (e-?mail|address|number)|(^|\n)\s*stop\s*[.!]*\s*($|\n)|"
         r"\bspam(ming)?\b|(all|any) (of )?our (staff|employees|people|addresses)|"
-        r"company[- ]wide|do not reach out|don'?t reach out|f\W?\W?k off|piss off",
+        r"company[- ]wide|do not reach out|don'?t reach out|f\W?\W?k off|piss off|"
+        # a bare "do not contact." and asking to drop the whole company or mailing list
+        r"(do not|don'?t|please never) contact\b|remove (everyone|everybody|all of us|anyone|"
+        r"our (whole |entire )?(team|company|domain))|from your (database|mailing list|"
+        r"distribution list|crm|contact list)",
     ),
     (
         3.0,
         r"abmelden|austragen|keine (weiteren )?(e-?mails|nachrichten|kontakt)|widerspr(e|u)ch|"
-        r"dsgvo|löschen sie (meine|unsere)|nicht mehr (kontaktieren|anschreiben)",
+        r"dsgvo|löschen sie (meine|unsere)|nicht mehr (kontaktieren|anschreiben)|"
+        r"(entfernen|streichen) sie (mich|uns)|aus (ihrem|dem) verteiler|"
+        r"schreiben sie (mir|uns) nicht mehr",
     ),
     (
         3.0,
         r"désabonn|desinscri|désinscri|retirez[- ]moi|ne (plus )?me (plus )?contactez|"
-        r"ne plus recevoir|\brgpd\b|supprimer? mes données",
+        r"ne plus recevoir|\brgpd\b|supprimer? mes données|ne m'écrivez plus|"
+        r"(retirez|supprimez|enlevez) (moi|mon adresse|nous)|de votre (liste|fichier|base)",
     ),
     (
         3.0,
         r"dar(me)? de baja|no me (contacte|escriba|envíe)|no vuelva[ns]? a (escribir|contactar)|"
-        r"elimin(e|ar) mis datos|borr(e|ar) mis datos",
+        r"elimin(e|ar) mis datos|borr(e|ar) mis datos|elimíneme|sáqueme|quíteme|"
+        r"de su (lista|base de datos)|no me escriban? más",
     ),
     (
         3.0,
         r"退订|退訂|取消订阅|取消訂閱|不要再(发|發|联系|聯繫|聯絡|打扰|打擾|给我|給我)|别再|別再|"
-        r"请勿再|請勿再|勿再|移除|删除我|刪除我|拉黑|骚扰|騷擾|停止(发送|發送)|不要(发|發)",
+        r"请勿再|請勿再|勿再|移除|删除我|刪除我|拉黑|骚扰|騷擾|停止(发送|發送)|不要(发|發)|"
+        r"(从|從).{0,8}(名单|名單|列表|邮件列表|郵件列表)(中|里|裡)?(删除|刪除|去掉|拿掉)",
     ),
 )
 NOT_INTERESTED: Rules = (
@@ -65,7 +74,8 @@ NOT_INTERESTED: Rules = (
         r"procurement|not (a )?priority|won'?t be (moving|pursuing|needing)|"
         r"not going to|no plans? to|no budget|evaluated .{0,40}(before|already|last)|"
         r"(isn'?t|not) something (we'?d|we would|i'?d)|rather not|don'?t buy|overkill|"
-        r"roi (wasn'?t|isn'?t) there|not worth",
+        r"roi (wasn'?t|isn'?t) there|not worth|(probably|likely|maybe) not ever|"
+        r"consolidating (our )?(vendors|tools|tech stack)|not adding (any )?(new )?(vendors|tools)",
     ),
     (
         2.0,
@@ -79,7 +89,8 @@ NOT_INTERESTED: Rules = (
         2.0,
         r"不需要|没有需求|沒有需求|暂无需求|暫無需求|没需求|沒需求|不感兴趣|不感興趣|没兴趣|"
         r"沒興趣|意义不大|意義不大|不浪费|不浪費|不用了|不考虑|不考慮|已经有|已經有|已有|自己的系统|自己的系統|自研|规模太小|"
-        r"規模太小|太小|用不上|不合适|不合適|谢谢，不|謝謝，不|暂不需要|暫不需要",
+        r"規模太小|太小|用不上|不合适|不合適|谢谢，不|謝謝，不|暂不需要|暫不需要|"
+        r"用不(到|着|著)|规模(较|比较|很|不大)?小|規模(較|比較|很|不大)?小",
     ),
 )
 NOT_NOW: Rules = (
@@ -89,7 +100,9 @@ NOT_NOW: Rules = (
         r"come|get) back|reconnect|revisit|follow up (in|next|after|later|again|around)|"
         r"try (me|us|again) (in|next|after|later|around)|later (this|in the|next)|"
         r"next (quarter|year|month|fiscal)|budget (freeze|frozen|cycle|is (locked|set|spent|"
-        r"allocated))|timing|in the middle of|ping me|reach out (again )?(in|after|next|"
+        r"allocated))|(bad|poor|tough|awkward|wrong) timing|timing (is|'s) (not|bad|off|wrong|"
+        r"tough|tricky)|timing (isn'?t|is not) (right|great|good|ideal)|in the middle of|"
+        r"ping me|reach out (again )?(in|after|next|"
         r"around|once)|locked in|under contract|contract (with|runs|renew|until|ends)|"
         r"signed (a|with)|renewed|\bq[1-4]\b|too (busy|early)|maybe later|down the (road|line)|"
         r"after (the|our|we|this)|until (the|we|our|after)|once (we|the|our)|"
@@ -135,7 +148,10 @@ INTEREST: Rules = (
         r"worth a (look|chat|call|conversation)|curious|free (on|at|next|this|tomorrow)|"
         r"available (on|at|next|this|tomorrow)|send (it|them|details) over|sure,|"
         r"(mon|tues|wednes|thurs|fri)day (at|afternoon|morning)|\d{1,2}(:\d\d)? ?(am|pm)|"
-        r"\b\d{1,2}:\d\d\b|calendar link|\d+ minutes|go on then",
+        r"\b\d{1,2}:\d\d\b|calendar link|\d+ ?min(ute)?s?\b|go on then|"
+        # "share the product brochure", "send over your latest deck": a few words between
+        r"(send|share)( \w+){1,3} (brochure|deck|pricing|price list|case stud\w*|one-?pager)|"
+        r"(we|i) can (connect|talk|chat|meet|speak)|can we (connect|talk|chat|meet|speak)",
     ),
     (
         2.0,
@@ -164,18 +180,23 @@ WRONG_PERSON: Rules = (
         r"who|you have the wrong|contractor|consultant|check (our|the) website|"
         r"not involved|(i'?m|i am) (not|no longer) (the|in|involved|responsible|in charge)|"
         r"don'?t work (in|on|there)|someone else|not me|not (the )?one who|mix-?up|"
-        r"not (in charge|the decision)",
+        r"not (in charge|the decision)|(isn'?t|is not|not really) (my|our) (area|department|call|"
+        r"remit|team|responsibility)|(nothing|anything) to do with|(got|have) the wrong \w+|"
+        r"mixed (\w+ )?up|moved (over )?to (the )?\w+ (team|side|department|group)|"
+        r"not (in|on) (the )?(sales|marketing|revenue) (side|team)|not in sales",
     ),
     (
         2.5,
         r"nicht zuständig|nicht der richtige|nicht die richtige|nicht mehr bei|falsche[nr]? "
         r"ansprechpartner|pas la bonne personne|pas le bon interlocuteur|ne suis pas (le|la) bon|"
         r"ne travaille plus|no soy la persona|ya no trabajo|no trabajo en|persona equivocada|"
-        r"no es mi área|no me corresponde",
+        r"no es mi área|no me corresponde|bin nicht (mehr )?(der|die) richtige|"
+        r"n'est pas (de )?mon (ressort|domaine)|je ne suis pas (en charge|responsable)|"
+        r"no soy (el|la) responsable|no llevo (ese|este) tema",
     ),
     (
         2.5,
-        r"不是我负责|不是我負責|不负责|不負責|不归我管|不歸我管|不是负责人|不是負責人|找错人|找錯人|"
+        r"不是我负责|不是我負責|不负责|调岗|調崗|换岗|換崗|转岗|轉崗|不在这个岗位|不在這個崗位|不負責|不归我管|不歸我管|不是负责人|不是負責人|找错人|找錯人|"
         r"离职|離職|不在.{0,10}(工作|任职|任職)|不清楚(是)?(谁|誰)|不知道(是)?(谁|誰)|"
         r"不是我|不太清楚|不管这|不管這|不是这方面|不是這方面|负责的是财务|負責的是財務|财务|財務",
     ),
@@ -188,7 +209,9 @@ REFERRAL: Rules = (
         r"in charge of|responsible for|looping in|loop in|cc'?ing|cc'?d|copied|copying|"
         r"forward(ing|ed)? (this|it|your)|forwarded|adding|introduc|leads (our|the)|"
         r"runs (our|the|sales)|manages|take (this|it) (one|from here)|over to|"
-        r"you'?ll want|try ([A-Z]|him|her)|ask ([A-Z]|him|her)|point(ing)? you to|"
+        # "try Anna" refers; "try me in Q3" does not: the name must be capitalised.
+        r"you'?ll want|(?-i:[Tt]ry [A-Z])|try (him|her)|(?-i:[Aa]sk [A-Z])|ask (him|her)|"
+        r"point(ing)? you to|"
         r"\bcan you take",
     ),
     (

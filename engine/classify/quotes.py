@@ -17,9 +17,11 @@ _REPLY_LANGUAGES = ["en", "de", "fr", "es", "zh"]
 # A line that starts the quoted original.
 QUOTE_HEADER = re.compile(
     r"^\s*("
-    r"on .{0,200}(wrote|writes|a écrit|schrieb)\s*:?|"
+    # Gmail wraps long attributions: "On <date> <name> <address>" / "wrote:" on the next line.
+    r"on .{0,200}(\n\s*)?(wrote|writes|a écrit|schrieb)\s*:?|"
     r"am .{0,200}schrieb.{0,80}:?|le .{0,200}a écrit\s*:?|el .{0,200}escribió\s*:?|"
-    r"在\s?.{0,200}(写道|寫道)\s*[:：]?|於\s?.{0,200}(写道|寫道)\s*[:：]?|"
+    # Chinese clients put the name first: "张三 <a@b> 于 2025年7月1日 写道："
+    r".{0,120}(在|于|於)\s?.{0,200}(写道|寫道)\s*[:：]?|"
     r"-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|"
     r"weitergeleitete nachricht|"
     r"message d'origine|message transféré|mensaje original|mensaje reenviado|"

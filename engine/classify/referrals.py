@@ -33,7 +33,7 @@ _CUE_BEFORE = re.compile(
     rf"kollegen?|kollegin|collègue|colega)\s*,?\s+)?(?:@)?({_PERSON})"
 )
 _CUE_AFTER = re.compile(
-    rf"(?:@)?({_PERSON})(?:\s*\([^)]*\))?\s*(?:<[^>]*>)?\s*(?:,\s*(?:our|my) [\w ]+,\s*)?"
+    rf"(?:@)?({_PERSON})\b(?:\s*\([^)]*\))?\s*(?:<[^>]*>)?\s*(?:,\s*(?:our|my) [\w ]+,\s*)?"
     rf"(?:is|would be|'s|handles|owns|runs|leads|manages|heads|is responsible|is in charge|"
     rf"ist zuständig|ist der|ist die|s'occupe|se encarga|is the)\b"
 )
@@ -169,6 +169,24 @@ _NOT_NAMES = frozenset(
         "Usted",
         "Gerne",
         "Bitte",
+        # cue verbs and words that stand capitalised before a name ("Try Anna Berg")
+        "Try",
+        "Ask",
+        "Talk",
+        "Contact",
+        "Ping",
+        "Reach",
+        "Loop",
+        "Looping",
+        "Adding",
+        "Copying",
+        "Herrn",
+        "Revenue",
+        "Easiest",
+        "Simplest",
+        "Quickest",
+        "Then",
+        "Mid",
     ]
 )
 _HAN_STOP = frozenset(
@@ -297,8 +315,10 @@ def _name_before(text: str, position: int, context: ReferralContext) -> str | No
     han = _HAN_BEFORE_ADDRESS.search(before)
     if han:
         name = han.group(1)
-        for prefix in ("的", "找", "联系", "聯繫", "同事", "是"):
+        for prefix in ("的", "找", "联系", "聯繫", "同事", "是", "人"):
             name = name.split(prefix)[-1]
+        if any(ch in name for ch in "我您你他她们們给給信"):  # "写信给她", not a name
+            return None
         return name if len(name) >= 2 and name not in _HAN_STOP else None
     person = _PERSON_BEFORE_ADDRESS.search(before)
     if person:
@@ -334,12 +354,23 @@ def _names_in_text(text: str, context: ReferralContext) -> list[str]:
     return names
 
 
+# Contractions ("We're", "I'm") and "Cc'ing" are never name words; O'Connor is.
+_CONTRACTION = re.compile(r"['’](re|m|ve|ll|d|s|t|ing)$", re.IGNORECASE)
+
+
+def _not_name(word: str) -> bool:
+    parts = word.split("-")
+    return (
+        word in _NOT_NAMES or any(p in _NOT_NAMES for p in parts) or bool(_CONTRACTION.search(word))
+    )
+
+
 def _clean_name(name: str) -> str | None:
-    words = [w for w in name.split() if w not in _NOT_NAMES]
+    words = [w for w in name.split() if not _not_name(w)]
     # Keep the leading run of real name words only.
     kept: list[str] = []
     for word in name.split():
-        if word in _NOT_NAMES:
+        if _not_name(word):
             if kept:
                 break
             continue
