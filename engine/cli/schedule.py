@@ -1,0 +1,80 @@
+"""`spear schedule`: what is planned, when (recipient's time and UTC), and what capacity is left."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from engine.cli.setup import AppContext, pass_app
+from engine.clock import SystemClock, utc
+from engine.config import Config
+from engine.prospects.timezones import prospect_timezone
+from engine.sending.capacity import Bookings, MailboxLimits, remaining_today
+from engine.sending.planner import BOOKED
+from engine.store.models import Account, MailboxState, OutboundMessage, OutboundStatus, Prospect
+
+DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)
+
+
+@click.command("schedule")
+@click.option("--limit", default=50, show_default=True, help="How many planned messages to list.")
+@pass_app
+def command(app: AppContext, limit: int) -> None:
+    """Show planned messages (who, step, mailbox, local and UTC time) and capacity left today."""
+    config = app.config
+    now = SystemClock().now()
+    with Session(app.engine) as db:
+        rows = db.exec(
+            select(OutboundMessage, Prospect, Account)
+            .join(Prospect, col(Prospect.id) == OutboundMessage.prospect_id)
+            .outerjoin(Account, col(Account.id) == Prospect.account_id)
+            .where(col(OutboundMessage.status).in_(DUE))
+            .order_by(col(OutboundMessage.scheduled_at))
+            .limit(limit)
+        ).all()
+        click.echo(f"Planned ({len(rows)} shown):")
+        if not rows:
+            click.echo("  nothing planned")
+        for message, prospect, account in rows:
+            places = [(prospect.country, prospect.region)]
+            if account is not None:
+                places.append((account.country, account.region))
+            zone = ZoneInfo(prospect_timezone(prospect.timezone, places, config.timezone))
+            at = utc(message.scheduled_at or now)
+            if message.status == OutboundStatus.RETRY and message.next_attempt_at is not None:
+                at = utc(message.next_attempt_at)
+            click.echo(
+                f"  {at.astimezone(zone):%a %Y-%m-%d %H:%M} {zone.key:<20} "
+                f"{at:%Y-%m-%d %H:%M}Z  {prospect.email:<32} {message.step_id:<10} "
+                f"{message.mailbox}{'  (retry)' if message.status == OutboundStatus.RETRY else ''}"
+            )
+        click.echo("")
+        click.echo("Mailboxes (remaining today):")
+        for line in _capacity_lines(db, config, now):
+            click.echo(f"  {line}")
+
+
+def _capacity_lines(db: Session, config: Config, now: datetime) -> list[str]:
+    lines = []
+    day_zone = ZoneInfo(config.timezone)
+    booked_at = sa.func.coalesce(OutboundMessage.sent_at, OutboundMessage.scheduled_at)
+    for mailbox in config.mailboxes:
+        state = db.get(MailboxState, mailbox.name)
+        limits = MailboxLimits.of(mailbox, state.first_send_on if state else None, day_zone)
+        times = db.exec(
+            select(booked_at).where(
+                OutboundMessage.mailbox == mailbox.name,
+                col(OutboundMessage.status).in_(BOOKED),
+                booked_at >= now - timedelta(days=2),
+            )
+        ).all()
+        bookings = Bookings(utc(t) for t in times if t is not None)
+        left = remaining_today(limits, bookings, now)
+        cap = limits.cap_on(limits.day_of(now), bookings)
+        paused = f"  PAUSED: {state.paused_reason}" if state is not None and state.paused else ""
+        lines.append(f"{mailbox.name:<16} {left:>4} of {cap:<4} {mailbox.address}{paused}")
+    return lines or ["no mailboxes configured"]

@@ -1,0 +1,746 @@
+"""The dispatcher: claims due outbox rows, checks them one last time, sends them, records the reply.
+
+At most once, by construction:
+
+1. **Claim.** Due rows (`planned`/`retry`, time reached) are claimed atomically: `claimed_by` and
+   `claimed_at` are set while the status stays as it was. A claim is only a reservation; if its
+   holder dies, the rows are claimed again after the lease (or at once when the holder is a dead
+   process on this host), and nothing was sent for them.
+2. **Check and commit `sending`.** Just before the SMTP transaction, in one database transaction,
+   the last-moment checks run (suppression, a reply or bounce since planning, account paused,
+   enrollment no longer active) and the row either becomes `cancelled` or is committed as
+   `sending`. The update is conditional on our claim, so of two daemons only one can win.
+3. **Send, then record.** The SMTP answer becomes `sent` (with the server's reply), `retry` (4xx or
+   a connection failure before the body was sent, with exponential backoff until a deadline),
+   `failed` (5xx; a refused recipient is a hard bounce), or stays with the mailbox paused (AUTH).
+
+A row found `sending` that nobody is working on (its holder is a dead process on this host, or
+its lease has run out) becomes `uncertain`: the process died between committing `sending` and
+committing the answer, so the message may or may not have been accepted. It is never re-sent
+automatically; a person decides. The same holds for a connection lost while the server was
+answering the message body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import ssl
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from engine.clock import Clock, utc
+from engine.config import Config
+from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.sending.compose import restamp_date
+from engine.sending.smtp import MailboxSender, SmtpPermanentError, SmtpUncertainError
+from engine.sending.suppression import suppress_bounced, suppression_reasons
+from engine.store.db import is_sqlite
+from engine.store.models import (
+    EmailStatus,
+    EnrollmentStatus,
+    OutboundStatus,
+)
+
+log = logging.getLogger(__name__)
+
+OUTBOX = SQLModel.metadata.tables["outbound_message"]
+ENROLLMENT = SQLModel.metadata.tables["enrollment"]
+PROSPECT = SQLModel.metadata.tables["prospect"]
+ACCOUNT = SQLModel.metadata.tables["account"]
+INBOUND = SQLModel.metadata.tables["inbound_message"]
+MAILBOX_STATE = SQLModel.metadata.tables["mailbox_state"]
+EVENT = SQLModel.metadata.tables["event"]
+SUPPRESSION = SQLModel.metadata.tables["suppression"]
+
+DUE_STATUSES = (OutboundStatus.PLANNED.value, OutboundStatus.RETRY.value)
+# Replies that do not mean a person has answered: they do not cancel a planned step.
+NOT_A_REPLY_LABELS = ("auto-reply",)
+
+
+# The connection a mailbox's batch runs on (each mailbox's task has its own).
+_batch_connection: ContextVar[Connection | None] = ContextVar("_batch_connection", default=None)
+
+# Statements on the send path are built once: SQLAlchemy then reuses their compiled form.
+_MARK_SENDING = (
+    OUTBOX.update()
+    .where(
+        OUTBOX.c.id == sa.bindparam("outbound_id"),
+        OUTBOX.c.claimed_by == sa.bindparam("worker"),
+        OUTBOX.c.status.in_(DUE_STATUSES),
+    )
+    .values(
+        status=OutboundStatus.SENDING.value,
+        attempts=OUTBOX.c.attempts + 1,
+        claimed_at=sa.bindparam("now"),
+    )
+)
+_MARK_SENT = (
+    OUTBOX.update()
+    .where(
+        OUTBOX.c.id == sa.bindparam("outbound_id"), OUTBOX.c.claimed_by == sa.bindparam("worker")
+    )
+    .values(
+        status=OutboundStatus.SENT.value,
+        sent_at=sa.bindparam("now"),
+        smtp_response=sa.bindparam("reply"),
+        error=None,
+    )
+)
+# One more step sent; after the last one (no next step) the enrollment is complete.
+_COUNT_SENT = (
+    ENROLLMENT.update()
+    .where(ENROLLMENT.c.id == sa.bindparam("enrollment_id"))
+    .values(
+        steps_sent=ENROLLMENT.c.steps_sent + 1,
+        updated_at=sa.bindparam("now"),
+        status=sa.case(
+            (
+                sa.and_(
+                    ENROLLMENT.c.next_step.is_(None),
+                    ENROLLMENT.c.status == EnrollmentStatus.ACTIVE.value,
+                ),
+                EnrollmentStatus.COMPLETED.value,
+            ),
+            else_=ENROLLMENT.c.status,
+        ),
+    )
+)
+_MAILBOX_SENT = (
+    MAILBOX_STATE.update()
+    .where(MAILBOX_STATE.c.name == sa.bindparam("mailbox"))
+    .values(
+        last_send_at=sa.bindparam("now"),
+        first_send_on=sa.func.coalesce(MAILBOX_STATE.c.first_send_on, sa.bindparam("today")),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_REPLY_SINCE = (
+    sa.select(INBOUND.c.id)
+    .where(
+        INBOUND.c.prospect_id == sa.bindparam("prospect_id"),
+        INBOUND.c.received_at >= sa.bindparam("planned_at"),
+        sa.or_(INBOUND.c.label.is_(None), INBOUND.c.label.not_in(NOT_A_REPLY_LABELS)),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+_LAST_SUPPRESSION_QUERY = sa.select(sa.func.max(SUPPRESSION.c.id))
+_LAST_SUPPRESSION = _LAST_SUPPRESSION_QUERY.scalar_subquery()
+# Everything the last-moment checks need, in one round trip.
+_FACTS = (
+    sa.select(
+        ENROLLMENT.c.status,
+        ENROLLMENT.c.referrer_id,
+        PROSPECT.c.email,
+        PROSPECT.c.email_status,
+        ACCOUNT.c.paused,
+        _REPLY_SINCE.label("reply_id"),
+        _LAST_SUPPRESSION.label("last_suppression"),
+    )
+    .select_from(
+        ENROLLMENT.join(PROSPECT, PROSPECT.c.id == ENROLLMENT.c.prospect_id).outerjoin(
+            ACCOUNT, ACCOUNT.c.id == PROSPECT.c.account_id
+        )
+    )
+    .where(ENROLLMENT.c.id == sa.bindparam("enrollment_id"))
+)
+
+
+@dataclass
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    bounced: int = 0
+    cancelled: int = 0
+    uncertain: int = 0
+    released: int = 0  # claimed, then handed back untouched (mailbox paused, connection down)
+
+    def add(self, other: DispatchStats) -> None:
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff for temporary failures, until `deadline` after the planned time."""
+
+    first_delay: timedelta = timedelta(minutes=5)
+    max_delay: timedelta = timedelta(hours=2)
+    deadline: timedelta = timedelta(hours=48)
+
+    def next_attempt(self, attempts: int, scheduled_at: datetime, now: datetime) -> datetime | None:
+        """When to try again after `attempts` tries, or None when the deadline has passed."""
+        delay = min(self.first_delay * (2 ** max(attempts - 1, 0)), self.max_delay)
+        when = now + delay
+        return when if when <= utc(scheduled_at) + self.deadline else None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    enrollment_id: int
+    prospect_id: int
+    step_id: str
+    mailbox: str
+    message_id: str
+    to_address: str
+    raw: bytes
+    status: str
+    attempts: int
+    scheduled_at: datetime
+    created_at: datetime | None
+
+
+def new_worker_id() -> str:
+    """`host:pid:random`: unique per process, and tells a later process on this host whether the
+    holder of a claim is still alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Dispatcher:
+    """Sends due outbox rows. `dispatch_due` for a daemon's loop; `run_once` for tests and cron."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        clock: Clock,
+        worker_id: str | None = None,
+        *,
+        lease: timedelta = timedelta(minutes=10),
+        retry: RetryPolicy | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        self.worker_id = worker_id or new_worker_id()
+        self.lease = lease
+        self.retry = retry or RetryPolicy()
+        self._tls_context = tls_context
+        self._senders: dict[str, MailboxSender] = {}
+        self._last_recovery: datetime | None = None
+        self._known_mailboxes: set[str] = set()
+
+    async def run_once(self, limit: int = 500) -> DispatchStats:
+        """Resolve rows left in flight, then send everything due now; returns what happened."""
+        stats = DispatchStats(uncertain=self.recover_in_flight())
+        while True:
+            batch = await self.dispatch_due(limit)
+            stats.add(batch)
+            if batch.claimed == 0 or batch.claimed == batch.released:
+                return stats
+
+    async def dispatch_due(self, limit: int = 100) -> DispatchStats:
+        """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
+        last = self._last_recovery
+        if last is None or self.clock.now() - last >= self.lease / 2:
+            self.recover_in_flight()
+        rows = self._claim(limit)
+        stats = DispatchStats(claimed=len(rows))
+        by_mailbox: dict[str, list[_Claimed]] = defaultdict(list)
+        for row in rows:
+            by_mailbox[row.mailbox].append(row)
+        results = await asyncio.gather(
+            *(self._send_mailbox(name, batch) for name, batch in by_mailbox.items())
+        )
+        for result in results:
+            stats.add(result)
+        return stats
+
+    def recover_in_flight(self) -> int:
+        """Resolve what dead dispatchers left behind; returns how many rows became `uncertain`.
+
+        Rows `sending` whose holder is dead (a process on this host that no longer runs) or whose
+        lease ran out become `uncertain`. Rows a dead holder had only claimed are handed back.
+        """
+        now = self.clock.now()
+        self._last_recovery = now
+        with self.engine.begin() as db:
+            held = db.execute(
+                sa.select(
+                    OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_by, OUTBOX.c.claimed_at
+                ).where(
+                    OUTBOX.c.claimed_by.is_not(None),
+                    OUTBOX.c.claimed_by != self.worker_id,
+                    OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
+                )
+            ).all()
+            dead = {h for h in {r.claimed_by for r in held} if _holder_is_dead(h)}
+            gone = [
+                r.id
+                for r in held
+                if r.status == OutboundStatus.SENDING.value
+                and (r.claimed_by in dead or _expired(r.claimed_at, now, self.lease))
+            ]
+            orphans = [
+                r.id
+                for r in held
+                if r.status != OutboundStatus.SENDING.value and r.claimed_by in dead
+            ]
+            if gone:
+                db.execute(
+                    OUTBOX.update()
+                    .where(OUTBOX.c.id.in_(gone), OUTBOX.c.status == OutboundStatus.SENDING.value)
+                    .values(
+                        status=OutboundStatus.UNCERTAIN.value,
+                        error="the sending process died during the SMTP transaction",
+                    )
+                )
+                _events(db, now, "send-uncertain", [{"outbound_id": i} for i in gone])
+            if orphans:
+                db.execute(
+                    OUTBOX.update()
+                    .where(OUTBOX.c.id.in_(orphans), OUTBOX.c.status.in_(DUE_STATUSES))
+                    .values(claimed_by=None, claimed_at=None)
+                )
+        for outbound_id in gone:
+            log.warning("outbox row %d left in flight by a dead sender: now uncertain", outbound_id)
+        return len(gone)
+
+    async def close(self) -> None:
+        """Close every SMTP connection; safe to call twice."""
+        senders, self._senders = self._senders, {}
+        for sender in senders.values():
+            await sender.close()
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[_Claimed]:
+        now = self.clock.now()
+        stale = now - self.lease
+        due = (
+            sa.select(OUTBOX.c.id)
+            .where(
+                OUTBOX.c.status.in_(DUE_STATUSES),
+                OUTBOX.c.scheduled_at <= now,
+                sa.or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
+                sa.or_(OUTBOX.c.claimed_by.is_(None), OUTBOX.c.claimed_at < stale),
+                OUTBOX.c.mailbox.not_in(self._paused_mailboxes()),
+            )
+            .order_by(OUTBOX.c.scheduled_at)
+            .limit(limit)
+        )
+        claim = {"claimed_by": self.worker_id, "claimed_at": now}
+        with self.engine.begin() as db:
+            if is_sqlite(str(self.engine.url)):
+                # One UPDATE: SQLite serialises writers, so the rows it returns are ours alone.
+                ids = [
+                    r.id
+                    for r in db.execute(
+                        OUTBOX.update()
+                        .where(
+                            OUTBOX.c.id.in_(due.scalar_subquery()),
+                            OUTBOX.c.status.in_(DUE_STATUSES),
+                        )
+                        .values(**claim)
+                        .returning(OUTBOX.c.id)
+                    )
+                ]
+            else:
+                ids = list(db.scalars(due.with_for_update(skip_locked=True)))
+                if ids:
+                    db.execute(OUTBOX.update().where(OUTBOX.c.id.in_(ids)).values(**claim))
+            if not ids:
+                return []
+            rows = db.execute(
+                sa.select(
+                    *(
+                        OUTBOX.c[name]
+                        for name in (
+                            "id",
+                            "enrollment_id",
+                            "prospect_id",
+                            "step_id",
+                            "mailbox",
+                            "message_id",
+                            "to_address",
+                            "raw",
+                            "status",
+                            "attempts",
+                            "scheduled_at",
+                            "created_at",
+                        )
+                    )
+                )
+                .where(OUTBOX.c.id.in_(ids))
+                .order_by(OUTBOX.c.scheduled_at, OUTBOX.c.id)
+            ).all()
+        return [_Claimed(**row._mapping) for row in rows]
+
+    def _paused_mailboxes(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(
+                db.scalars(sa.select(MAILBOX_STATE.c.name).where(MAILBOX_STATE.c.paused.is_(True)))
+            )
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _send_mailbox(self, name: str, rows: Sequence[_Claimed]) -> DispatchStats:
+        stats = DispatchStats()
+        try:
+            mailbox = self.config.mailbox(name)
+        except KeyError:
+            log.error("mailbox %s is not in the configuration: %d rows wait", name, len(rows))
+            stats.released += self._release([r.id for r in rows])
+            return stats
+        sender = self._sender(name)
+        if name not in self._known_mailboxes:
+            with self.engine.begin() as db:
+                _ensure_mailbox_state(db, name, self.clock.now())
+            self._known_mailboxes.add(name)
+        suppressed = _SuppressionView(self.engine, [r.to_address for r in rows])
+        with self.engine.connect() as db:
+            # One connection for the batch: each message still gets transactions of its own.
+            token = _batch_connection.set(db)
+            try:
+                await self._send_rows(sender, mailbox.address, rows, suppressed, stats)
+            finally:
+                _batch_connection.reset(token)
+        return stats
+
+    async def _send_rows(
+        self,
+        sender: MailboxSender,
+        mail_from: str,
+        rows: Sequence[_Claimed],
+        suppressed: _SuppressionView,
+        stats: DispatchStats,
+    ) -> None:
+        name = sender.name
+        for index, row in enumerate(rows):
+            if not self._begin(row, suppressed, stats):
+                continue
+            raw = restamp_date(row.raw, self.clock.now())
+            try:
+                reply = await sender.send(mail_from, row.to_address, raw)
+            except MailAuthError as exc:
+                self._auth_failed(row, name, str(exc))
+                stats.released += 1 + self._release([r.id for r in rows[index + 1 :]])
+                break
+            except SmtpUncertainError as exc:
+                self._uncertain(row, str(exc))
+                stats.uncertain += 1
+            except TemporaryMailError as exc:
+                self._temporary(row, str(exc), stats)
+                if getattr(exc, "code", None) in (None, 421):
+                    # The server or the connection is gone: the rest of the batch waits its turn.
+                    stats.released += self._release([r.id for r in rows[index + 1 :]])
+                    break
+            except PermanentMailError as exc:
+                self._permanent(row, exc, stats)
+            else:
+                self._sent(row, reply)
+                stats.sent += 1
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction on the batch's connection when there is one, else on a fresh one."""
+        db = _batch_connection.get()
+        if db is None:
+            with self.engine.begin() as fresh:
+                yield fresh
+        else:
+            with db.begin():
+                yield db
+
+    def _sender(self, name: str) -> MailboxSender:
+        if name not in self._senders:
+            mailbox = self.config.mailbox(name)
+            self._senders[name] = MailboxSender(name, mailbox.smtp, tls_context=self._tls_context)
+        return self._senders[name]
+
+    def _begin(self, row: _Claimed, suppressed: _SuppressionView, stats: DispatchStats) -> bool:
+        """Last-moment checks, then commit the row as `sending` (or `cancelled`)."""
+        now = self.clock.now()
+        with self._transaction() as db:
+            reason = _reason_not_to_send(db, row, suppressed)
+            if reason is not None:
+                db.execute(
+                    _ours(row.id, self.worker_id).values(
+                        status=OutboundStatus.CANCELLED.value, error=reason
+                    )
+                )
+                _events(db, now, "send-cancelled", [_event_ids(row, reason=reason)])
+                log.info("outbox row %d cancelled before sending: %s", row.id, reason)
+                stats.cancelled += 1
+                return False
+            taken = db.execute(
+                _MARK_SENDING, {"outbound_id": row.id, "worker": self.worker_id, "now": now}
+            ).rowcount
+        if taken != 1:
+            log.warning("outbox row %d was taken over by another dispatcher", row.id)
+            return False
+        return True
+
+    # -- recording the answer ---------------------------------------------------------------
+
+    def _sent(self, row: _Claimed, reply: str) -> None:
+        now = self.clock.now()
+        with self._transaction() as db:
+            db.execute(
+                _MARK_SENT,
+                {"outbound_id": row.id, "worker": self.worker_id, "now": now, "reply": reply},
+            )
+            db.execute(_COUNT_SENT, {"enrollment_id": row.enrollment_id, "now": now})
+            db.execute(_MAILBOX_SENT, {"mailbox": row.mailbox, "now": now, "today": now.date()})
+            _events(db, now, "sent", [_event_ids(row, message_id=row.message_id, reply=reply)])
+        log.info(
+            "sent outbox row %d step %s to prospect %d via %s: %s",
+            row.id,
+            row.step_id,
+            row.prospect_id,
+            row.mailbox,
+            reply,
+        )
+
+    def _temporary(self, row: _Claimed, reply: str, stats: DispatchStats) -> None:
+        now = self.clock.now()
+        attempts = row.attempts + 1
+        retry_at = self.retry.next_attempt(attempts, row.scheduled_at, now)
+        with self._transaction() as db:
+            if retry_at is None:
+                db.execute(
+                    _ours(row.id, self.worker_id).values(
+                        status=OutboundStatus.FAILED.value,
+                        smtp_response=reply,
+                        error=f"gave up after {attempts} attempts: {reply}",
+                    )
+                )
+                _events(db, now, "send-failed", [_event_ids(row, reply=reply)])
+            else:
+                db.execute(
+                    _ours(row.id, self.worker_id).values(
+                        status=OutboundStatus.RETRY.value,
+                        next_attempt_at=retry_at,
+                        claimed_by=None,
+                        claimed_at=None,
+                        smtp_response=reply,
+                        error=reply,
+                    )
+                )
+        if retry_at is None:
+            stats.failed += 1
+            log.warning("outbox row %d failed after %d attempts: %s", row.id, attempts, reply)
+        else:
+            stats.retried += 1
+            log.info("outbox row %d will retry at %s: %s", row.id, retry_at.isoformat(), reply)
+
+    def _permanent(self, row: _Claimed, exc: PermanentMailError, stats: DispatchStats) -> None:
+        now = self.clock.now()
+        reply = str(exc)
+        bounce = isinstance(exc, SmtpPermanentError) and exc.recipient_refused
+        with self._transaction() as db:
+            db.execute(
+                _ours(row.id, self.worker_id).values(
+                    status=OutboundStatus.FAILED.value, smtp_response=reply, error=reply
+                )
+            )
+            if bounce:
+                _hard_bounce(db, row, reply, now)
+            else:
+                _stop_enrollments(db, [row.enrollment_id], f"send refused: {reply}", now)
+            _events(db, now, "bounce" if bounce else "send-failed", [_event_ids(row, reply=reply)])
+        if bounce:
+            stats.bounced += 1
+            log.warning(
+                "hard bounce: outbox row %d, prospect %d pruned: %s", row.id, row.prospect_id, reply
+            )
+        else:
+            stats.failed += 1
+            log.warning("outbox row %d refused: %s", row.id, reply)
+
+    def _uncertain(self, row: _Claimed, reply: str) -> None:
+        now = self.clock.now()
+        with self._transaction() as db:
+            db.execute(
+                _ours(row.id, self.worker_id).values(
+                    status=OutboundStatus.UNCERTAIN.value, error=reply
+                )
+            )
+            _events(db, now, "send-uncertain", [_event_ids(row, reply=reply)])
+        log.warning("outbox row %d may or may not have been delivered: %s", row.id, reply)
+
+    def _auth_failed(self, row: _Claimed, mailbox: str, reply: str) -> None:
+        """Nothing was sent: the row goes back as it was, and the mailbox waits for a person."""
+        now = self.clock.now()
+        with self._transaction() as db:
+            db.execute(
+                _ours(row.id, self.worker_id).values(
+                    status=row.status,
+                    attempts=row.attempts,
+                    claimed_by=None,
+                    claimed_at=None,
+                )
+            )
+            _ensure_mailbox_state(db, mailbox, now)
+            db.execute(
+                MAILBOX_STATE.update()
+                .where(MAILBOX_STATE.c.name == mailbox)
+                .values(paused=True, paused_reason=f"SMTP authentication failed: {reply}")
+            )
+            _events(db, now, "mailbox-paused", [{"data": {"mailbox": mailbox, "reply": reply}}])
+        log.error(
+            "mailbox %s paused: the SMTP server refused its credentials (%s); "
+            "fix the password, then resume the mailbox",
+            mailbox,
+            reply,
+        )
+
+    def _release(self, ids: list[int]) -> int:
+        if not ids:
+            return 0
+        with self._transaction() as db:
+            db.execute(
+                OUTBOX.update()
+                .where(
+                    OUTBOX.c.id.in_(ids),
+                    OUTBOX.c.claimed_by == self.worker_id,
+                    OUTBOX.c.status.in_(DUE_STATUSES),
+                )
+                .values(claimed_by=None, claimed_at=None)
+            )
+        return len(ids)
+
+
+# -- last-moment checks and their consequences ------------------------------------------------
+
+
+def _reason_not_to_send(db: Connection, row: _Claimed, suppressed: _SuppressionView) -> str | None:
+    """Why this row must not go out now, or None. Runs inside the `sending` transaction."""
+    facts = db.execute(
+        _FACTS,
+        {
+            "enrollment_id": row.enrollment_id,
+            "prospect_id": row.prospect_id,
+            "planned_at": row.created_at or row.scheduled_at,
+        },
+    ).one_or_none()
+    if facts is None:
+        return "enrollment no longer exists"
+    if facts.status != EnrollmentStatus.ACTIVE.value:
+        return f"enrollment is {facts.status}"
+    if facts.email_status == EmailStatus.INVALID.value:
+        return "address is invalid (bounced)"
+    reason = suppressed.reason(db, facts.email, facts.last_suppression)
+    if reason is not None:
+        return f"suppressed: {reason}"
+    # A referral is exempt: the account paused because someone there pointed us to this person.
+    if facts.paused and facts.referrer_id is None:
+        return "account is paused"
+    if facts.reply_id is not None:
+        return f"prospect replied or bounced since planning (inbound {facts.reply_id})"
+    return None
+
+
+class _SuppressionView:
+    """The suppression list as it applies to one batch, checked in one query.
+
+    Each send still sees the current list: the facts query reads the list's highest id, and any
+    addition since the batch was checked makes this view check the address again.
+    """
+
+    def __init__(self, engine: Engine, emails: Sequence[str]) -> None:
+        with engine.connect() as db:
+            self._last = db.scalar(_LAST_SUPPRESSION_QUERY)
+            self._reasons = suppression_reasons(db, emails)
+
+    def reason(self, db: Connection, email: str, last: int | None) -> str | None:
+        if last != self._last:
+            return suppression_reasons(db, [email]).get(email.strip().lower())
+        return self._reasons.get(email.strip().lower())
+
+
+def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> None:
+    """A 5xx for the recipient: prune the address, suppress it, stop every enrollment."""
+    db.execute(
+        PROSPECT.update()
+        .where(PROSPECT.c.id == row.prospect_id)
+        .values(email_status=EmailStatus.INVALID.value, updated_at=now)
+    )
+    suppress_bounced(db, row.to_address, reply, now)
+    enrollments = list(
+        db.scalars(
+            sa.select(ENROLLMENT.c.id).where(
+                ENROLLMENT.c.prospect_id == row.prospect_id,
+                ENROLLMENT.c.status.in_(
+                    (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)
+                ),
+            )
+        )
+    )
+    _stop_enrollments(db, [*enrollments, row.enrollment_id], "hard bounce", now)
+
+
+def _stop_enrollments(db: Connection, ids: list[int], reason: str, now: datetime) -> None:
+    db.execute(
+        ENROLLMENT.update()
+        .where(
+            ENROLLMENT.c.id.in_(ids),
+            ENROLLMENT.c.status.in_((EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)),
+        )
+        .values(status=EnrollmentStatus.STOPPED.value, stop_reason=reason[:500], updated_at=now)
+    )
+
+
+def _ensure_mailbox_state(db: Connection, name: str, now: datetime) -> None:
+    exists = db.scalar(sa.select(MAILBOX_STATE.c.name).where(MAILBOX_STATE.c.name == name))
+    if exists is None:
+        db.execute(MAILBOX_STATE.insert().values(name=name, paused=False, updated_at=now))
+
+
+def _ours(outbound_id: int, worker_id: str) -> sa.Update:
+    return OUTBOX.update().where(OUTBOX.c.id == outbound_id, OUTBOX.c.claimed_by == worker_id)
+
+
+def _event_ids(row: _Claimed, **data: Any) -> dict[str, Any]:
+    return {
+        "prospect_id": row.prospect_id,
+        "enrollment_id": row.enrollment_id,
+        "outbound_id": row.id,
+        "data": {"step_id": row.step_id, "mailbox": row.mailbox, **data},
+    }
+
+
+def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.execute(
+            EVENT.insert(),
+            [{"at": now, "kind": kind, "actor": "dispatcher", "data": {}, **r} for r in rows],
+        )
+
+
+def _holder_is_dead(claimed_by: str | None) -> bool:
+    """Whether the claim's holder was a process on this host that no longer runs."""
+    if not claimed_by:
+        return True
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _expired(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
+    return claimed_at is None or utc(claimed_at) < now - lease

@@ -1,0 +1,341 @@
+"""The planner: due enrollment steps become outbox rows, rendered and with their Message-ID.
+
+For each active enrollment whose `next_due_at` has come, one transaction renders the step,
+chooses (or keeps) the sender mailbox, fits the send time to the recipient's windows and the
+mailbox's caps, inserts the outbox row, and advances the enrollment to its next step. The
+`(enrollment_id, step_id)` unique key means a step is planned at most once, whoever plans it.
+
+A step is planned only once the previous one was sent: a follow-up must never overtake the
+message it follows, and its wait counts from when that message really went.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from engine.cadences.model import PROSPECT_TIMEZONE, Cadence
+from engine.cadences.templates import context_for, render_step
+from engine.cadences.versions import pinned_cadence
+from engine.clock import Clock, utc
+from engine.config import Config, MailboxConfig
+from engine.errors import SpearError
+from engine.prospects.timezones import prospect_timezone
+from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
+from engine.sending.compose import (
+    Sender,
+    Thread,
+    UnsubscribeLinks,
+    compose,
+    message_bytes,
+    new_message_id,
+)
+from engine.sending.windows import due_after
+from engine.store.models import (
+    Account,
+    Enrollment,
+    EnrollmentStatus,
+    Event,
+    MailboxState,
+    OutboundMessage,
+    OutboundStatus,
+    Prospect,
+)
+
+log = logging.getLogger(__name__)
+
+# Rows that hold (or held) a mailbox's send time.
+BOOKED = (
+    OutboundStatus.PLANNED,
+    OutboundStatus.RETRY,
+    OutboundStatus.SENDING,
+    OutboundStatus.SENT,
+    OutboundStatus.UNCERTAIN,
+)
+WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+# How often to look again at an enrollment whose previous message has not gone yet.
+RECHECK = timedelta(hours=1)
+
+
+@dataclass
+class PlanStats:
+    planned: int = 0
+    deferred: int = 0  # the previous step has not been sent yet
+    parked: int = 0  # could not be planned (render error, no mailbox): paused for a person
+
+
+class PlanningError(SpearError):
+    """A step cannot be planned for this enrollment; it is parked with this reason."""
+
+
+def due_enrollment_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    """Active enrollments whose next step is due: one range scan of `ix_enrollment_due`."""
+    query = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+            col(Enrollment.next_due_at) <= now,
+        )
+        .order_by(col(Enrollment.next_due_at))
+        .limit(limit)
+    )
+    return [i for i in session.exec(query) if i is not None]
+
+
+def recipient_zone(
+    cadence: Cadence, prospect: Prospect, account: Account | None, default: str
+) -> ZoneInfo:
+    """The cadence's fixed zone, else the prospect's own, else its or its account's country."""
+    if cadence.schedule.timezone_source != PROSPECT_TIMEZONE:
+        return ZoneInfo(cadence.schedule.timezone_source)
+    places = [(prospect.country, prospect.region)]
+    if account is not None:
+        places.append((account.country, account.region))
+    return ZoneInfo(prospect_timezone(prospect.timezone, places, default))
+
+
+class Planner:
+    """Turns due enrollment steps into outbox rows. `plan_due` for a daemon job or cron."""
+
+    def __init__(
+        self, engine: Engine, config: Config, clock: Clock, rng: random.Random | None = None
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._cadences: dict[tuple[str, str], Cadence] = {}
+
+    def plan_due(self, limit: int = 500) -> PlanStats:
+        stats = PlanStats()
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            ids = due_enrollment_ids(session, now, limit)
+        for enrollment_id in ids:
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    outcome = self._plan_one(session, enrollment_id, now)
+                    session.commit()
+            except sa.exc.IntegrityError:
+                # Another planner planned this step first: the unique key did its job.
+                log.info("enrollment %d: step already planned elsewhere", enrollment_id)
+                continue
+            except PlanningError as exc:
+                self._park(enrollment_id, str(exc), now)
+                stats.parked += 1
+                continue
+            if outcome == "planned":
+                stats.planned += 1
+            elif outcome == "deferred":
+                stats.deferred += 1
+        return stats
+
+    def _plan_one(self, session: Session, enrollment_id: int, now: datetime) -> str:
+        enrollment = session.get(Enrollment, enrollment_id)
+        if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
+            return "skipped"
+        if enrollment.next_step is None:
+            enrollment.next_due_at = None
+            return "skipped"
+        cadence = self._cadence(session, enrollment)
+        step = cadence.step(enrollment.next_step)
+        prospect = session.get(Prospect, enrollment.prospect_id)
+        if prospect is None:
+            raise PlanningError("the prospect no longer exists")
+        account = session.get(Account, prospect.account_id) if prospect.account_id else None
+        tz = recipient_zone(cadence, prospect, account, self.config.timezone)
+        rules = cadence.schedule.rules
+
+        previous = _previous_message(session, enrollment_id)
+        if previous is not None and previous.status in WAITING:
+            enrollment.next_due_at = now + RECHECK
+            return "deferred"
+        due = utc(enrollment.next_due_at or now)
+        if previous is not None and previous.sent_at is not None:
+            due = max(due, due_after(utc(previous.sent_at), step.wait, tz, rules))
+            if due > now:
+                enrollment.next_due_at = due
+                return "deferred"
+
+        mailbox = self._mailbox(session, enrollment, cadence, now)
+        limits, bookings = self._capacity(session, mailbox, now)
+        slot = send_slot(max(due, now), tz, rules, limits, bookings, self.rng)
+
+        referrer = session.get(Prospect, enrollment.referrer_id) if enrollment.referrer_id else None
+        try:
+            rendered = render_step(
+                cadence,
+                step,
+                context_for(prospect, account, mailbox, referrer),
+                variant_seed=enrollment.variant_seed,
+            )
+        except SpearError as exc:
+            raise PlanningError(f"step {step.id} cannot be rendered: {exc}") from None
+        thread = None
+        if rendered.subject is None:
+            if enrollment.thread_message_id is None or enrollment.thread_subject is None:
+                raise PlanningError(f"step {step.id} replies in a thread that was never started")
+            thread = Thread(enrollment.thread_message_id, enrollment.thread_subject)
+        message_id = new_message_id(mailbox.domain)
+        try:
+            message = compose(
+                sender=Sender(mailbox.address, mailbox.display_name, mailbox.reply_to),
+                to_address=prospect.email,
+                to_name=f"{prospect.first_name} {prospect.last_name}",
+                subject=rendered.subject,
+                body=rendered.body,
+                message_id=message_id,
+                date=slot,
+                thread=thread,
+                unsubscribe=UnsubscribeLinks(
+                    self.config.unsubscribe.mailto, self.config.unsubscribe.url
+                ),
+            )
+        except SpearError as exc:
+            raise PlanningError(f"step {step.id} cannot be composed: {exc}") from None
+        subject = str(message["Subject"])
+        session.add(
+            OutboundMessage(
+                enrollment_id=enrollment_id,
+                prospect_id=prospect.id or 0,
+                step_id=step.id,
+                variant=rendered.variant,
+                mailbox=mailbox.name,
+                message_id=message_id,
+                to_address=prospect.email,
+                subject=subject,
+                raw=message_bytes(message),
+                status=OutboundStatus.PLANNED,
+                scheduled_at=slot,
+                created_at=now,
+            )
+        )
+        bookings.add(slot)
+
+        if thread is None:
+            # A step with a subject of its own starts the thread its follow-ups answer.
+            enrollment.thread_message_id = message_id
+            enrollment.thread_subject = subject
+        enrollment.mailbox = mailbox.name
+        following = cadence.step_after(step.id)
+        enrollment.next_step = following.id if following else None
+        enrollment.next_due_at = due_after(slot, following.wait, tz, rules) if following else None
+        enrollment.updated_at = now
+        session.add(
+            Event(
+                at=now,
+                kind="planned",
+                actor="planner",
+                prospect_id=prospect.id,
+                enrollment_id=enrollment_id,
+                data={
+                    "step_id": step.id,
+                    "mailbox": mailbox.name,
+                    "message_id": message_id,
+                    "scheduled_at": slot.isoformat(),
+                },
+            )
+        )
+        session.flush()
+        log.info(
+            "planned enrollment %d step %s via %s at %s (%s local)",
+            enrollment_id,
+            step.id,
+            mailbox.name,
+            slot.isoformat(),
+            slot.astimezone(tz).isoformat(),
+        )
+        return "planned"
+
+    def _cadence(self, session: Session, enrollment: Enrollment) -> Cadence:
+        key = (enrollment.cadence, enrollment.cadence_version)
+        if key not in self._cadences:
+            try:
+                self._cadences[key] = pinned_cadence(session, *key)
+            except SpearError as exc:
+                raise PlanningError(str(exc)) from None
+        return self._cadences[key]
+
+    def _mailbox(
+        self, session: Session, enrollment: Enrollment, cadence: Cadence, now: datetime
+    ) -> MailboxConfig:
+        """The thread's mailbox, or for a new thread the least loaded allowed one."""
+        if enrollment.mailbox is not None:
+            try:
+                return self.config.mailbox(enrollment.mailbox)
+            except KeyError:
+                raise PlanningError(
+                    f"mailbox {enrollment.mailbox} of this thread is no longer configured"
+                ) from None
+        allowed = list(cadence.mailboxes) or [m.name for m in self.config.mailboxes]
+        paused = session.exec(select(MailboxState.name).where(col(MailboxState.paused))).all()
+        load = dict(
+            session.exec(
+                select(OutboundMessage.mailbox, sa.func.count())
+                .where(
+                    col(OutboundMessage.status).in_(WAITING),
+                    col(OutboundMessage.mailbox).in_(allowed),
+                )
+                .group_by(OutboundMessage.mailbox)
+            ).all()
+        )
+        chosen = choose_mailbox(allowed, load, paused)
+        if chosen is None:
+            raise PlanningError("no mailbox available: every allowed mailbox is paused")
+        return self.config.mailbox(chosen)
+
+    def _capacity(
+        self, session: Session, mailbox: MailboxConfig, now: datetime
+    ) -> tuple[MailboxLimits, Bookings]:
+        state = session.get(MailboxState, mailbox.name)
+        limits = MailboxLimits.of(
+            mailbox, state.first_send_on if state else None, ZoneInfo(self.config.timezone)
+        )
+        booked_at = sa.func.coalesce(OutboundMessage.sent_at, OutboundMessage.scheduled_at)
+        times = session.exec(
+            select(booked_at).where(
+                OutboundMessage.mailbox == mailbox.name,
+                col(OutboundMessage.status).in_(BOOKED),
+                booked_at >= now - timedelta(days=2),
+            )
+        ).all()
+        return limits, Bookings(utc(t) for t in times if t is not None)
+
+    def _park(self, enrollment_id: int, reason: str, now: datetime) -> None:
+        """Pause the enrollment with the reason, for a person to look at; never drop it."""
+        with Session(self.engine) as session:
+            enrollment = session.get(Enrollment, enrollment_id)
+            if enrollment is None:
+                return
+            enrollment.status = EnrollmentStatus.PAUSED
+            enrollment.stop_reason = reason[:500]
+            enrollment.updated_at = now
+            session.add(
+                Event(
+                    at=now,
+                    kind="plan-failed",
+                    actor="planner",
+                    prospect_id=enrollment.prospect_id,
+                    enrollment_id=enrollment_id,
+                    data={"reason": reason},
+                )
+            )
+            session.commit()
+        log.error("enrollment %d parked: %s", enrollment_id, reason)
+
+
+def _previous_message(session: Session, enrollment_id: int) -> OutboundMessage | None:
+    query = (
+        select(OutboundMessage)
+        .where(OutboundMessage.enrollment_id == enrollment_id)
+        .order_by(col(OutboundMessage.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

@@ -1,0 +1,187 @@
+"""SMTP for one sender mailbox: aiosmtplib with one reused connection, TLS, AUTH and time-outs.
+
+This is the edge: it knows sockets and reply codes and nothing about the outbox. Every failure
+comes out as one of three Spear errors, so the dispatcher chooses a path by type alone:
+
+- `SmtpTemporaryError` (a `TemporaryMailError`): 4xx answers, refused or dropped connections,
+  time-outs. Worth retrying later.
+- `SmtpPermanentError` (a `PermanentMailError`): 5xx answers. `recipient_refused` says whether the
+  server refused the recipient itself (a hard bounce) rather than the sender or the content.
+- `SmtpAuthError` (a `MailAuthError`): the server refused our credentials.
+- `SmtpUncertainError` (a temporary error): the connection broke while the server was answering
+  the message body. It may have been delivered, so it must not be retried blindly.
+
+After any failure the connection is dropped and the next send opens a fresh one, so a
+half-finished transaction never leaks into the next message.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from types import TracebackType
+
+import aiosmtplib
+
+from engine.config import ServerSettings, TlsMode
+from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+
+log = logging.getLogger(__name__)
+
+
+class SmtpTemporaryError(TemporaryMailError):
+    def __init__(self, reply: str, code: int | None = None) -> None:
+        self.code = code
+        self.reply = reply
+        super().__init__(reply)
+
+
+class SmtpUncertainError(SmtpTemporaryError):
+    """The connection broke after the message body was sent: it may have been delivered."""
+
+
+class SmtpPermanentError(PermanentMailError):
+    def __init__(self, reply: str, code: int, *, recipient_refused: bool) -> None:
+        self.code = code
+        self.reply = reply
+        self.recipient_refused = recipient_refused
+        super().__init__(reply)
+
+
+class SmtpAuthError(MailAuthError):
+    def __init__(self, reply: str, code: int | None = None) -> None:
+        self.code = code
+        self.reply = reply
+        super().__init__(reply)
+
+
+class MailboxSender:
+    """Sends a mailbox's messages over one reused SMTP connection, opened on first use."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ServerSettings,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._tls_context = tls_context
+        self._local_hostname = local_hostname
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> MailboxSender:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def send(self, mail_from: str, recipient: str, raw: bytes) -> str:
+        """Send `raw` to `recipient`; the server's acceptance line (`250 ...`) on success.
+
+        The transaction runs step by step so a failure is known to come before or after the
+        message body was handed over: a connection lost while waiting for the answer to DATA
+        may still have delivered it, and is reported as `SmtpUncertainError`.
+        """
+        try:
+            client = await self._connected()
+            await self._envelope(client, mail_from, recipient, raw)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            await self._drop()
+            raise SmtpAuthError(f"{exc.code} {exc.message}", exc.code) from None
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            await self._reset(client)
+            raise _from_response(exc.code, exc.message, recipient=True) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._drop()
+            raise _from_response(exc.code, exc.message, recipient=False) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Refused or dropped connections, time-outs, TLS failures: nothing was delivered.
+            await self._drop()
+            raise SmtpTemporaryError(f"{type(exc).__name__}: {exc}") from None
+        try:
+            response = await client.data(raw)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._drop()
+            raise _from_response(exc.code, exc.message, recipient=False) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            await self._drop()
+            raise SmtpUncertainError(f"{type(exc).__name__} during DATA: {exc}") from None
+        return f"{response.code} {response.message}"
+
+    async def _envelope(
+        self, client: aiosmtplib.SMTP, mail_from: str, recipient: str, raw: bytes
+    ) -> None:
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
+        options = []
+        if client.supports_extension("size"):
+            options.append(f"SIZE={len(raw)}")
+        if not raw.isascii() and client.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+        await client.mail(mail_from, options=options)
+        await client.rcpt(recipient)
+
+    async def _reset(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            await self._drop()
+
+    async def close(self) -> None:
+        """Say QUIT politely if connected; safe to call twice."""
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        settings = self.settings
+        password = settings.password.value if settings.password is not None else None
+        client = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.user,
+            password=password if settings.user else None,
+            use_tls=settings.tls is TlsMode.IMPLICIT,
+            start_tls=settings.tls is TlsMode.STARTTLS,
+            tls_context=self._tls_context,
+            timeout=settings.timeout,
+            local_hostname=self._local_hostname,
+        )
+        await client.connect()
+        log.info(
+            "smtp connected mailbox=%s host=%s port=%d tls=%s",
+            self.name,
+            settings.host,
+            settings.port,
+            settings.tls,
+        )
+        self._client = client
+        return client
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _from_response(code: int, message: str, *, recipient: bool) -> Exception:
+    reply = f"{code} {message}"
+    if code in (530, 534, 535, 538):
+        return SmtpAuthError(reply, code)
+    if 500 <= code < 600:
+        return SmtpPermanentError(reply, code, recipient_refused=recipient)
+    return SmtpTemporaryError(reply, code)

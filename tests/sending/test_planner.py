@@ -1,0 +1,194 @@
+"""The planner end to end: enrol, plan, dispatch into a sink, plan the threaded follow-up."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from email import message_from_bytes
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from engine.cadences.loader import parse_cadence
+from engine.cadences.model import Cadence
+from engine.clock import FixedClock, utc
+from engine.config import Config
+from engine.prospects.enrollment import enroll
+from engine.sending.dispatcher import Dispatcher
+from engine.sending.pauses import pause_account
+from engine.sending.planner import Planner
+from engine.sending.windows import in_window
+from engine.store.models import Account, Enrollment, EnrollmentStatus, OutboundMessage, Prospect
+
+from .support import T0, Sink, port_of, sink_config, start_sink
+
+CADENCE = """
+name: test-ask
+mailboxes: []
+audience:
+  one_per_account: false
+schedule:
+  timezone: prospect
+  windows: ["07:00-09:00", "17:00-19:00"]
+  weekdays: [tue, wed, thu, sun]
+steps:
+  - id: ask
+    wait: 0 days
+    subject: "{{ account.name }} logistics"
+    template: ask
+  - id: bump
+    wait: 2 days
+    template: bump
+"""
+TEMPLATES = {
+    "ask": (
+        "Hi {{ prospect.first_name }},\\n\\nWho runs logistics at {{ account.name }}?"
+        "\\n\\n{{ sender.name }}"
+    ),
+    "bump": "Hi {{ prospect.first_name }}, any pointer?\\n\\n{{ sender.name }}",
+}
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[tuple[Sink, int]]:
+    handler = Sink()
+    server = await start_sink(handler)
+    yield handler, port_of(server)
+    server.close()
+
+
+def cadence() -> Cadence:
+    return parse_cadence(CADENCE.replace("\\\\n", "\\n"), "test-ask.yaml", TEMPLATES.get)
+
+
+def two_mailboxes(port: int, daily_cap: int = 50) -> Config:
+    base = sink_config(port).mailboxes[0]
+    boxes = [
+        base.model_copy(
+            update={
+                "name": name,
+                "address": f"{name}@spear.example",
+                "daily_cap": daily_cap,
+                "min_gap_seconds": 300.0,
+            }
+        )
+        for name in ("alpha", "beta")
+    ]
+    return Config(mailboxes=boxes, timezone="America/New_York")
+
+
+def enrol(engine: Engine, count: int, clock: FixedClock) -> list[int]:
+    with Session(engine) as db:
+        account = Account(domain="acme.example", name="Acme", country="US")
+        db.add(account)
+        db.flush()
+        people = []
+        for n in range(count):
+            person = Prospect(
+                email=f"p{n}@acme.example",
+                first_name=f"Pat{n}",
+                account_id=account.id,
+                timezone="America/New_York",
+            )
+            db.add(person)
+            people.append(person)
+        db.flush()
+        enrollments = enroll(db, cadence(), people, now=clock.now())
+        db.commit()
+        return [e.id for e in enrollments if e.id is not None]
+
+
+async def test_plan_send_and_thread_the_follow_up(
+    db_engine: Engine, sink: tuple[Sink, int]
+) -> None:
+    handler, port = sink
+    clock = FixedClock(T0 - timedelta(hours=2))  # Tuesday 05:00 in New York
+    [enrollment_id] = enrol(db_engine, 1, clock)
+    config = two_mailboxes(port)
+    planner = Planner(db_engine, config, clock, random.Random(1))
+    assert planner.plan_due().planned == 1
+
+    with Session(db_engine) as db:
+        first = db.exec(select(OutboundMessage)).one()
+        enrollment = db.get(Enrollment, enrollment_id)
+    assert enrollment is not None
+    assert enrollment.next_step == "bump" and enrollment.mailbox == first.mailbox
+    assert enrollment.thread_message_id == first.message_id
+    assert first.message_id.endswith("@spear.example>")
+    scheduled = utc(first.scheduled_at)  # type: ignore[arg-type]
+    assert in_window(scheduled, NEW_YORK, cadence().schedule.rules)
+    assert scheduled.astimezone(NEW_YORK).hour == 7
+    assert first.subject == "Acme logistics"
+
+    # Planning again before the first message went: nothing new.
+    assert planner.plan_due().planned == 0
+
+    clock.set(scheduled)
+    dispatcher = Dispatcher(db_engine, config, clock)
+    assert (await dispatcher.run_once()).sent == 1
+
+    clock.fast_forward(days=1)
+    assert planner.plan_due().planned == 0  # the wait is two days from the send
+    clock.fast_forward(days=1, hours=1)
+    assert planner.plan_due().planned == 1
+    with Session(db_engine) as db:
+        second = db.exec(select(OutboundMessage).where(OutboundMessage.step_id == "bump")).one()
+    assert second.mailbox == first.mailbox  # one sender for the whole thread
+    clock.set(utc(second.scheduled_at))  # type: ignore[arg-type]
+    assert (await dispatcher.run_once()).sent == 1
+    await dispatcher.close()
+
+    follow_up = message_from_bytes(handler.messages[1])
+    assert follow_up["Subject"] == "Re: Acme logistics"
+    assert follow_up["In-Reply-To"] == first.message_id
+    assert follow_up["References"] == first.message_id
+    with Session(db_engine) as db:
+        done = db.get(Enrollment, enrollment_id)
+    assert done is not None and done.status == EnrollmentStatus.COMPLETED
+
+
+def test_caps_spread_sends_and_mailboxes_rotate(db_engine: Engine) -> None:
+    clock = FixedClock(T0 - timedelta(hours=2))
+    enrol(db_engine, 8, clock)
+    planner = Planner(db_engine, two_mailboxes(1025, daily_cap=2), clock, random.Random(2))
+    assert planner.plan_due().planned == 8
+    with Session(db_engine) as db:
+        rows = db.exec(select(OutboundMessage)).all()
+    by_mailbox: dict[str, list[object]] = {}
+    for row in rows:
+        by_mailbox.setdefault(row.mailbox, []).append(row.scheduled_at)
+    assert sorted(len(v) for v in by_mailbox.values()) == [4, 4]
+    rules = cadence().schedule.rules
+    for times in by_mailbox.values():
+        days = [utc(t).astimezone(NEW_YORK).date() for t in times]  # type: ignore[arg-type]
+        assert max(days.count(d) for d in days) <= 2
+        ordered = sorted(utc(t) for t in times)  # type: ignore[arg-type]
+        assert all(b - a >= timedelta(minutes=5) for a, b in itertools.pairwise(ordered))
+        assert all(in_window(t, NEW_YORK, rules) for t in ordered)
+
+
+def test_account_pause_spares_the_referral(db_engine: Engine) -> None:
+    clock = FixedClock(T0)
+    ids = enrol(db_engine, 3, clock)
+    with Session(db_engine) as db:
+        enrollments = [db.get(Enrollment, i) for i in ids]
+        replier, other, referral = enrollments
+        assert replier and other and referral
+        referral.referrer_id = replier.prospect_id
+        db.commit()
+        account_id = db.exec(select(Account.id)).one()
+        assert account_id is not None
+        paused = pause_account(db, account_id, replier.prospect_id, clock.now())
+        db.commit()
+        assert paused == [other.id]
+        states = {e.id: db.get(Enrollment, e.id).status for e in enrollments}  # type: ignore[union-attr]
+    assert states == {
+        replier.id: EnrollmentStatus.ACTIVE,  # the reply's own action deals with the replier
+        other.id: EnrollmentStatus.PAUSED,
+        referral.id: EnrollmentStatus.ACTIVE,
+    }
