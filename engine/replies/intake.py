@@ -1,0 +1,197 @@
+"""Intake: what happens to one fetched message, in two transactions.
+
+1. `store_raw` keeps the bytes (the first thing, so nothing inbound is ever lost) unless the
+   message is already stored: same folder position, or the same Message-ID in the same mailbox
+   (a UIDVALIDITY change renumbers a folder and the syncer fetches it all again). A message
+   without a Message-ID is known by a hash of its content instead.
+2. `process` classifies it, matches it to the outreach it answers and hands it to the actions.
+   Any failure there leaves the row in the review queue with the error, never lost.
+
+`Intake` ties both to a database for the IMAP syncer: it is the syncer's message handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from engine.classify import classify_message
+from engine.classify.parse import header_text, parse_message, sender_address
+from engine.clock import Clock
+from engine.replies.actions import ReplySettings, apply_actions
+from engine.replies.matching import match_reply
+from engine.replies.stored import to_record
+from engine.store.db import session_scope
+from engine.store.models import InboundMessage, InboundStatus
+
+log = logging.getLogger(__name__)
+
+MAX_HEADER = 998  # a header line's length limit: longer values are junk, not data to keep
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as the IMAP syncer fetched it."""
+
+    mailbox: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    raw: bytes
+
+
+def message_key(raw: bytes) -> str:
+    """The Message-ID, or a content hash in its place (stored in `message_id` for dedupe)."""
+    message_id = header_text(parse_message(raw), "Message-ID").strip()
+    if message_id:
+        return message_id[:MAX_HEADER]
+    return f"<sha256-{hashlib.sha256(raw).hexdigest()}@content.spear.invalid>"
+
+
+def store_raw(session: Session, fetched: FetchedMessage, *, now: datetime) -> InboundMessage | None:
+    """Store the raw message; None when it is already stored (nothing is written then)."""
+    same_place = session.exec(
+        select(InboundMessage.id).where(
+            InboundMessage.mailbox == fetched.mailbox,
+            InboundMessage.folder == fetched.folder,
+            InboundMessage.uidvalidity == fetched.uidvalidity,
+            InboundMessage.uid == fetched.uid,
+        )
+    ).first()
+    if same_place is not None:
+        return None
+    key = message_key(fetched.raw)
+    same_message = session.exec(
+        select(InboundMessage.id).where(
+            InboundMessage.mailbox == fetched.mailbox, InboundMessage.message_id == key
+        )
+    ).first()
+    if same_message is not None:
+        log.info(
+            "inbound duplicate skipped mailbox=%s folder=%s uid=%s id=%s",
+            fetched.mailbox,
+            fetched.folder,
+            fetched.uid,
+            same_message,
+        )
+        return None
+    msg = parse_message(fetched.raw)
+    inbound = InboundMessage(
+        mailbox=fetched.mailbox,
+        folder=fetched.folder,
+        uidvalidity=fetched.uidvalidity,
+        uid=fetched.uid,
+        message_id=key,
+        raw=fetched.raw,
+        from_address=_safe(lambda: sender_address(msg)),
+        subject=_safe(lambda: header_text(msg, "Subject")[:MAX_HEADER]),
+        received_at=now,
+    )
+    session.add(inbound)
+    session.flush()
+    log.info(
+        "inbound stored id=%s mailbox=%s folder=%s uid=%s bytes=%d",
+        inbound.id,
+        fetched.mailbox,
+        fetched.folder,
+        fetched.uid,
+        len(fetched.raw),
+    )
+    return inbound
+
+
+def process(
+    session: Session, inbound_id: int, settings: ReplySettings, *, now: datetime
+) -> InboundMessage:
+    """Classify, match and act on a stored message (status NEW); the row is returned."""
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None:
+        raise LookupError(f"no inbound message {inbound_id}")
+    msg = parse_message(inbound.raw)
+    classification = classify_message(inbound.raw, threshold=settings.threshold)
+    if not msg.keys() and classification.error is None:
+        classification = type(classification)(
+            label=classification.label,
+            confidence=0.0,
+            error="unparseable: the message has no headers",
+        )
+    match = match_reply(session, msg, classification, inbound.raw)
+    inbound.prospect_id = match.prospect_id
+    inbound.outbound_id = match.outbound_id
+    inbound.label = str(classification.label)
+    inbound.confidence = classification.confidence
+    inbound.classification = to_record(classification, match.method)
+    inbound.error = classification.error
+    session.add(inbound)
+    session.flush()
+    apply_actions(session, inbound_id, settings, now=now)
+    return inbound
+
+
+def park(session: Session, inbound_id: int, error: BaseException) -> None:
+    """Put a message whose processing failed in the review queue, with the error."""
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None:
+        return
+    inbound.status = InboundStatus.REVIEW
+    inbound.error = f"{type(error).__name__}: {error}"
+    inbound.review_reason = f"error: {inbound.error}"
+    session.add(inbound)
+
+
+class Intake:
+    """The IMAP syncer's handler: store raw (committed), then process in a second transaction."""
+
+    def __init__(self, engine: Engine, settings: ReplySettings, clock: Clock) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.stored = 0
+        self.duplicates = 0
+
+    async def __call__(self, fetched: FetchedMessage) -> None:
+        with session_scope(self.engine) as session:
+            inbound = store_raw(session, fetched, now=self.clock.now())
+            inbound_id = inbound.id if inbound is not None else None
+        if inbound_id is None:
+            self.duplicates += 1
+            return
+        self.stored += 1
+        self.process(inbound_id)
+
+    def process(self, inbound_id: int) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                process(session, inbound_id, self.settings, now=self.clock.now())
+        except Exception as error:  # the raw message is safe: park it for a person
+            log.exception("inbound processing failed id=%s", inbound_id)
+            with session_scope(self.engine) as session:
+                park(session, inbound_id, error)
+
+    def process_pending(self, limit: int = 1000) -> int:
+        """Process messages stored but never processed (a crash between the two steps)."""
+        with session_scope(self.engine) as session:
+            ids = session.exec(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == InboundStatus.NEW)
+                .order_by(col(InboundMessage.id))
+                .limit(limit)
+            ).all()
+        for inbound_id in ids:
+            if inbound_id is not None:
+                self.process(inbound_id)
+        return len(ids)
+
+
+def _safe(read: Callable[[], str | None]) -> str | None:
+    try:
+        value = read()
+    except Exception:  # a header too broken to read is left empty; the raw bytes keep it
+        return None
+    return str(value) if value else None

@@ -1,0 +1,384 @@
+"""Fixtures for reply tests: a small world in the database, replies written by hand, and a
+throwaway Dovecot IMAP server when Debian's `dovecot-imapd` is installed."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from engine.cadences import Cadence, parse_cadence
+from engine.clock import FixedClock
+from engine.config import Replies
+from engine.replies import ReplySettings
+from engine.replies.intake import FetchedMessage, process, store_raw
+from engine.store.db import session_scope
+from engine.store.models import (
+    Account,
+    Enrollment,
+    Event,
+    InboundMessage,
+    OutboundMessage,
+    OutboundStatus,
+    Prospect,
+)
+
+START = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+SENDER = "alex@example-sender.com"
+
+OUTREACH_YAML = """\
+name: outreach
+audience:
+  one_per_account: false
+steps:
+  - id: ask
+    subject: Quick question
+    template: ask
+  - id: bump
+    wait: 3 days
+    template: ask
+on_reply:
+  referral: enrol referred
+  not-now: enrol nurture at resume date
+"""
+REFERRED_YAML = OUTREACH_YAML.replace("name: outreach", "name: referred")
+NURTURE_YAML = OUTREACH_YAML.replace("name: outreach", "name: nurture")
+TEMPLATES = {"ask": "Hi {{ prospect.first_name }}, who looks after sales tooling?\n\nAlex\n"}
+
+
+def make_cadence(text: str) -> Cadence:
+    return parse_cadence(text, "cadences/test.yaml", TEMPLATES.get, check_rendering=False)
+
+
+@dataclass
+class World:
+    """An account with two contacts, each enrolled in `outreach`, and one email sent to Dana."""
+
+    engine: Engine
+    clock: FixedClock
+    settings: ReplySettings
+    ids: dict[str, int] = field(default_factory=dict)
+    uid: int = 0
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def get(self, model: type[Any], key: Any) -> Any:
+        with self.session() as session:
+            return session.get(model, key)
+
+    def events(self, inbound_id: int | None = None, *, live: bool = True) -> list[Event]:
+        with self.session() as session:
+            query = select(Event).order_by(Event.id)  # type: ignore[arg-type]
+            if inbound_id is not None:
+                query = query.where(Event.inbound_id == inbound_id)
+            rows = list(session.exec(query).all())
+        return [e for e in rows if not live or e.undone_at is None]
+
+    def receive(self, raw: bytes) -> InboundMessage:
+        """Store and process one message as intake does; returns the processed row."""
+        self.uid += 1
+        fetched = FetchedMessage("alex", "INBOX", 1, self.uid, raw)
+        with session_scope(self.engine) as session:
+            inbound = store_raw(session, fetched, now=self.clock.now())
+            assert inbound is not None and inbound.id is not None
+            process(session, inbound.id, self.settings, now=self.clock.now())
+            return inbound
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def reply(
+        self,
+        body: str,
+        *,
+        sender: str = "Dana Boss <dana@acme.example>",
+        subject: str = "Re: Quick question",
+        in_reply_to: str | None = "<o1@example-sender.com>",
+        headers: str = "",
+        message_id: str | None = None,
+    ) -> bytes:
+        self.uid_counter = getattr(self, "uid_counter", 0) + 1
+        thread = (
+            f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
+        )
+        mid = message_id or f"<reply-{self.uid_counter}-{id(body)}@acme.example>"
+        return (
+            f"From: {sender}\r\nTo: {SENDER}\r\nSubject: {subject}\r\n"
+            f"Date: Tue, 02 Jun 2026 10:00:00 +0000\r\nMessage-ID: {mid}\r\n{thread}{headers}"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"{body}\r\n"
+        ).encode()
+
+    def bounce(self, *, status: str = "5.1.1", diagnostic: str = "User unknown") -> bytes:
+        self.uid_counter = getattr(self, "uid_counter", 0) + 1
+        return f"""From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r
+To: {SENDER}\r
+Subject: Undelivered Mail Returned to Sender\r
+Date: Tue, 02 Jun 2026 10:00:00 +0000\r
+Message-ID: <bounce-{self.uid_counter}@mx.acme.example>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\r
+\r
+--BB\r
+Content-Type: text/plain\r
+\r
+Your message could not be delivered to dana@acme.example.\r
+--BB\r
+Content-Type: message/delivery-status\r
+\r
+Reporting-MTA: dns; mx.acme.example\r
+\r
+Final-Recipient: rfc822; dana@acme.example\r
+Action: failed\r
+Status: {status}\r
+Diagnostic-Code: smtp; 550 {status} <dana@acme.example>: {diagnostic}\r
+--BB--\r
+""".encode()
+
+
+def build_world(engine: Engine, clock: FixedClock, settings: ReplySettings) -> World:
+    world = World(engine, clock, settings)
+    outreach = settings.cadences["outreach"]
+    with session_scope(engine) as session:
+        account = Account(domain="acme.example", name="Acme", created_at=START)
+        session.add(account)
+        session.flush()
+        dana = Prospect(email="dana@acme.example", first_name="Dana", account_id=account.id)
+        sam = Prospect(email="sam@acme.example", first_name="Sam", account_id=account.id)
+        session.add_all([dana, sam])
+        session.flush()
+        enrollments = []
+        for person in (dana, sam):
+            enrollment = Enrollment(
+                prospect_id=person.id or 0,
+                cadence="outreach",
+                cadence_version=outreach.version,
+                next_step="bump",
+                next_due_at=START,
+                mailbox="alex",
+                started_at=START,
+            )
+            session.add(enrollment)
+            enrollments.append(enrollment)
+        session.flush()
+        outbound = OutboundMessage(
+            enrollment_id=enrollments[0].id or 0,
+            prospect_id=dana.id or 0,
+            step_id="ask",
+            mailbox="alex",
+            message_id="<o1@example-sender.com>",
+            to_address=dana.email,
+            subject="Quick question",
+            raw=b"Subject: Quick question\r\n\r\nHi Dana\r\n",
+            status=OutboundStatus.SENT,
+            scheduled_at=START,
+            sent_at=START,
+        )
+        session.add(outbound)
+        session.flush()
+        world.ids = {
+            "account": account.id or 0,
+            "dana": dana.id or 0,
+            "sam": sam.id or 0,
+            "dana_enrollment": enrollments[0].id or 0,
+            "sam_enrollment": enrollments[1].id or 0,
+            "outbound": outbound.id or 0,
+        }
+    return world
+
+
+def reply_settings(**overrides: Any) -> ReplySettings:
+    cadences = {c.name: c for c in map(make_cadence, (OUTREACH_YAML, REFERRED_YAML, NURTURE_YAML))}
+    values: dict[str, Any] = {
+        "replies": Replies(soft_bounce_limit=2, soft_bounce_window_days=30),
+        "account_executive": "ae@example-sender.com",
+        "cadences": cadences,
+    }
+    values.update(overrides)
+    return ReplySettings(**values)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def world(db_engine: Engine, clock: FixedClock) -> World:
+    return build_world(db_engine, clock, reply_settings())
+
+
+# --- Dovecot ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dovecot:
+    """A throwaway Dovecot serving Maildirs in a temporary folder, on a loopback port."""
+
+    config: Path
+    port: int
+    user: str
+    password: str
+    maildir: Path
+
+    def deliver(self, raw: bytes, name: str) -> None:
+        """Drop a message into INBOX's Maildir, as a delivery agent would."""
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        (self.maildir / "tmp" / name).write_bytes(raw)
+        os.replace(self.maildir / "tmp" / name, self.maildir / "new" / name)
+
+    def reset_uidvalidity(self) -> None:
+        """Forget the folder's UID list: Dovecot gives it a new UIDVALIDITY on next access."""
+        for path in self.maildir.glob("dovecot-uidlist*"):
+            path.unlink()
+        for path in self.maildir.glob("dovecot.index*"):
+            path.unlink()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _service_users() -> tuple[str, str]:
+    """(internal user, login user): Dovecot refuses to run its processes as root."""
+    if os.geteuid() != 0:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        return me, me
+    internal = "dovecot" if _user_exists("dovecot") else "nobody"
+    login = "dovenull" if _user_exists("dovenull") else "nobody"
+    return internal, login
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+    if binary is None:
+        pytest.skip("Dovecot is not installed (.ci/run installs Debian's dovecot-imapd)")
+    # Not under pytest's tmp_path: as root that is private (0700), and Dovecot's own processes
+    # run as unprivileged users that must reach the passwd file and the Maildir.
+    root = Path(tempfile.mkdtemp(prefix="spear-dovecot-"))
+    root.chmod(0o755)
+    internal, login = _service_users()
+    me = pwd.getpwuid(os.geteuid())
+    mail_owner = me if os.geteuid() != 0 else pwd.getpwnam(internal)
+    port = _free_port()
+    password = "dovecot-test-password"
+    user = "dana-mailbox"
+    home = root / "home"
+    maildir = home / "Maildir"
+    maildir.mkdir(parents=True)
+    (root / "run").mkdir()
+    (root / "passwd").write_text(
+        f"{user}:{{PLAIN}}{password}:{mail_owner.pw_uid}:{mail_owner.pw_gid}::{home}::\n"
+    )
+    config = root / "dovecot.conf"
+    config.write_text(
+        f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_login_user = {login}
+mail_location = maildir:~/Maildir
+first_valid_uid = 0
+passdb {{
+  driver = passwd-file
+  args = {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+"""
+    )
+    (root / "state").mkdir()
+    if os.geteuid() == 0:  # the mail processes run as the mail owner, not as root
+        for path in (home, maildir):
+            os.chown(path, mail_owner.pw_uid, mail_owner.pw_gid)
+    # In the foreground (-F): the process is ours to stop, and no daemon outlives the test.
+    with (root / "stderr.log").open("wb") as stderr:
+        process = subprocess.Popen(
+            [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    server = Dovecot(config, port, user, password, maildir)
+    try:
+        _wait_for_port(port, process, root)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_port(
+    port: int, process: subprocess.Popen[bytes], root: Path, timeout: float = 10.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (root / "stderr.log").read_text(errors="replace")
+                pytest.fail(f"dovecot did not start: {log}")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def inbound_rows(db_engine: Engine) -> Any:
+    def rows() -> list[InboundMessage]:
+        with Session(db_engine) as session:
+            return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)).all())  # type: ignore[arg-type]
+
+    return rows
