@@ -1,0 +1,157 @@
+"""`spear queue`, `spear queue export` and `spear review` through click's test runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from sqlmodel import Session, col, select
+
+from engine.cli import main
+from engine.store.models import (
+    Account,
+    AccountStatus,
+    InboundStatus,
+    Prospect,
+    ReviewDecision,
+)
+
+from .conftest import (
+    BELOW_THRESHOLD,
+    NOT_INTERESTED,
+    REFERRAL_WITHOUT_ADDRESS,
+    UNCLEAR,
+    Workspace,
+)
+
+
+def spear(workspace: Workspace, *args: str, keys: str | None = None) -> Result:
+    result = CliRunner().invoke(
+        main, ["--config", str(workspace.config_file), *args], input=keys, catch_exceptions=False
+    )
+    return result
+
+
+def decisions(workspace: Workspace) -> list[ReviewDecision]:
+    with Session(workspace.engine) as session:
+        return list(session.exec(select(ReviewDecision).order_by(col(ReviewDecision.id))).all())
+
+
+def test_queue_lists_as_a_table_json_and_csv(workspace: Workspace) -> None:
+    referral = workspace.receive(REFERRAL_WITHOUT_ADDRESS)
+    applied = workspace.receive(NOT_INTERESTED, sender="sam@acme.example", in_reply_to=None)
+
+    table = spear(workspace, "queue")
+    assert table.exit_code == 0, table.output
+    assert "dana@acme.example" in table.output and "1 item" in table.output
+
+    records = json.loads(spear(workspace, "queue", "--format", "json").output)
+    assert [r["id"] for r in records] == [referral]
+    everything = json.loads(
+        spear(workspace, "queue", "--all", "--days", "100000", "--format", "json").output
+    )
+    assert [r["id"] for r in everything] == [referral, applied]
+
+    csv_lines = spear(workspace, "queue", "--format", "csv", "--label", "bounce").output
+    assert csv_lines.splitlines() == [
+        "id,received_at,from,subject,label,confidence,best_guess,reason,status,mailbox,"
+        "prospect,account,cadence,step,snippet"
+    ]
+    assert spear(workspace, "queue", "--account", "other.example").output.strip() == (
+        "The review queue is empty."
+    )
+
+
+def test_review_with_a_label_and_accept_for_scripts(workspace: Workspace) -> None:
+    item = workspace.receive(NOT_INTERESTED)
+    other = workspace.receive(BELOW_THRESHOLD, sender="sam@acme.example", in_reply_to=None)
+
+    result = spear(workspace, "review", str(item), "--label", "interest", "--reviewer", "kim")
+    assert result.exit_code == 0, result.output
+    assert f"#{item}: not-interested -> interest" in result.output
+    assert workspace.get(Account, workspace.ids["account"]).status is AccountStatus.HANDED_OFF
+
+    result = spear(workspace, "review", str(other), "--accept", "--reviewer", "kim")
+    assert f"#{other}: unclear -> not-interested" in result.output
+    assert workspace.inbound(other).status is InboundStatus.REVIEWED
+
+    assert [(d.reviewer, d.old_label, d.new_label) for d in decisions(workspace)] == [
+        ("kim", "not-interested", "interest"),
+        ("kim", "unclear", "not-interested"),
+    ]
+    assert "is back to unclear" in spear(workspace, "review", "--undo", "--reviewer", "kim").output
+    assert "is back to not-interested" in (
+        spear(workspace, "review", "--undo", "--reviewer", "kim").output
+    )
+    assert workspace.get(Account, workspace.ids["account"]).status is AccountStatus.ENGAGED
+
+
+def test_review_with_a_referral_enrols_the_person(workspace: Workspace) -> None:
+    item = workspace.receive(REFERRAL_WITHOUT_ADDRESS)
+    result = spear(workspace, "review", str(item), "--referral", "Jane Smith <jane@acme.example>")
+    assert result.exit_code == 0, result.output
+    with Session(workspace.engine) as session:
+        jane = session.exec(select(Prospect).where(Prospect.email == "jane@acme.example")).one()
+    assert (jane.first_name, jane.last_name, jane.referred_by_id) == (
+        "Jane",
+        "Smith",
+        workspace.ids["dana"],
+    )
+
+
+def test_review_refuses_what_makes_no_sense(workspace: Workspace) -> None:
+    item = workspace.receive(NOT_INTERESTED)
+    assert spear(workspace, "review", "--label", "interest").exit_code == 2
+    assert spear(workspace, "review", str(item), "--accept", "--label", "interest").exit_code == 2
+    missing = spear(workspace, "review", "999", "--accept")
+    assert missing.exit_code == 1 and "no inbound message 999" in missing.output
+    nothing = spear(workspace, "review", "--undo", "--reviewer", "nobody")
+    assert nothing.exit_code == 1 and "no decision to undo" in nothing.output
+
+
+def test_interactive_review_with_line_input(workspace: Workspace) -> None:
+    first = workspace.receive(REFERRAL_WITHOUT_ADDRESS)
+    second = workspace.receive(UNCLEAR, sender="sam@acme.example", in_reply_to=None)
+    before = workspace.snapshot()
+
+    # First reply: help, view raw, edit the referral. Second: relabel as wrong-person (6),
+    # then undo it, see it again, skip it, quit.
+    keys = "?\nv\ne\nJane Smith <jane@acme.example>\n" + "r\n6\n" + "u\ns\nq\n"
+    result = spear(workspace, "review", "--reviewer", "kim", keys=keys)
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "1 of 2" in out and "Answers:  outreach/ask" in out
+    assert "press e to add one" in out  # what accepting a referral without an address does
+    assert "Message-ID: <reply-1@acme.example>" in out  # the raw view
+    assert f"#{first}: referral -> referral (saved)" in out
+    assert f"#{second}: unclear -> wrong-person (saved)" in out
+    assert f"Undone: #{second} is back to unclear" in out
+    assert "Done: 0 accepted, 2 relabelled, 1 skipped, 1 undone." in out
+    [decision] = [d for d in decisions(workspace) if d.undone_at is None]
+    assert decision.inbound_id == first and decision.reviewer == "kim"
+    assert workspace.inbound(second) == before_row(before, second)
+
+
+def before_row(snapshot: dict[str, list[dict[str, object]]], inbound_id: int) -> object:
+    from engine.store.models import InboundMessage
+
+    [row] = [r for r in snapshot["inbound"] if r["id"] == inbound_id]
+    return InboundMessage(**row)
+
+
+def test_export_writes_json_lines(workspace: Workspace, tmp_path: Path) -> None:
+    item = workspace.receive(NOT_INTERESTED)
+    spear(workspace, "review", str(item), "--label", "interest", "--reviewer", "kim")
+    target = tmp_path / "labelled.jsonl"
+
+    result = spear(workspace, "queue", "export", "--output", str(target))
+
+    assert result.exit_code == 0 and "Wrote 1 labelled replies" in result.output
+    [line] = target.read_text().splitlines()
+    example = json.loads(line)
+    assert (example["classifier_label"], example["label"]) == ("not-interested", "interest")
+    assert "we are not interested" in example["raw"]
+    stdout = spear(workspace, "queue", "export", "--since", "2999-01-01").output
+    assert stdout == ""
