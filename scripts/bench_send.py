@@ -112,6 +112,7 @@ def seed_outbox(engine: Engine, count: int, when: datetime) -> list[tuple[str, b
                 "raw": raw,
                 "status": "planned",
                 "scheduled_at": when,
+                "send_before": when + timedelta(hours=2),
                 "created_at": when,
                 "attempts": 0,
             }
@@ -228,6 +229,7 @@ def seed_outbox_history(engine: Engine, count: int, now: datetime) -> None:
                     "raw": b"x",
                     "status": status,
                     "scheduled_at": now + timedelta(seconds=offset),
+                    "send_before": now + timedelta(seconds=offset + 7200),
                     "attempts": 0,
                 }
             )

@@ -11,11 +11,14 @@ is one query on the unique index of `suppression.value`.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from engine.errors import ImportRowError, InputError, Location
@@ -24,6 +27,7 @@ from engine.prospects.fields import RowProblem, parse_domain
 from engine.prospects.reading import open_import_file
 from engine.store.models import Suppression, SuppressionKind
 
+_TABLE = Suppression.__table__  # type: ignore[attr-defined]
 _HEADER_VALUES = frozenset({"email", "address", "domain", "value", "entry", "e-mail"})
 
 
@@ -49,29 +53,47 @@ def is_suppressed(session: Session, email: str) -> str | None:
 
 def suppression_reasons(session: Session, emails: Iterable[str]) -> dict[str, str]:
     """For each suppressed address among `emails` (by normal form): the reason. One query."""
-    keys: dict[str, list[str]] = {}
-    for email in {normalise_email(e) for e in emails}:
-        keys[email] = [email, email_hash(email), *_domains_of(email)]
+    return suppression_reasons_normalised(session, {normalise_email(e) for e in emails})
+
+
+def suppression_reasons_normalised(
+    db: Session | Connection, emails: Iterable[str]
+) -> dict[str, str]:
+    """`suppression_reasons` for addresses already in normal form (e.g. `Prospect.email`).
+
+    They are only trimmed and lower-cased, not validated again: the sender checks every message
+    just before it goes, and validating would cost more than the send itself.
+    """
+    keys = {email: _listed_forms(email) for email in {e.strip().lower() for e in emails}}
     values = {value for candidates in keys.values() for value in candidates}
     if not values:
         return {}
+    connection = db.connection() if isinstance(db, Session) else db
     found = {
-        entry.value: entry
-        for entry in session.exec(select(Suppression).where(col(Suppression.value).in_(values)))
+        row.value: row
+        for row in connection.execute(
+            sa.select(_TABLE.c.kind, _TABLE.c.value, _TABLE.c.reason).where(
+                _TABLE.c.value.in_(values)
+            )
+        )
     }
     reasons = {}
     for email, candidates in keys.items():
         entry = next((found[v] for v in candidates if v in found), None)
         if entry is not None:
-            reasons[email] = describe(entry)
+            reasons[email] = _describe(SuppressionKind(entry.kind), entry.value, entry.reason)
     return reasons
 
 
 def describe(entry: Suppression) -> str:
-    if entry.kind is SuppressionKind.HASH:
+    return _describe(entry.kind, entry.value, entry.reason)
+
+
+def _describe(kind: SuppressionKind, value: str, reason: str) -> str:
+    if kind is SuppressionKind.HASH:
         return "forgotten on request (suppressed by hash)"
-    what = "address" if entry.kind is SuppressionKind.ADDRESS else f"domain {entry.value}"
-    return f"suppressed {what}" + (f": {entry.reason}" if entry.reason else "")
+    what = "address" if kind is SuppressionKind.ADDRESS else f"domain {value}"
+    return f"suppressed {what}" + (f": {reason}" if reason else "")
 
 
 def add_suppression(
@@ -164,6 +186,13 @@ def import_suppressions(
     if not result.added and not result.already_listed and not result.problems:
         raise InputError(Location(path), "no addresses or domains in the file")
     return result
+
+
+def _listed_forms(email: str) -> list[str]:
+    """What the list may hold for `email`: itself, its hash, its domain and parent domains."""
+    # `email_hash` of an address already in normal form, without validating it again.
+    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()
+    return [email, digest, *_domains_of(email)]
 
 
 def _domains_of(email: str) -> list[str]:

@@ -105,7 +105,7 @@ class Bookings:
 def remaining_today(limits: MailboxLimits, bookings: Bookings, now: datetime) -> int:
     """How many more sends the mailbox may book on `now`'s day."""
     day = limits.day_of(now)
-    start, end = _day_bounds(day, limits.day_zone)
+    start, end = day_bounds(day, limits.day_zone)
     return max(limits.cap_on(day, bookings) - bookings.between(start, end), 0)
 
 
@@ -116,7 +116,7 @@ def next_free(
     instant = utc(not_before)
     for _ in range(_MAX_ROUNDS):
         day = limits.day_of(instant)
-        day_start, day_end = _day_bounds(day, limits.day_zone)
+        day_start, day_end = day_bounds(day, limits.day_zone)
         if bookings.between(day_start, day_end) >= limits.cap_on(day, bookings):
             instant = day_end
             continue
@@ -171,7 +171,8 @@ def choose_mailbox(
     return min(candidates, key=lambda name: (load.get(name, 0), allowed.index(name)))
 
 
-def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """`day` in `zone` as a UTC interval [start, end): the day a daily cap counts."""
     start = first_instant_at_or_after(day, time(0), zone)
     end = first_instant_at_or_after(day + timedelta(days=1), time(0), zone)
     return start.astimezone(UTC), end.astimezone(UTC)

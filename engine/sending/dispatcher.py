@@ -2,17 +2,22 @@
 
 At most once, by construction:
 
-1. **Claim.** Due rows (`planned`/`retry`, time reached) are claimed atomically: `claimed_by` and
-   `claimed_at` are set while the status stays as it was. A claim is only a reservation; if its
-   holder dies, the rows are claimed again after the lease (or at once when the holder is a dead
-   process on this host), and nothing was sent for them.
+1. **Claim.** Due rows (`planned`/`retry`, time reached, window not yet closed) are claimed
+   atomically: `claimed_by` and `claimed_at` are set while the status stays as it was. A claim
+   is only a reservation; if its holder dies, the rows are claimed again after the lease (or at
+   once when the holder is a dead process on this host), and nothing was sent for them.
 2. **Check and commit `sending`.** Just before the SMTP transaction, in one database transaction,
    the last-moment checks run (suppression, a reply or bounce since planning, account paused,
    enrollment no longer active) and the row either becomes `cancelled` or is committed as
    `sending`. The update is conditional on our claim, so of two daemons only one can win.
+   On the fast path this is one statement: the update to `sending` carries the checks as
+   conditions; only when it does not take is the reason looked up (and the row cancelled).
 3. **Send, then record.** The SMTP answer becomes `sent` (with the server's reply), `retry` (4xx or
    a connection failure before the body was sent, with exponential backoff until a deadline),
    `failed` (5xx; a refused recipient is a hard bounce), or stays with the mailbox paused (AUTH).
+   A `sent` answer is written in the next transaction on the batch's connection, usually the one
+   that commits the next row `sending`: one commit per message, and still every row is committed
+   `sending` before its own SMTP transaction starts.
 
 A row found `sending` that nobody is working on (its holder is a dead process on this host, or
 its lease has run out) becomes `uncertain`: the process died between committing `sending` and
@@ -33,20 +38,20 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.compose import restamp_date
 from engine.sending.smtp import MailboxSender, SmtpPermanentError, SmtpUncertainError
-from engine.sending.suppression import suppress_bounced, suppression_reasons
 from engine.store.db import is_sqlite
 from engine.store.models import (
     EmailStatus,
@@ -70,16 +75,15 @@ DUE_STATUSES = (OutboundStatus.PLANNED.value, OutboundStatus.RETRY.value)
 NOT_A_REPLY_LABELS = ("auto-reply",)
 
 
-# The connection a mailbox's batch runs on (each mailbox's task has its own).
-_batch_connection: ContextVar[Connection | None] = ContextVar("_batch_connection", default=None)
-
-# Statements on the send path are built once: SQLAlchemy then reuses their compiled form.
+# Statements on the send path are built once: SQLAlchemy then reuses their compiled form. They
+# spell lists out as literals rather than expanding IN parameters, which are re-rendered each time.
+_IS_DUE = sa.or_(*(OUTBOX.c.status == sa.literal_column(f"'{s}'") for s in DUE_STATUSES))
 _MARK_SENDING = (
     OUTBOX.update()
     .where(
         OUTBOX.c.id == sa.bindparam("outbound_id"),
         OUTBOX.c.claimed_by == sa.bindparam("worker"),
-        OUTBOX.c.status.in_(DUE_STATUSES),
+        _IS_DUE,
     )
     .values(
         status=OutboundStatus.SENDING.value,
@@ -127,18 +131,49 @@ _MAILBOX_SENT = (
         updated_at=sa.bindparam("now"),
     )
 )
-_REPLY_SINCE = (
-    sa.select(INBOUND.c.id)
-    .where(
-        INBOUND.c.prospect_id == sa.bindparam("prospect_id"),
-        INBOUND.c.received_at >= sa.bindparam("planned_at"),
-        sa.or_(INBOUND.c.label.is_(None), INBOUND.c.label.not_in(NOT_A_REPLY_LABELS)),
+
+
+def _reply_since(prospect_id: Any) -> Any:
+    """A reply (or bounce) from the prospect received since planning, as a scalar subquery."""
+    return (
+        sa.select(INBOUND.c.id)
+        .where(
+            INBOUND.c.prospect_id == prospect_id,
+            INBOUND.c.received_at >= sa.bindparam("planned_at"),
+            sa.or_(
+                INBOUND.c.label.is_(None),
+                sa.and_(
+                    *(INBOUND.c.label != sa.literal_column(f"'{x}'") for x in NOT_A_REPLY_LABELS)
+                ),
+            ),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
-    .limit(1)
-    .scalar_subquery()
-)
+
+
+_REPLY_SINCE = _reply_since(sa.bindparam("prospect_id"))
+_EVENT_INSERT = EVENT.insert()
 _LAST_SUPPRESSION_QUERY = sa.select(sa.func.max(SUPPRESSION.c.id))
 _LAST_SUPPRESSION = _LAST_SUPPRESSION_QUERY.scalar_subquery()
+# The same checks as conditions of the update to `sending` (see `_reason_not_to_send`), plus "the
+# suppression list has not grown since the batch was checked against it".
+_CLEAR_TO_SEND = sa.and_(
+    sa.exists()
+    .select_from(ENROLLMENT.join(PROSPECT, PROSPECT.c.id == ENROLLMENT.c.prospect_id))
+    .where(
+        ENROLLMENT.c.id == OUTBOX.c.enrollment_id,
+        ENROLLMENT.c.status == EnrollmentStatus.ACTIVE.value,
+        PROSPECT.c.email_status != EmailStatus.INVALID.value,
+        sa.or_(
+            ENROLLMENT.c.referrer_id.is_not(None),
+            ~sa.exists().where(ACCOUNT.c.id == PROSPECT.c.account_id, ACCOUNT.c.paused.is_(True)),
+        ),
+    ),
+    _reply_since(OUTBOX.c.prospect_id).is_(None),
+    sa.func.coalesce(_LAST_SUPPRESSION, 0) == sa.bindparam("last_suppression"),
+)
+_MARK_SENDING_IF_CLEAR = _MARK_SENDING.where(_CLEAR_TO_SEND)
 # Everything the last-moment checks need, in one round trip.
 _FACTS = (
     sa.select(
@@ -203,7 +238,22 @@ class _Claimed:
     status: str
     attempts: int
     scheduled_at: datetime
+    send_before: datetime | None
     created_at: datetime | None
+
+
+@dataclass
+class _Batch:
+    """One mailbox's batch: the connection it runs on and the `sent` answers not yet written."""
+
+    mailbox: str
+    db: Connection
+    unrecorded: list[tuple[_Claimed, str, datetime]] = field(default_factory=list)
+    last_sent_at: datetime | None = None
+
+
+# The batch the current mailbox task is sending (each mailbox's task has its own).
+_batch: ContextVar[_Batch | None] = ContextVar("_batch", default=None)
 
 
 def new_worker_id() -> str:
@@ -225,8 +275,11 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=10),
         retry: RetryPolicy | None = None,
         tls_context: ssl.SSLContext | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.engine = engine
+        # Set when the daemon stops: the transaction under way finishes, nothing new starts.
+        self.stopping = stopping or asyncio.Event()
         self.config = config
         self.clock = clock
         self.worker_id = worker_id or new_worker_id()
@@ -248,6 +301,8 @@ class Dispatcher:
 
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
         """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
+        if self.stopping.is_set():
+            return DispatchStats()
         last = self._last_recovery
         if last is None or self.clock.now() - last >= self.lease / 2:
             self.recover_in_flight()
@@ -323,19 +378,7 @@ class Dispatcher:
 
     def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock.now()
-        stale = now - self.lease
-        due = (
-            sa.select(OUTBOX.c.id)
-            .where(
-                OUTBOX.c.status.in_(DUE_STATUSES),
-                OUTBOX.c.scheduled_at <= now,
-                sa.or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
-                sa.or_(OUTBOX.c.claimed_by.is_(None), OUTBOX.c.claimed_at < stale),
-                OUTBOX.c.mailbox.not_in(self._paused_mailboxes()),
-            )
-            .order_by(OUTBOX.c.scheduled_at)
-            .limit(limit)
-        )
+        due = due_query(now, now - self.lease, self._paused_mailboxes(), limit)
         claim = {"claimed_by": self.worker_id, "claimed_at": now}
         with self.engine.begin() as db:
             if is_sqlite(str(self.engine.url)):
@@ -374,6 +417,7 @@ class Dispatcher:
                             "status",
                             "attempts",
                             "scheduled_at",
+                            "send_before",
                             "created_at",
                         )
                     )
@@ -407,11 +451,13 @@ class Dispatcher:
         suppressed = _SuppressionView(self.engine, [r.to_address for r in rows])
         with self.engine.connect() as db:
             # One connection for the batch: each message still gets transactions of its own.
-            token = _batch_connection.set(db)
+            batch = _Batch(name, db)
+            token = _batch.set(batch)
             try:
                 await self._send_rows(sender, mailbox.address, rows, suppressed, stats)
             finally:
-                _batch_connection.reset(token)
+                self._finish(batch)
+                _batch.reset(token)
         return stats
 
     async def _send_rows(
@@ -424,6 +470,13 @@ class Dispatcher:
     ) -> None:
         name = sender.name
         for index, row in enumerate(rows):
+            if self.stopping.is_set():
+                stats.released += self._release([r.id for r in rows[index:]])
+                break
+            if row.send_before is not None and self.clock.now() >= utc(row.send_before):
+                # Its window closed while the batch was going out: the planner re-slots it.
+                stats.released += self._release([row.id])
+                continue
             if not self._begin(row, suppressed, stats):
                 continue
             raw = restamp_date(row.raw, self.clock.now())
@@ -450,14 +503,35 @@ class Dispatcher:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        """A transaction on the batch's connection when there is one, else on a fresh one."""
-        db = _batch_connection.get()
-        if db is None:
+        """A transaction on the batch's connection when there is one, else on a fresh one.
+
+        On the batch's connection it first writes the `sent` answers waiting for a transaction,
+        so they commit together with whatever comes next (usually the next row's `sending`).
+        """
+        batch = _batch.get()
+        if batch is None:
             with self.engine.begin() as fresh:
                 yield fresh
-        else:
-            with db.begin():
-                yield db
+            return
+        waiting = len(batch.unrecorded)
+        with batch.db.begin():
+            _record_sent(batch.db, batch.unrecorded[:waiting], self.worker_id)
+            yield batch.db
+        # Only once committed: after a rollback they are written with the next transaction.
+        del batch.unrecorded[:waiting]
+
+    def _finish(self, batch: _Batch) -> None:
+        """Write what the batch still holds: the last `sent` answers and the mailbox's last send."""
+        if not batch.unrecorded and batch.last_sent_at is None:
+            return
+        with self._transaction() as db:
+            if batch.last_sent_at is not None:
+                now = batch.last_sent_at
+                # Once a batch, not once a message: last_send_at is informational and the warm-up
+                # ramp falls back to the first booking until first_send_on is set.
+                db.execute(
+                    _MAILBOX_SENT, {"mailbox": batch.mailbox, "now": now, "today": now.date()}
+                )
 
     def _sender(self, name: str) -> MailboxSender:
         if name not in self._senders:
@@ -468,7 +542,17 @@ class Dispatcher:
     def _begin(self, row: _Claimed, suppressed: _SuppressionView, stats: DispatchStats) -> bool:
         """Last-moment checks, then commit the row as `sending` (or `cancelled`)."""
         now = self.clock.now()
+        params = {"outbound_id": row.id, "worker": self.worker_id, "now": now}
+        checks = {
+            "planned_at": row.created_at or row.scheduled_at,
+            "last_suppression": suppressed.last or 0,
+        }
         with self._transaction() as db:
+            # Fast path: one update whose conditions are the checks. When it does not take, look
+            # up why: a check says no (cancel), or only the claim was lost or the list changed.
+            listed = suppressed.listed(row.to_address)
+            if listed is None and db.execute(_MARK_SENDING_IF_CLEAR, params | checks).rowcount == 1:
+                return True
             reason = _reason_not_to_send(db, row, suppressed)
             if reason is not None:
                 db.execute(
@@ -480,9 +564,7 @@ class Dispatcher:
                 log.info("outbox row %d cancelled before sending: %s", row.id, reason)
                 stats.cancelled += 1
                 return False
-            taken = db.execute(
-                _MARK_SENDING, {"outbound_id": row.id, "worker": self.worker_id, "now": now}
-            ).rowcount
+            taken = db.execute(_MARK_SENDING, params).rowcount
         if taken != 1:
             log.warning("outbox row %d was taken over by another dispatcher", row.id)
             return False
@@ -491,23 +573,16 @@ class Dispatcher:
     # -- recording the answer ---------------------------------------------------------------
 
     def _sent(self, row: _Claimed, reply: str) -> None:
+        """Record a `sent` answer: with the batch's next transaction, or at once without one."""
         now = self.clock.now()
-        with self._transaction() as db:
-            db.execute(
-                _MARK_SENT,
-                {"outbound_id": row.id, "worker": self.worker_id, "now": now, "reply": reply},
-            )
-            db.execute(_COUNT_SENT, {"enrollment_id": row.enrollment_id, "now": now})
-            db.execute(_MAILBOX_SENT, {"mailbox": row.mailbox, "now": now, "today": now.date()})
-            _events(db, now, "sent", [_event_ids(row, message_id=row.message_id, reply=reply)])
-        log.info(
-            "sent outbox row %d step %s to prospect %d via %s: %s",
-            row.id,
-            row.step_id,
-            row.prospect_id,
-            row.mailbox,
-            reply,
-        )
+        batch = _batch.get()
+        if batch is None:
+            with self.engine.begin() as db:
+                _record_sent(db, [(row, reply, now)], self.worker_id)
+                db.execute(_MAILBOX_SENT, {"mailbox": row.mailbox, "now": now, "today": now.date()})
+            return
+        batch.unrecorded.append((row, reply, now))
+        batch.last_sent_at = now
 
     def _temporary(self, row: _Claimed, reply: str, stats: DispatchStats) -> None:
         now = self.clock.now()
@@ -618,6 +693,25 @@ class Dispatcher:
         return len(ids)
 
 
+def due_query(now: datetime, stale: datetime, paused: Sequence[str], limit: int) -> sa.Select[Any]:
+    """Rows to claim: waiting, their time reached, their window still open, not held by a live
+    claim, not on a paused mailbox. A range scan of `ix_outbound_message_due` (status, time)."""
+    return (
+        sa.select(OUTBOX.c.id)
+        .where(
+            OUTBOX.c.status.in_(DUE_STATUSES),
+            OUTBOX.c.scheduled_at <= now,
+            sa.or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
+            # A row whose window has closed waits for the planner to re-slot it.
+            sa.or_(OUTBOX.c.send_before.is_(None), OUTBOX.c.send_before > now),
+            sa.or_(OUTBOX.c.claimed_by.is_(None), OUTBOX.c.claimed_at < stale),
+            OUTBOX.c.mailbox.not_in(paused),
+        )
+        .order_by(OUTBOX.c.scheduled_at)
+        .limit(limit)
+    )
+
+
 # -- last-moment checks and their consequences ------------------------------------------------
 
 
@@ -651,19 +745,50 @@ def _reason_not_to_send(db: Connection, row: _Claimed, suppressed: _SuppressionV
 class _SuppressionView:
     """The suppression list as it applies to one batch, checked in one query.
 
-    Each send still sees the current list: the facts query reads the list's highest id, and any
-    addition since the batch was checked makes this view check the address again.
+    Each send still sees the current list: the update to `sending` requires the list's highest id
+    to be the one this view was built at, and the slow path refreshes the view when it is not.
     """
 
     def __init__(self, engine: Engine, emails: Sequence[str]) -> None:
+        self._emails = list(emails)
         with engine.connect() as db:
-            self._last = db.scalar(_LAST_SUPPRESSION_QUERY)
-            self._reasons = suppression_reasons(db, emails)
+            self.last = db.scalar(_LAST_SUPPRESSION_QUERY)
+            self._reasons = suppression_reasons_normalised(db, self._emails)
+
+    def listed(self, email: str) -> str | None:
+        """Why `email` is suppressed as of this view, or None."""
+        return self._reasons.get(email.strip().lower())
 
     def reason(self, db: Connection, email: str, last: int | None) -> str | None:
-        if last != self._last:
-            return suppression_reasons(db, [email]).get(email.strip().lower())
-        return self._reasons.get(email.strip().lower())
+        """Why `email` is suppressed as of `last` (the list's highest id now), or None."""
+        if last != self.last:
+            self._reasons = suppression_reasons_normalised(db, self._emails)
+            self.last = last
+        return self.listed(email)
+
+
+def _record_sent(db: Connection, sent: list[tuple[_Claimed, str, datetime]], worker: str) -> None:
+    """Mark rows `sent` with the server's reply, count the step, and log the event."""
+    if not sent:
+        return
+    db.execute(
+        _MARK_SENT,
+        [
+            {"outbound_id": r.id, "worker": worker, "now": at, "reply": reply}
+            for r, reply, at in sent
+        ],
+    )
+    db.execute(_COUNT_SENT, [{"enrollment_id": r.enrollment_id, "now": at} for r, _, at in sent])
+    for row, reply, at in sent:
+        _events(db, at, "sent", [_event_ids(row, message_id=row.message_id, reply=reply)])
+        log.info(
+            "sent outbox row %d step %s to prospect %d via %s: %s",
+            row.id,
+            row.step_id,
+            row.prospect_id,
+            row.mailbox,
+            reply,
+        )
 
 
 def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> None:
@@ -673,7 +798,10 @@ def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> No
         .where(PROSPECT.c.id == row.prospect_id)
         .values(email_status=EmailStatus.INVALID.value, updated_at=now)
     )
-    suppress_bounced(db, row.to_address, reply, now)
+    with Session(bind=db) as session:
+        add_suppression(
+            session, row.to_address, now=now, reason=f"hard bounce: {reply}"[:500], source="smtp"
+        )
     enrollments = list(
         db.scalars(
             sa.select(ENROLLMENT.c.id).where(
@@ -720,7 +848,7 @@ def _event_ids(row: _Claimed, **data: Any) -> dict[str, Any]:
 def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]) -> None:
     if rows:
         db.execute(
-            EVENT.insert(),
+            _EVENT_INSERT,
             [{"at": now, "kind": kind, "actor": "dispatcher", "data": {}, **r} for r in rows],
         )
 

@@ -5,6 +5,11 @@ chooses (or keeps) the sender mailbox, fits the send time to the recipient's win
 mailbox's caps, inserts the outbox row, and advances the enrollment to its next step. The
 `(enrollment_id, step_id)` unique key means a step is planned at most once, whoever plans it.
 
+A row also keeps the end of the window it was slotted into (`send_before`): the dispatcher never
+sends it at or after that time. A row that missed its window (the daemon was down, the queue was
+long, a retry was proposed after the window closed) is moved by `reslot_missed` to the next
+allowed slot under the same rules, keeping its Message-ID and its rendered message.
+
 A step is planned only once the previous one was sent: a follow-up must never overtake the
 message it follows, and its wait counts from when that message really went.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -37,7 +43,7 @@ from engine.sending.compose import (
     message_bytes,
     new_message_id,
 )
-from engine.sending.windows import due_after
+from engine.sending.windows import due_after, window_end
 from engine.store.models import (
     Account,
     Enrollment,
@@ -60,6 +66,7 @@ BOOKED = (
     OutboundStatus.UNCERTAIN,
 )
 WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)  # what a dispatcher may claim
 # How often to look again at an enrollment whose previous message has not gone yet.
 RECHECK = timedelta(hours=1)
 
@@ -69,6 +76,8 @@ class PlanStats:
     planned: int = 0
     deferred: int = 0  # the previous step has not been sent yet
     parked: int = 0  # could not be planned (render error, no mailbox): paused for a person
+    reslotted: int = 0  # missed their window: moved to the next one
+    cancelled: int = 0  # missed their window and their enrollment is no longer active
 
 
 class PlanningError(SpearError):
@@ -114,7 +123,8 @@ class Planner:
         self._cadences: dict[tuple[str, str], Cadence] = {}
 
     def plan_due(self, limit: int = 500) -> PlanStats:
-        stats = PlanStats()
+        # Rows that missed their window go first: they have waited longest for a slot.
+        stats = self.reslot_missed(limit)
         now = self.clock.now()
         with Session(self.engine) as session:
             ids = due_enrollment_ids(session, now, limit)
@@ -136,6 +146,103 @@ class Planner:
             elif outcome == "deferred":
                 stats.deferred += 1
         return stats
+
+    def reslot_missed(self, limit: int = 500) -> PlanStats:
+        """Move rows still waiting to go whose window has closed to their next allowed slot."""
+        stats = PlanStats()
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            ids = missed_outbound_ids(session, now, limit)
+        for outbound_id in ids:
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    outcome = self._reslot_one(session, outbound_id, now)
+                    session.commit()
+            except PlanningError as exc:
+                # The row stays; with its enrollment paused, the next pass cancels it.
+                with Session(self.engine) as session:
+                    row = session.get(OutboundMessage, outbound_id)
+                    enrollment_id = row.enrollment_id if row else None
+                if enrollment_id is not None:
+                    self._park(enrollment_id, f"cannot re-slot a missed message: {exc}", now)
+                    stats.parked += 1
+                continue
+            if outcome == "reslotted":
+                stats.reslotted += 1
+            elif outcome == "cancelled":
+                stats.cancelled += 1
+        return stats
+
+    def _reslot_one(self, session: Session, outbound_id: int, now: datetime) -> str:
+        row = session.get(OutboundMessage, outbound_id)
+        if row is None or row.status not in DUE or row.send_before is None:
+            return "skipped"
+        missed = utc(row.send_before)
+        if missed > now:
+            return "skipped"
+        enrollment = session.get(Enrollment, row.enrollment_id)
+        if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
+            # The dispatcher would cancel it at the last moment anyway: do it now, with the reason.
+            reason = f"enrollment is {enrollment.status}" if enrollment else "enrollment is gone"
+            cancel = {"status": OutboundStatus.CANCELLED, "error": reason}
+            if not _update_waiting(session, outbound_id, now, cancel):
+                return "skipped"
+            self._event(session, row, now, "send-cancelled", {"reason": reason})
+            return "cancelled"
+        cadence = self._cadence(session, enrollment)
+        prospect = session.get(Prospect, row.prospect_id)
+        if prospect is None:
+            raise PlanningError("the prospect no longer exists")
+        account = session.get(Account, prospect.account_id) if prospect.account_id else None
+        tz = recipient_zone(cadence, prospect, account, self.config.timezone)
+        rules = cadence.schedule.rules
+        try:
+            mailbox = self.config.mailbox(row.mailbox)
+        except KeyError:
+            raise PlanningError(f"mailbox {row.mailbox} is no longer configured") from None
+        limits, bookings = self._capacity(session, mailbox, now, excluding=outbound_id)
+        # A retry's backoff proposes its time; the windows and caps decide, as for a new row.
+        proposed = now
+        if row.status == OutboundStatus.RETRY and row.next_attempt_at is not None:
+            proposed = max(now, utc(row.next_attempt_at))
+        slot = send_slot(proposed, tz, rules, limits, bookings, self.rng)
+        changed: dict[str, object] = {
+            "send_before": window_end(slot, tz, rules),
+            "claimed_by": None,
+            "claimed_at": None,
+        }
+        if row.status == OutboundStatus.RETRY:
+            # `scheduled_at` stays: the retry deadline counts from the first slot.
+            changed["next_attempt_at"] = slot
+        else:
+            changed["scheduled_at"] = slot
+        if not _update_waiting(session, outbound_id, now, changed):
+            return "skipped"  # a dispatcher took it meanwhile (it will not send it late)
+        data = {"missed": missed.isoformat(), "scheduled_at": slot.isoformat()}
+        self._event(session, row, now, "reslotted", data)
+        log.info(
+            "outbox row %d missed its window (ended %s): re-slotted to %s (%s local)",
+            outbound_id,
+            missed.isoformat(),
+            slot.isoformat(),
+            slot.astimezone(tz).isoformat(),
+        )
+        return "reslotted"
+
+    def _event(
+        self, session: Session, row: OutboundMessage, now: datetime, kind: str, data: dict[str, str]
+    ) -> None:
+        session.add(
+            Event(
+                at=now,
+                kind=kind,
+                actor="planner",
+                prospect_id=row.prospect_id,
+                enrollment_id=row.enrollment_id,
+                outbound_id=row.id,
+                data={"step_id": row.step_id, "mailbox": row.mailbox, **data},
+            )
+        )
 
     def _plan_one(self, session: Session, enrollment_id: int, now: datetime) -> str:
         enrollment = session.get(Enrollment, enrollment_id)
@@ -214,6 +321,7 @@ class Planner:
                 raw=message_bytes(message),
                 status=OutboundStatus.PLANNED,
                 scheduled_at=slot,
+                send_before=window_end(slot, tz, rules),
                 created_at=now,
             )
         )
@@ -292,21 +400,14 @@ class Planner:
         return self.config.mailbox(chosen)
 
     def _capacity(
-        self, session: Session, mailbox: MailboxConfig, now: datetime
+        self, session: Session, mailbox: MailboxConfig, now: datetime, excluding: int | None = None
     ) -> tuple[MailboxLimits, Bookings]:
+        """The mailbox's limits and its booked sends, `excluding` the row being re-slotted."""
         state = session.get(MailboxState, mailbox.name)
         limits = MailboxLimits.of(
             mailbox, state.first_send_on if state else None, ZoneInfo(self.config.timezone)
         )
-        booked_at = sa.func.coalesce(OutboundMessage.sent_at, OutboundMessage.scheduled_at)
-        times = session.exec(
-            select(booked_at).where(
-                OutboundMessage.mailbox == mailbox.name,
-                col(OutboundMessage.status).in_(BOOKED),
-                booked_at >= now - timedelta(days=2),
-            )
-        ).all()
-        return limits, Bookings(utc(t) for t in times if t is not None)
+        return limits, mailbox_bookings(session, mailbox.name, now - timedelta(days=2), excluding)
 
     def _park(self, enrollment_id: int, reason: str, now: datetime) -> None:
         """Pause the enrollment with the reason, for a person to look at; never drop it."""
@@ -329,6 +430,68 @@ class Planner:
             )
             session.commit()
         log.error("enrollment %d parked: %s", enrollment_id, reason)
+
+
+def mailbox_bookings(
+    session: Session,
+    mailbox: str,
+    since: datetime,
+    excluding: int | None = None,
+    until: datetime | None = None,
+) -> Bookings:
+    """The mailbox's booked sends from `since` (to `until`): what its caps count.
+
+    A sent row counts when it went, a retry at its next attempt, the rest when slotted.
+    """
+    booked_at = sa.func.coalesce(
+        OutboundMessage.sent_at, OutboundMessage.next_attempt_at, OutboundMessage.scheduled_at
+    )
+    query = select(booked_at).where(
+        OutboundMessage.mailbox == mailbox,
+        col(OutboundMessage.status).in_(BOOKED),
+        booked_at >= since,
+        col(OutboundMessage.id) != (excluding or 0),
+    )
+    if until is not None:
+        query = query.where(booked_at < until)
+    return Bookings(utc(t) for t in session.exec(query).all() if t is not None)
+
+
+def missed_outbound_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    """Rows waiting to go whose window has closed.
+
+    `send_before` always follows `scheduled_at`, so the condition on `scheduled_at` keeps this a
+    range scan of `ix_outbound_message_due`.
+    """
+    query = (
+        select(OutboundMessage.id)
+        .where(
+            col(OutboundMessage.status).in_(DUE),
+            col(OutboundMessage.scheduled_at) < now,
+            col(OutboundMessage.send_before) <= now,
+        )
+        .order_by(col(OutboundMessage.scheduled_at))
+        .limit(limit)
+    )
+    return [i for i in session.exec(query) if i is not None]
+
+
+def _update_waiting(
+    session: Session, outbound_id: int, now: datetime, values: Mapping[str, object]
+) -> bool:
+    """Change a row only while it still waits and has missed its window: a dispatcher that
+    committed it `sending` in the meantime wins, and nothing is overwritten under it."""
+    table = OutboundMessage.__table__  # type: ignore[attr-defined]
+    result = session.connection().execute(
+        sa.update(table)
+        .where(
+            table.c.id == outbound_id,
+            table.c.status.in_([s.value for s in DUE]),
+            table.c.send_before <= now,
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
 
 
 def _previous_message(session: Session, enrollment_id: int) -> OutboundMessage | None:

@@ -89,6 +89,30 @@ def next_slot(not_before: datetime, tz: ZoneInfo, rules: SendRules) -> datetime:
     raise ScheduleError(f"no send window in {_SEARCH_DAYS} days with rules {rules}")
 
 
+def window_end(instant: datetime, tz: ZoneInfo, rules: SendRules) -> datetime:
+    """The first instant after `instant` that is outside every window: the slot's send-by time.
+
+    Overlapping or touching windows count as one stretch; a repeated (fall-back) stretch inside a
+    window ends it, since its second occurrences are never inside a window. A stretch longer than
+    a week (rules that are open almost all the time) is cut there: a send-by time earlier than
+    needed only costs a re-slot, a later one would let a message out of its window.
+    """
+    instant = utc(instant)
+    if not in_window(instant, tz, rules):
+        raise ScheduleError(f"{instant.isoformat()} is not inside a send window")
+    windows = _checked_windows(rules)
+    end, horizon = instant, instant + timedelta(days=7)
+    while in_window(end, tz, rules) and end < horizon:
+        day = end.astimezone(tz).date()
+        reach = max(
+            _window_end(day, w, tz)
+            for w in windows
+            if first_instant_at_or_after(day, w.start, tz) <= end < _window_end(day, w, tz)
+        )
+        end = _before_repeat(end, reach, tz)
+    return min(end, horizon)
+
+
 def due_after(previous: datetime, wait: Wait, tz: ZoneInfo, rules: SendRules) -> datetime:
     """When a step waiting `wait` after `previous` becomes due (not yet fitted to a window).
 
@@ -175,6 +199,15 @@ def _skip_repeated(instant: datetime, tz: ZoneInfo) -> datetime:
         return instant
     repeat = local.replace(fold=0).utcoffset() - local.utcoffset()  # type: ignore[operator]
     return _first_where(instant, instant + repeat, lambda u: u.astimezone(tz).fold == 0)
+
+
+def _before_repeat(start: datetime, end: datetime, tz: ZoneInfo) -> datetime:
+    """`end`, or the first instant in (start, end] where a fall-back change repeats wall time."""
+    offset = start.astimezone(tz).utcoffset()
+    if end.astimezone(tz).utcoffset() == offset:
+        return end  # no change of offset in between (windows are at most a day long)
+    change = _first_where(start, end, lambda u: u.astimezone(tz).utcoffset() != offset)
+    return change if change.astimezone(tz).fold == 1 else end
 
 
 def _first_where(low: datetime, high: datetime, ok: Callable[[datetime], bool]) -> datetime:

@@ -3,24 +3,28 @@
 Everything here is read from the tables, never from one process's memory, so the answer is the
 same whichever daemon (or CLI) asks, also when several daemons share one PostgreSQL database.
 
-"Today" is the UTC day of `now`. A mailbox's remaining capacity is its daily cap (lowered by the
-warm-up ramp while it warms up) minus the messages it sent since UTC midnight, whatever the
-recipients' time zones: the cap protects the sending mailbox's reputation, which counts its own
-day, not the recipients'.
+"Today" is the day of `now` in `Config.timezone`, the day the planner's daily caps count. A
+mailbox's cap and remaining capacity come from `engine.sending.capacity`, the same functions the
+planner books with: the daily cap lowered by the warm-up ramp, minus the sends booked on that day
+(sent, planned, retrying or in flight), whatever the recipients' time zones: the cap protects the
+sending mailbox's reputation, which counts its own day, not the recipients'.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from engine.clock import utc
 from engine.config import Config, MailboxConfig
+from engine.sending.capacity import MailboxLimits, day_bounds, remaining_today
+from engine.sending.planner import mailbox_bookings
 from engine.store.models import (
     ImapFolderState,
     InboundMessage,
@@ -118,14 +122,15 @@ def _json_default(value: object) -> str:
 
 def collect_status(session: Session, config: Config, now: datetime) -> Status:
     now = utc(now)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    zone = ZoneInfo(config.timezone)
+    day_start, day_end = day_bounds(now.astimezone(zone).date(), zone)
     states = {s.name: s for s in session.exec(select(MailboxState)).all()}
     sent_today = _count_by(
         session,
         OutboundMessage.mailbox,
         OutboundMessage.status == OutboundStatus.SENT,
         col(OutboundMessage.sent_at) >= day_start,
-        col(OutboundMessage.sent_at) < day_start + timedelta(days=1),
+        col(OutboundMessage.sent_at) < day_end,
     )
     sent_total = _count_by(
         session, OutboundMessage.mailbox, OutboundMessage.status == OutboundStatus.SENT
@@ -137,10 +142,12 @@ def collect_status(session: Session, config: Config, now: datetime) -> Status:
     names = sorted(set(configured) | set(states) | set(sent_total) | set(failed))
     mailboxes = [
         _mailbox_status(
+            session,
             name,
             configured.get(name),
             states.get(name),
-            now.date(),
+            now,
+            zone,
             sent_today.get(name, 0),
             sent_total.get(name, 0),
             failed.get(name, 0),
@@ -183,17 +190,24 @@ def _count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]
 
 
 def _mailbox_status(
+    session: Session,
     name: str,
     mailbox: MailboxConfig | None,
     state: MailboxState | None,
-    today: date,
+    now: datetime,
+    zone: ZoneInfo,
     sent_today: int,
     sent_total: int,
     failed: int,
 ) -> MailboxStatus:
-    cap = None
+    cap = remaining = None
     if mailbox is not None:
-        cap = daily_capacity(mailbox, state.first_send_on if state else None, today)
+        limits = MailboxLimits.of(mailbox, state.first_send_on if state else None, zone)
+        day = limits.day_of(now)
+        start, end = day_bounds(day, zone)
+        bookings = mailbox_bookings(session, name, start, until=end)
+        cap = limits.cap_on(day, bookings)
+        remaining = remaining_today(limits, bookings, now)
     return MailboxStatus(
         name=name,
         configured=mailbox is not None,
@@ -201,19 +215,11 @@ def _mailbox_status(
         sent_today=sent_today,
         sent_total=sent_total,
         failed=failed,
-        remaining_today=None if cap is None else max(cap - sent_today, 0),
+        remaining_today=remaining,
         paused=bool(state and state.paused),
         paused_reason=state.paused_reason if state else None,
         alarm=state.alarm if state else None,
     )
-
-
-def daily_capacity(mailbox: MailboxConfig, first_send_on: date | None, today: date) -> int:
-    """The day's cap: `warmup.start` on the first sending day, `step` more each day after it."""
-    if mailbox.warmup is None:
-        return mailbox.daily_cap
-    days = 0 if first_send_on is None else max((today - first_send_on).days, 0)
-    return min(mailbox.daily_cap, mailbox.warmup.start + mailbox.warmup.step * days)
 
 
 def _folders(session: Session, config: Config, now: datetime) -> list[FolderStatus]:

@@ -192,6 +192,8 @@ class OutboundMessage(SQLModel, table=True):
     raw: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
     status: OutboundStatus = _status(OutboundStatus, OutboundStatus.PLANNED)
     scheduled_at: datetime | None = _utc_column(nullable=False)
+    # The end of the send window `scheduled_at` lies in: not sent at or after it, but re-slotted.
+    send_before: datetime | None = _utc_column()
     attempts: int = 0
     next_attempt_at: datetime | None = _utc_column()
     claimed_by: str | None = None

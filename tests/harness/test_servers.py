@@ -172,3 +172,14 @@ def test_printed_settings_are_a_valid_spear_yaml_mailbox(
     assert mailbox.imap is not None and mailbox.imap.port == mail_harness.imap_port
     assert mailbox.smtp.password is not None
     assert mailbox.smtp.password.value == mail_harness.users[harness_user]
+
+
+async def test_a_wrong_smtp_password_gets_535_at_once(
+    mail_harness: Harness, harness_user: str
+) -> None:
+    # Without an answer the client would wait for its whole time-out: the bound makes that fail.
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(aiosmtplib.SMTPAuthenticationError) as refused:
+        await send(mail_harness, outreach(), username=harness_user, password="wrong", timeout=10)
+    assert refused.value.code == 535
+    assert asyncio.get_running_loop().time() - started < 2

@@ -7,6 +7,7 @@ import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email import message_from_bytes
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,3 +193,72 @@ def test_account_pause_spares_the_referral(db_engine: Engine) -> None:
         other.id: EnrollmentStatus.PAUSED,
         referral.id: EnrollmentStatus.ACTIVE,
     }
+
+
+async def test_a_late_row_is_not_sent_but_moved_to_the_next_window(
+    db_engine: Engine, sink: tuple[Sink, int]
+) -> None:
+    handler, port = sink
+    clock = FixedClock(T0 - timedelta(hours=2))  # Tuesday 05:00 in New York
+    enrol(db_engine, 1, clock)
+    config = two_mailboxes(port)
+    planner = Planner(db_engine, config, clock, random.Random(3))
+    assert planner.plan_due().planned == 1
+    with Session(db_engine) as db:
+        planned = db.exec(select(OutboundMessage)).one()
+    assert planned.send_before is not None
+    assert utc(planned.send_before).astimezone(NEW_YORK).strftime("%a %H:%M") == "Tue 09:00"
+
+    clock.set(T0 + timedelta(hours=3, minutes=10))  # 10:10 local: the daemon was down
+    dispatcher = Dispatcher(db_engine, config, clock)
+    assert (await dispatcher.run_once()).claimed == 0
+    assert handler.messages == []
+
+    assert planner.plan_due().reslotted == 1
+    with Session(db_engine) as db:
+        moved = db.exec(select(OutboundMessage)).one()
+    scheduled = utc(moved.scheduled_at)  # type: ignore[arg-type]
+    assert in_window(scheduled, NEW_YORK, cadence().schedule.rules)
+    assert scheduled.astimezone(NEW_YORK).strftime("%a %H") == "Tue 17"
+    assert utc(moved.send_before).astimezone(NEW_YORK).strftime("%H:%M") == "19:00"  # type: ignore[arg-type]
+    assert (moved.message_id, moved.raw) == (planned.message_id, planned.raw)
+    assert planner.plan_due().reslotted == 0  # once moved, it waits for its new slot
+
+    clock.set(scheduled)
+    assert (await dispatcher.run_once()).sent == 1
+    await dispatcher.close()
+    assert handler.message_ids() == [planned.message_id]
+    sent = message_from_bytes(handler.messages[0])
+    assert sent["Date"] == format_datetime(scheduled.replace(microsecond=0))
+
+
+async def test_a_retry_proposed_after_the_window_closes_lands_in_the_next_one(
+    db_engine: Engine, sink: tuple[Sink, int]
+) -> None:
+    handler, port = sink
+    clock = FixedClock(T0 - timedelta(hours=2))
+    enrol(db_engine, 1, clock)
+    config = two_mailboxes(port)
+    planner = Planner(db_engine, config, clock, random.Random(4))
+    planner.plan_due()
+    handler.rcpt_answers["p0@acme.example"] = "450 4.2.1 mailbox busy"
+    clock.set(T0 + timedelta(hours=1, minutes=58))  # 08:58 local: the backoff ends after 09:00
+    dispatcher = Dispatcher(db_engine, config, clock)
+    assert (await dispatcher.run_once()).retried == 1
+
+    clock.fast_forward(minutes=10)  # the proposed 09:03 is outside every window
+    assert (await dispatcher.run_once()).claimed == 0
+    assert planner.plan_due().reslotted == 1
+    with Session(db_engine) as db:
+        retry = db.exec(select(OutboundMessage)).one()
+    assert retry.status == "retry" and retry.next_attempt_at is not None
+    attempt = utc(retry.next_attempt_at)
+    assert in_window(attempt, NEW_YORK, cadence().schedule.rules)
+    assert attempt.astimezone(NEW_YORK).strftime("%a %H") == "Tue 17"
+
+    handler.rcpt_answers.clear()
+    clock.set(attempt)
+    assert (await dispatcher.run_once()).sent == 1
+    await dispatcher.close()
+    with Session(db_engine) as db:
+        assert db.exec(select(OutboundMessage)).one().attempts == 2

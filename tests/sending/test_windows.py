@@ -20,6 +20,7 @@ from engine.sending.windows import (
     due_after,
     holiday_dates,
     next_slot,
+    window_end,
 )
 
 ZONES = [
@@ -84,6 +85,22 @@ def test_next_slot_is_the_first_allowed_instant(
     just_before = slot - timedelta(seconds=1)
     assert just_before < start or not allowed(just_before, tz, rules)
     assert next_slot(slot, tz, rules) == slot
+
+
+@settings(max_examples=300, deadline=None)
+@given(instants, zones, rules_strategy, st.floats(0, 1))
+def test_window_end_is_the_end_of_the_slots_window(
+    start: datetime, tz: ZoneInfo, rules: SendRules, fraction: float
+) -> None:
+    slot = next_slot(start, tz, rules)
+    end = window_end(slot, tz, rules)
+    assert slot < end <= slot + timedelta(days=7)
+    # Everything from the slot up to the end is allowed (spot-checked), the end itself is not,
+    # unless the rules are open for a whole week and the end is the cut.
+    assert allowed(end - timedelta(microseconds=1), tz, rules)
+    inside = min(slot + (end - slot) * fraction, end - timedelta(microseconds=1))
+    assert allowed(inside, tz, rules), inside.astimezone(tz)
+    assert not allowed(end, tz, rules) or end == slot + timedelta(days=7)
 
 
 @settings(max_examples=200, deadline=None)

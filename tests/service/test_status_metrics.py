@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,6 +16,8 @@ from sqlmodel import Session
 
 from engine.clock import FixedClock
 from engine.config import Config, config_from_document
+from engine.sending.capacity import MailboxLimits, remaining_today
+from engine.sending.planner import mailbox_bookings
 from engine.service.metrics import Metrics, MetricsServer, database_health, start_http
 from engine.service.status import collect_status, render_status
 from engine.store.db import make_engine, session_scope
@@ -125,8 +128,9 @@ def test_collect_status(populated: Engine, tmp_path: Path) -> None:
     assert (alice.name, alice.sent_today, alice.sent_total, alice.failed) == ("alice", 3, 4, 1)
     assert (alice.daily_cap, alice.remaining_today) == (10, 7)
     assert alice.paused and alice.paused_reason == "auth failed"
-    # Warm-up: 10 on the first day (March 3rd), 5 more a day: 20 on March 5th.
-    assert (bob.daily_cap, bob.sent_today, bob.remaining_today) == (20, 1, 19)
+    # Warm-up: 10 on the first day (March 3rd), 5 more a day: 20 on March 5th. What is left is
+    # what the planner may still book: 1 sent, 2 planned and 1 uncertain already hold a place.
+    assert (bob.daily_cap, bob.sent_today, bob.remaining_today) == (20, 1, 16)
     assert bob.alarm == "block rate 7%"
     assert status.alarms == ["bob: block rate 7%"]
     assert (status.sent_today, status.sent_total, status.failed) == (4, 5, 1)
@@ -148,6 +152,28 @@ def test_status_of_an_empty_database(db_engine: Engine, tmp_path: Path) -> None:
         status = collect_status(session, make_config(tmp_path), NOW)
     assert [m.remaining_today for m in status.mailboxes] == [10, 10]
     assert status.queued == 0 and status.review_queue == 0
+
+
+def test_status_counts_the_day_of_the_configured_zone(db_engine: Engine, tmp_path: Path) -> None:
+    config = make_config(tmp_path).model_copy(update={"timezone": "America/New_York"})
+    with session_scope(db_engine) as session:
+        prospect = Prospect(email="p@example.org")
+        session.add(prospect)
+        session.flush()
+        enrollment = Enrollment(prospect_id=prospect.id or 0, cadence="c", cadence_version="v1")
+        session.add(enrollment)
+        session.flush()
+        # 03:00 UTC on March 5th is still March 4th in New York: not today there.
+        late = NOW.replace(hour=3)
+        session.add(outbound(enrollment, "alice", OutboundStatus.SENT, late))
+        session.add(outbound(enrollment, "alice", OutboundStatus.SENT, NOW))
+    with Session(db_engine) as session:
+        status = collect_status(session, config, NOW)
+        alice = status.mailboxes[0]
+        limits = MailboxLimits.of(config.mailboxes[0], None, ZoneInfo(config.timezone))
+        bookings = mailbox_bookings(session, "alice", NOW - timedelta(days=2))
+    assert (alice.sent_today, alice.remaining_today) == (1, 9)
+    assert alice.remaining_today == remaining_today(limits, bookings, NOW)  # one formula
 
 
 # --- over HTTP ----------------------------------------------------------------------------------
@@ -183,7 +209,7 @@ def test_metrics_are_read_from_the_database(served: tuple[Metrics, MetricsServer
         'spear_sent_today{mailbox="alice"} 3.0',
         'spear_send_failed_total{mailbox="alice"} 1.0',
         'spear_mailbox_remaining_capacity{mailbox="alice"} 7.0',
-        'spear_mailbox_remaining_capacity{mailbox="bob"} 19.0',
+        'spear_mailbox_remaining_capacity{mailbox="bob"} 16.0',
         'spear_mailbox_paused{mailbox="alice"} 1.0',
         'spear_mailbox_alarm{mailbox="bob"} 1.0',
         'spear_replies_total{label="referral"} 1.0',
