@@ -6,6 +6,7 @@ repository's own `cadences/` and `templates/` folders.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -20,3 +21,18 @@ def shipped_dir(name: str) -> Path:
 
 
 STARTER_CONFIG = PACKAGE_DIR / "starter" / "spear.yaml"
+
+
+def starter_files(directory: Path) -> list[tuple[Path, Path]]:
+    """(source, target) for `spear init DIRECTORY`: the config, the cadences, their templates."""
+    copies = [(STARTER_CONFIG, directory / "spear.yaml")]
+    for name in ("cadences", "templates"):
+        source = shipped_dir(name)
+        copies += [(f, directory / name / f.name) for f in sorted(source.iterdir()) if f.is_file()]
+    return copies
+
+
+def copy_files(copies: list[tuple[Path, Path]]) -> None:
+    for source, target in copies:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)

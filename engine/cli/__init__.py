@@ -1,26 +1,60 @@
 """The `spear` command line.
 
-Each command group lives in its own module here and is added to `main` below. Every
+Each command lives in a module of this package, named in `COMMANDS` and imported only when it
+runs, so `spear --version` or `spear status` do not pay for the classifier or the harness. Every
 `SpearError` becomes one clear line on stderr and exit code 1; usage errors exit 2 (click's rule).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from engine import __version__
-from engine.cli import cadence as cadence_cmd
-from engine.cli import classify as classify_cmd
-from engine.cli import harness as harness_cmd
-from engine.cli import prospects as prospects_cmd
-from engine.cli import service as service_cmd
-from engine.cli import setup
+from engine.cli.context import AppContext
 from engine.errors import SpearError
+
+# command name -> "module:attribute", in the order of the flow.
+COMMANDS = {
+    "init": "engine.cli.setup:init",
+    "db": "engine.cli.setup:db",
+    "cadence": "engine.cli.cadence:command",
+    "import": "engine.cli.prospects:import_command",
+    "segment": "engine.cli.prospects:segment_group",
+    "enroll": "engine.cli.prospects:enroll_command",
+    "suppress": "engine.cli.prospects:suppress_group",
+    "schedule": "engine.cli.schedule:command",
+    "run": "engine.cli.run:run",
+    "poll": "engine.cli.replies:poll",
+    "inbox": "engine.cli.replies:inbox",
+    "classify": "engine.cli.classify:command",
+    "queue": "engine.cli.review:queue",
+    "review": "engine.cli.review:review",
+    "status": "engine.cli.service:status",
+    "report": "engine.cli.service:report",
+    "harness": "engine.cli.harness:command",
+    "demo": "engine.cli.demo:demo",
+    "forget": "engine.cli.prospects:forget_command",
+    "export": "engine.cli.prospects:export_command",
+}
 
 
 class SpearGroup(click.Group):
+    """Finds commands in `COMMANDS` on demand, and turns SpearErrors into one line, exit 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return super().get_command(ctx, name)
+        module, attribute = COMMANDS[name].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -40,21 +74,10 @@ class SpearGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Spear: the Cold Calling 2.0 referral play, from cadences to classified replies."""
-    ctx.obj = setup.AppContext(config_file)
+    ctx.obj = AppContext(config_file)
 
 
 @main.command()
 def version() -> None:
     """Print Spear's version."""
     click.echo(__version__)
-
-
-main.add_command(setup.init)
-main.add_command(setup.db)
-main.add_command(cadence_cmd.command)
-main.add_command(classify_cmd.command)
-main.add_command(harness_cmd.command)
-for command in prospects_cmd.commands:
-    main.add_command(command)
-for command in service_cmd.commands:
-    main.add_command(command)

@@ -28,7 +28,7 @@ from engine.cadences import (
 )
 from engine.cadences.loader import add_cadence, cadence_files, cross_check
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
-from engine.cli.setup import AppContext, pass_app
+from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
 from engine.errors import CadenceError, NotFoundError, SpearError

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, load_cadences
+from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
 from engine.errors import DatabaseError, NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
@@ -27,8 +28,6 @@ from engine.prospects.suppression import (
     remove_suppression,
 )
 from engine.store.models import Prospect
-
-from .setup import AppContext, pass_app
 
 SAMPLE_SIZE = 10
 

@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from engine.cli.setup import AppContext, pass_app
+from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
 from engine.config import Config
 from engine.prospects.timezones import prospect_timezone

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import click
 from sqlmodel import Session
 
-from engine.cli.setup import AppContext, pass_app
+from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
 from engine.service.report import (
     DEFAULT_BY,

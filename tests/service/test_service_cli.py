@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.engine import Engine
 
+from engine.cli.context import AppContext
 from engine.cli.service import commands, report, status
-from engine.cli.setup import AppContext
 from engine.store.db import make_engine, session_scope
 from engine.store.models import (
     Enrollment,

@@ -1,0 +1,40 @@
+"""What every command may need, loaded only when it asks: the configuration and the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from engine.config import Config
+
+
+@dataclass
+class AppContext:
+    config_file: str | None
+    _config: Config | None = field(default=None, init=False)
+    _engine: Engine | None = field(default=None, init=False)
+
+    @property
+    def config(self) -> Config:
+        # Imported here: `spear --help` and `spear version` should not pay for pydantic models.
+        from engine.config import config_path, load_config
+
+        if self._config is None:
+            self._config = load_config(config_path(self.config_file))
+        return self._config
+
+    @property
+    def engine(self) -> Engine:
+        from engine.store.db import make_engine
+
+        if self._engine is None:
+            self._engine = make_engine(self.config.database_url)
+        return self._engine
+
+
+pass_app = click.make_pass_decorator(AppContext)
