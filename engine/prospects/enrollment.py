@@ -11,6 +11,11 @@ is left out, with the first reason that applies, when:
 - the cadence says one contact per account at a time and another contact at the same account is in
   a cadence (any cadence), or is enrolled earlier in the same run.
 
+A person we were referred to (`referrer` given) is exempt from the last rule and from the account
+pause: the referrer's own enrollment ends with the reply, colleagues are paused because of that
+very reply, and the play says the person named is exactly who to write to next. The other rules
+still apply to them.
+
 An enrollment starts at the cadence's first step, due at `start` (now by default), with the cadence
 version pinned, and is logged as an `enrolled` event.
 """
@@ -47,9 +52,19 @@ class EnrollmentPlan:
 
 
 def plan_enrollment(
-    session: Session, cadence: Cadence, prospects: Iterable[Prospect], now: datetime
+    session: Session,
+    cadence: Cadence,
+    prospects: Iterable[Prospect],
+    now: datetime,
+    *,
+    referrer: Prospect | None = None,
 ) -> EnrollmentPlan:
-    """Who of `prospects` would be enrolled in `cadence` at `now`, and why the others would not."""
+    """Who of `prospects` would be enrolled in `cadence` at `now`, and why the others would not.
+
+    With `referrer`, `prospects` are the people that referrer pointed us to: the account pause and
+    the one-contact-per-account rule do not hold them back.
+    """
+    referred = referrer is not None
     candidates = list({p.id: p for p in prospects}.values())  # each prospect once, in order
     ids = [p.id for p in candidates]
     account_ids = {p.account_id for p in candidates if p.account_id is not None}
@@ -66,9 +81,8 @@ def plan_enrollment(
             )
         )
     )
-    busy_accounts = (
-        _accounts_in_a_cadence(session, account_ids) if _one_per_account(cadence) else {}
-    )
+    one_per_account = _one_per_account(cadence) and not referred
+    busy_accounts = _accounts_in_a_cadence(session, account_ids) if one_per_account else {}
 
     plan = EnrollmentPlan()
     for prospect in candidates:
@@ -76,7 +90,7 @@ def plan_enrollment(
         reason = (
             suppressed.get(prospect.email)
             or _address_reason(prospect)
-            or _account_reason(account)
+            or _account_reason(account, paused_counts=not referred)
             or ("already in this cadence" if prospect.id in in_this_cadence else None)
             or _busy_account_reason(account, busy_accounts, prospect)
         )
@@ -84,7 +98,7 @@ def plan_enrollment(
             plan.excluded.append((prospect, reason))
             continue
         plan.enrol.append(prospect)
-        if account is not None and _one_per_account(cadence):
+        if account is not None and one_per_account:
             busy_accounts.setdefault(account.id or 0, []).append(
                 (prospect.email, "enrolled in this run")
             )
@@ -101,7 +115,7 @@ def enroll(
     referrer: Prospect | None = None,
 ) -> list[Enrollment]:
     """Enrol those of `prospects` the plan allows; returns the new enrollments (flushed)."""
-    plan = plan_enrollment(session, cadence, prospects, now)
+    plan = plan_enrollment(session, cadence, prospects, now, referrer=referrer)
     if not plan.enrol:
         return []
     pin_version(session, cadence, now=now)
@@ -150,13 +164,13 @@ def _address_reason(prospect: Prospect) -> str | None:
     return None
 
 
-def _account_reason(account: Account | None) -> str | None:
+def _account_reason(account: Account | None, *, paused_counts: bool = True) -> str | None:
     if account is None:
         return None
     if account.status in NEVER_ENROLL or account.status == AccountStatus.DEAD:
         why = f" ({account.status_reason})" if account.status_reason else ""
         return f"account {account.domain} is {account.status.value}{why}"
-    if account.paused:
+    if account.paused and paused_counts:
         return f"account {account.domain} is paused (someone there replied)"
     return None
 

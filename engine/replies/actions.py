@@ -12,8 +12,9 @@ Three entry points, used by intake (automatic) and the review queue (a person):
 Every change goes through a `ChangeLog` (see `changes.py`) and is stored in an `Event` whose
 `inbound_id` is the reply's, so the event log is both the audit trail and the undo record.
 Mail and webhooks are not sent from here: a `handoff.email` (data `status: pending`) or
-`webhook.pending` event is recorded for the daemon to deliver, skipping undone ones, so acting on
-a reply never waits on the network and an undone hand-off that has not gone out never goes out.
+`webhook.pending` event is recorded for the daemon to deliver (`handoff.HandoffSender`,
+`engine.service.webhooks`), skipping undone ones, so acting on a reply never waits on the network
+and an undone hand-off that has not gone out never goes out.
 
 The play's rules, label by label:
 
@@ -22,7 +23,8 @@ The play's rules, label by label:
   `stop.account_reply`), except the people the reply refers us to;
 - bounce: hard (or N soft within the window) marks the address invalid, suppresses it and stops
   its enrollments; a policy or spam block raises an alarm on the sending mailbox and pauses it
-  once its block rate passes `replies.block_alarm_rate`;
+  once its block rate passes `replies.block_alarm_rate` (a content-filter refusal is about one
+  address: a soft bounce);
 - auto-reply: the next step waits until the day after the return date (or the configured delay);
   an alternate contact it names goes to the review queue;
 - then the cadence's `on_reply` rule for the label: enrol (the referred people for a referral,
@@ -75,7 +77,9 @@ log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "spear"
 APPLIED_EVENT = "reply.applied"  # one per application: the idempotence marker
 # Soft bounces that say nothing about the address: the sending mailbox is being refused.
-BLOCK_REASONS = frozenset({"spam block", "policy", "content filter"})
+# Not "content filter": the classifier gives it to a "user unknown" refused after DATA or by a
+# filtering gateway, which is about that one address (a soft bounce that counts toward the limit).
+BLOCK_REASONS = frozenset({"spam block", "policy"})
 OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
 HUMAN_LABELS = frozenset(ReplyLabel) - {ReplyLabel.BOUNCE, ReplyLabel.AUTO_REPLY}
 
@@ -360,8 +364,9 @@ class _Run:
         if self.classification.complaint:
             self.suppress(prospect.email, "complaint")
         if self.label is not ReplyLabel.UNCLEAR:
-            # Before colleagues pause: enrolling the people referred to must not find the
-            # account paused by this very reply.
+            # Before colleagues pause: re-enrolling the replier (not-now -> nurture) must not find
+            # the account paused by their own reply. Referred people need no such care: enrolment
+            # exempts them from the pause and from one-per-account.
             self.follow_rule(prospect, self.rule_for(prospect))
         self.engage_account(prospect, self.referred_addresses())
 
@@ -519,7 +524,8 @@ class _Run:
             self.session, cadence, [prospect], now=self.now, start=start, referrer=referrer
         )
         if not enrolled:
-            reason = plan_enrollment(self.session, cadence, [prospect], self.now).excluded
+            plan = plan_enrollment(self.session, cadence, [prospect], self.now, referrer=referrer)
+            reason = plan.excluded
             why = reason[0][1] if reason else "not allowed"
             self.review.append(f"{prospect.email} not enrolled in {cadence.name}: {why}")
             return
@@ -553,6 +559,7 @@ class _Run:
             return
         name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p)
         company = account.name or account.domain if account is not None else ""
+        where = f" at {company}" if company else ""
         self.record(
             HANDOFF_EVENT,
             None,
@@ -560,7 +567,7 @@ class _Run:
                 "status": "pending",
                 "to": executive,
                 "mailbox": self.settings.hand_off_mailbox or self.inbound.mailbox,
-                "subject": f"Interested: {name or prospect.email} at {company}".strip(),
+                "subject": f"Hand-off: {name or prospect.email}{where} is interested",
                 "prospect": {"email": prospect.email, "name": name, "title": prospect.title},
                 "reply_text": self.classification.reply_text,
             },

@@ -5,7 +5,8 @@
    (a UIDVALIDITY change renumbers a folder and the syncer fetches it all again). A message
    without a Message-ID is known by a hash of its content instead.
 2. `process` classifies it, matches it to the outreach it answers and hands it to the actions.
-   Any failure there leaves the row in the review queue with the error, never lost.
+   Any failure there leaves the row in the review queue with the error, never lost. A copy of
+   Spear's own hand-off email (Cc'd to the rep's polled mailbox) is recognised and ignored.
 
 `Intake` ties both to a database for the IMAP syncer: it is the syncer's message handler.
 """
@@ -25,6 +26,7 @@ from engine.classify import classify_message
 from engine.classify.parse import header_text, parse_message, sender_address
 from engine.clock import Clock
 from engine.replies.actions import ReplySettings, apply_actions
+from engine.replies.handoff import is_own_handoff
 from engine.replies.matching import match_reply
 from engine.replies.stored import to_record
 from engine.store.db import session_scope
@@ -113,6 +115,12 @@ def process(
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         raise LookupError(f"no inbound message {inbound_id}")
+    if is_own_handoff(session, inbound.raw):
+        # The Cc of a hand-off email to the rep's own (polled) mailbox: nothing to act on.
+        inbound.status = InboundStatus.IGNORED
+        session.add(inbound)
+        log.info("inbound id=%s is Spear's own hand-off email: ignored", inbound_id)
+        return inbound
     msg = parse_message(inbound.raw)
     classification = classify_message(inbound.raw, threshold=settings.threshold)
     if not msg.keys() and classification.error is None:

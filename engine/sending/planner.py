@@ -119,7 +119,8 @@ class Planner:
         self.engine = engine
         self.config = config
         self.clock = clock
-        self.rng = rng or random.Random()
+        # Seeded: `spear run --once` on a fixed clock plans the same slots every time.
+        self.rng = rng or random.Random(0)
         self._cadences: dict[tuple[str, str], Cadence] = {}
 
     def plan_due(self, limit: int = 500) -> PlanStats:

@@ -11,7 +11,9 @@ How the numbers are counted (the cohort of messages *sent* in the period):
   from a person, any label but `bounce` and `auto-reply` (an `unclear` reply is still a reply).
   **referrals**, **interest**: sent messages that drew a reply with that label; interest
   replies are the play's qualified leads. **handed off**: sent messages whose reply led to a
-  `hand-off` event (its `inbound_id` names the reply, else its prospect and time decide).
+  hand-off: a `handoff.email` event (the email to the account executive that the reply actions
+  record) that is not undone, counted for the reply its `inbound_id` names. A hand-off undone by
+  a reviewer (a reply re-classified) does not count; one without a reply is not attributable.
 - Percentages are of **sent**; the play's benchmark is a 9% reply rate.
 - **segment** is the cadence's `audience.segment` in the pinned cadence version; a cadence with an
   inline filter or no audience is its own segment (the cadence name).
@@ -54,7 +56,7 @@ DIMENSIONS = ("cadence", "step", "variant", "segment", "mailbox")
 DEFAULT_BY = ("cadence", "step", "variant")
 PLAY_REPLY_RATE = 0.09  # about 9% of the play's emails get a reply
 DAYS_PER_MONTH = 30
-HAND_OFF_EVENT = "hand-off"
+HAND_OFF_EVENT = "handoff.email"  # recorded by engine.replies.actions
 NOT_A_PERSON = frozenset({"bounce", "auto-reply"})
 NO_VARIANT = "-"  # the step's own template, no A/B variant
 
@@ -92,8 +94,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class HandOff:
-    prospect_id: int | None
-    inbound_id: int | None
+    inbound_id: int  # the reply that led to it
     at: datetime
 
 
@@ -233,9 +234,8 @@ def message_outcomes(
     for hand_off in hand_offs:
         if hand_off.at >= end:
             continue
-        message_id = answered_by.get(hand_off.inbound_id or -1)
-        if message_id is None:
-            message_id = find(None, hand_off.prospect_id, hand_off.at)
+        # Its reply decides: a reply outside the data (or after the period) hands off nothing.
+        message_id = answered_by.get(hand_off.inbound_id)
         if message_id is not None:
             handed.add(message_id)
     return {
@@ -256,7 +256,7 @@ def _one_message(labels: set[str], handed_off: bool) -> Funnel:
 
 
 class _Attribution:
-    """Which sent message a reply (or hand-off) belongs to."""
+    """Which sent message a reply belongs to."""
 
     def __init__(self, messages: Sequence[SentMessage]) -> None:
         self._ids = {m.id for m in messages}
@@ -490,15 +490,18 @@ def replies(session: Session, end: datetime) -> list[Reply]:
 
 
 def hand_offs(session: Session, end: datetime) -> list[HandOff]:
+    """Hand-off emails recorded for a reply and not undone, whether delivered yet or not."""
     query = (
-        select(Event)
+        select(Event.inbound_id, Event.at)
         .where(Event.kind == HAND_OFF_EVENT)
         .where(col(Event.undone_at).is_(None))
+        .where(col(Event.inbound_id).is_not(None))
         .where(col(Event.at) < end)
     )
     return [
-        HandOff(event.prospect_id, event.inbound_id, utc(event.at) if event.at else end)
-        for event in session.exec(query).all()
+        HandOff(inbound_id, utc(at) if at else end)
+        for inbound_id, at in session.exec(query).all()
+        if inbound_id is not None
     ]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,9 +27,10 @@ from engine.cadences import Cadence, load_cadences
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig, load_config
 from engine.replies.actions import ReplySettings
+from engine.replies.handoff import HandoffSender
 from engine.replies.imap import ImapSyncer
 from engine.replies.intake import Intake
-from engine.sending.dispatcher import Dispatcher
+from engine.sending.dispatcher import Dispatcher, advisory_key
 from engine.sending.planner import Planner
 from engine.service.daemon import Job, Runtime
 from engine.service.webhooks import WebhookSender
@@ -71,10 +71,11 @@ async def build_runtime(config_path: Path, options: RuntimeOptions) -> Runtime:
     plan = Job("plan", options.plan_every / speed, parts.plan)
     dispatch = Job("dispatch", options.dispatch_every / speed, parts.dispatch)
     webhooks = Job("webhooks", options.housekeeping_every / speed, parts.deliver_webhooks)
+    handoffs = Job("handoffs", options.dispatch_every / speed, parts.deliver_handoffs)
     return Runtime(
-        jobs=[plan, dispatch, webhooks],
+        jobs=[plan, dispatch, handoffs, webhooks],
         # Replies first, so that a prospect who answered is not planned or mailed again.
-        once=[Job("poll", 0, parts.poll_once), plan, dispatch, webhooks],
+        once=[Job("poll", 0, parts.poll_once), plan, dispatch, handoffs, webhooks],
         close=parts.close,
         describe=(
             f"worker {options.worker_id}, {len(cadences)} cadences, "
@@ -100,6 +101,7 @@ class Parts:
         )
         self.intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
         self.webhooks = WebhookSender(config, engine, clock)
+        self.handoffs = HandoffSender(engine, config, clock)
 
     async def plan(self) -> None:
         # Planning renders templates and runs short queries: keep it off the loop.
@@ -121,6 +123,9 @@ class Parts:
 
     async def deliver_webhooks(self) -> None:
         await self.webhooks.deliver_due()
+
+    async def deliver_handoffs(self) -> None:
+        await self.handoffs.deliver_due()
 
     async def poll_once(self) -> None:
         """Every mailbox synced once (the `--once` pass, and `spear poll`)."""
@@ -160,6 +165,7 @@ class Parts:
 
     async def close(self) -> None:
         await self.dispatcher.close()
+        await self.handoffs.close()
         self.engine.dispose()
 
 
@@ -176,17 +182,20 @@ async def mailbox_lease(engine: Engine, mailbox: MailboxConfig) -> AsyncIterator
     assert mailbox.imap is not None
     key = advisory_key(f"imap:{mailbox.imap.host}:{mailbox.imap.port}:{mailbox.imap.user}")
     connection = await asyncio.to_thread(engine.connect)
+    held = False
     try:
         held = bool(
             connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         )
+        # A session lock outlives the transaction: end it rather than sit idle in one for hours.
+        connection.commit()
         yield held
-        if held:
-            connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
     finally:
+        # Also when the poller fails or is cancelled: a pooled connection must not keep the lock.
+        if held:
+            try:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+            except sa.exc.DBAPIError:
+                connection.invalidate()  # the connection is gone, and the lock with it
         connection.close()
-
-
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for `pg_advisory_lock`, from a name."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -112,3 +112,50 @@ def test_without_one_per_account(tmp_path: Path, session: Session, now: datetime
     made = enroll(session, cadence, [p["ann"], p["bea"]], now=now)
     assert len(made) == 2
     assert len(session.exec(select(Enrollment)).all()) == 2
+
+
+def test_referred_people_skip_the_account_pause_and_one_per_account(
+    tmp_path: Path, session: Session, now: datetime
+) -> None:
+    cadence = make_cadence(tmp_path)  # one_per_account: true
+    p = people(session, tmp_path, now)
+    enroll(session, cadence, [p["ann"]], now=now)  # ann is in a cadence at acme.com
+    acme = session.exec(select(Account).where(Account.domain == "acme.com")).one()
+    acme.paused = True  # as a reply from someone at acme.com leaves it
+    session.flush()
+
+    without = plan_enrollment(session, cadence, [p["bea"]], now)
+    assert [why for _, why in without.excluded] == [
+        "account acme.com is paused (someone there replied)"
+    ]
+
+    referred = plan_enrollment(session, cadence, [p["bea"]], now, referrer=p["ann"])
+    assert referred.enrol == [p["bea"]] and referred.excluded == []
+    [made] = enroll(session, cadence, [p["bea"]], now=now, referrer=p["ann"])
+    assert made.prospect_id == p["bea"].id and made.referrer_id == p["ann"].id
+
+
+def test_referred_people_still_meet_the_other_rules(
+    tmp_path: Path, session: Session, now: datetime
+) -> None:
+    cadence = make_cadence(tmp_path)
+    p = people(session, tmp_path, now)
+    accounts = {a.domain: a for a in session.exec(select(Account))}
+    accounts["client.com"].status = AccountStatus.CUSTOMER
+    accounts["dead.com"].status = AccountStatus.DEAD
+    p["eve"].email_status = EmailStatus.INVALID
+    add_suppression(session, "@beta.io", now=now, reason="asked us to stop")
+    enroll(session, cadence, [p["gus"]], now=now)
+    session.flush()
+
+    others = [p[name] for name in ("cal", "dan", "eve", "fay", "gus")]
+    plan = plan_enrollment(session, cadence, others, now, referrer=p["ann"])
+    assert plan.enrol == []
+    assert {x.email: why for x, why in plan.excluded} == {
+        "cal@beta.io": "suppressed domain beta.io: asked us to stop",
+        "dan@dead.com": "account dead.com is dead",
+        "eve@gone.com": "address bounced (invalid)",
+        "fay@client.com": "account client.com is customer",
+        "gus@free.com": "already in this cadence",
+    }
+    assert enroll(session, cadence, others, now=now, referrer=p["ann"]) == []

@@ -39,10 +39,10 @@ from engine.store.models import (
 START = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
 SENDER = "alex@example-sender.com"
 
+# Shaped like the shipped `referral-ask` and `referral-followup`: one contact per account (the
+# default), a referral enrols the person named in `referral-followup`.
 OUTREACH_YAML = """\
 name: outreach
-audience:
-  one_per_account: false
 steps:
   - id: ask
     subject: Quick question
@@ -51,11 +51,14 @@ steps:
     wait: 3 days
     template: ask
 on_reply:
-  referral: enrol referred
+  referral: enrol referral-followup
   not-now: enrol nurture at resume date
 """
-REFERRED_YAML = OUTREACH_YAML.replace("name: outreach", "name: referred")
-NURTURE_YAML = OUTREACH_YAML.replace("name: outreach", "name: nurture")
+REFERRED_YAML = OUTREACH_YAML.replace("name: outreach", "name: referral-followup")
+# The replier's own re-enrolment still meets one-per-account; Sam stays in `outreach` here.
+NURTURE_YAML = OUTREACH_YAML.replace("name: outreach", "name: nurture").replace(
+    "steps:", "audience:\n  one_per_account: false\nsteps:"
+)
 TEMPLATES = {"ask": "Hi {{ prospect.first_name }}, who looks after sales tooling?\n\nAlex\n"}
 
 

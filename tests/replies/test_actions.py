@@ -71,13 +71,39 @@ def test_referral_creates_the_referred_prospect_and_enrols_them(world: World) ->
     assert jane.referred_by_id == world.ids["dana"]
     assert jane.account_id == world.ids["account"]
     assert (jane.first_name, jane.last_name) == ("Jane", "Smith")
-    assert enrolled.cadence == "referred" and enrolled.referrer_id == world.ids["dana"]
+    assert enrolled.cadence == "referral-followup" and enrolled.referrer_id == world.ids["dana"]
     assert enrolled.status is EnrollmentStatus.ACTIVE
     # The referrer's own cadence stops; the colleague waits; the account is engaged and paused.
     assert enrollment(world, "dana_enrollment").status is EnrollmentStatus.STOPPED
     assert enrollment(world, "sam_enrollment").status is EnrollmentStatus.PAUSED
     account = world.get(Account, world.ids["account"])
     assert account.status is AccountStatus.ENGAGED and account.paused
+
+
+def test_referral_is_enrolled_at_a_paused_account_with_a_colleague_in_a_cadence(
+    world: World,
+) -> None:
+    # An earlier reply paused the account; Sam is still in `outreach` (one per account).
+    with Session(world.engine) as session:
+        account = session.get(Account, world.ids["account"])
+        assert account is not None
+        account.paused = True
+        session.add(account)
+        session.commit()
+    assert world.settings.cadences["referral-followup"].audience.one_per_account
+
+    inbound = world.receive(world.reply(REFERRAL))
+
+    assert inbound.status is InboundStatus.APPLIED, inbound.review_reason
+    with Session(world.engine) as session:
+        jane = session.exec(
+            select(Prospect).where(Prospect.email == "jane.smith@acme.example")
+        ).one()
+        [enrolled] = session.exec(select(Enrollment).where(Enrollment.prospect_id == jane.id)).all()
+    assert enrolled.cadence == "referral-followup" and enrolled.status is EnrollmentStatus.ACTIVE
+    assert enrolled.referrer_id == world.ids["dana"]
+    assert world.get(Account, world.ids["account"]).paused
+    assert enrollment(world, "sam_enrollment").status is EnrollmentStatus.PAUSED
 
 
 def test_referral_without_an_address_goes_to_review(world: World) -> None:
@@ -211,6 +237,23 @@ def test_policy_blocks_raise_an_alarm_and_pause_the_mailbox(world: World) -> Non
     assert state.alarm and state.paused
     # The address is not at fault.
     assert world.get(Prospect, world.ids["dana"]).email_status is EmailStatus.UNKNOWN
+
+
+def test_content_filter_refusals_are_soft_bounces_of_the_address(world: World) -> None:
+    # "User unknown" under a 5.7.1 code: a gateway refusing this recipient, not our mailbox.
+    refused = {"status": "5.7.1", "diagnostic": "User unknown"}
+    first = world.receive(world.bounce(**refused))
+    assert first.classification["bounce"] == {**first.classification["bounce"], "kind": "soft"}
+    assert first.classification["bounce"]["reason"] == "content filter"
+    assert world.get(MailboxState, "alex") is None  # no alarm, no pause
+    dana = world.get(Prospect, world.ids["dana"])
+    assert dana.soft_bounces == 1 and dana.email_status is EmailStatus.UNKNOWN
+    assert "bounce.block" not in [e.kind for e in world.events()]
+
+    world.receive(world.bounce(**refused))  # the second within the window: the limit (2)
+    dana = world.get(Prospect, world.ids["dana"])
+    assert dana.soft_bounces == 2 and dana.email_status is EmailStatus.INVALID
+    assert enrollment(world, "dana_enrollment").stop_reason == "bounced"
 
 
 def test_unmatched_message_is_kept_and_queued(world: World) -> None:

@@ -22,6 +22,7 @@ from engine.store.db import make_engine
 
 # Tuesday 24 November 2026, 07:30 in New York: inside the play's morning window.
 IN_WINDOW = "2026-11-24T12:30:00"
+LATER_IN_WINDOW = "2026-11-24T12:45:00"
 PROSPECTS = """email,first_name,last_name,title,company,domain,timezone,country
 ada.park@northwind.example,Ada,Park,VP Sales,Northwind,northwind.example,America/New_York,US
 ben.okafor@southwind.example,Ben,Okafor,COO,Southwind,southwind.example,America/New_York,US
@@ -77,7 +78,7 @@ def start_daemon(workdir: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def make_workdir(tmp_path: Path, smtp_port: int) -> Path:
+def make_workdir(tmp_path: Path, smtp_port: int, jitter_seconds: float = 0) -> Path:
     """A working folder from `spear init` with one loopback mailbox and two enrolled prospects."""
     assert spear(tmp_path, "init", ".").returncode == 0
     (tmp_path / "spear.yaml").write_text(
@@ -89,8 +90,8 @@ mailboxes:
     address: alex@example-sender.com
     display_name: Alex Rivera
     smtp: {{host: 127.0.0.1, port: {smtp_port}, tls: none, timeout: 10}}
-    min_gap_seconds: 0
-    jitter_seconds: 0
+    min_gap_seconds: {jitter_seconds}
+    jitter_seconds: {jitter_seconds}
 segments:
   executives: {{seniority: [c-level, vp, director]}}
 """
@@ -135,9 +136,11 @@ def test_once_is_deterministic_with_the_fixed_clock(
     results = []
     for workdir in (first, second):
         workdir.mkdir()
-        make_workdir(workdir, port)
-        result = spear(workdir, "run", "--once", "--now", IN_WINDOW)
-        assert result.returncode == 0, result.stderr
+        make_workdir(workdir, port, jitter_seconds=30)
+        # The first pass plans (with jitter), the second, a quarter of an hour on, sends.
+        for now in (IN_WINDOW, LATER_IN_WINDOW):
+            result = spear(workdir, "run", "--once", "--now", now)
+            assert result.returncode == 0, result.stderr
         results.append(outbox(workdir))
     assert results[0] == results[1]
     assert [status for _, _, status, _ in results[0]] == ["sent", "sent"]

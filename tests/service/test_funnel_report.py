@@ -106,6 +106,28 @@ class Data:
         self.session.flush()
         return inbound.id or 0
 
+    def hand_off(
+        self,
+        prospect: int,
+        inbound_id: int | None,
+        when: datetime,
+        *,
+        kind: str = "handoff.email",
+        undone_at: datetime | None = None,
+    ) -> None:
+        """The event the reply actions record for an interested prospect."""
+        data = {"status": "sent", "to": "ae@example.com"}
+        event = Event(
+            kind=kind,
+            at=when,
+            prospect_id=prospect,
+            inbound_id=inbound_id,
+            data=data,
+            undone_at=undone_at,
+        )
+        self.session.add(event)
+        self.session.flush()
+
 
 @pytest.fixture
 def report_db(db_engine: Engine) -> Engine:
@@ -131,16 +153,19 @@ def report_db(db_engine: Engine) -> Engine:
         d.sent(p5, "vp", "step2", None, "alice", at(15), status=OutboundStatus.FAILED)
 
         interest = d.reply(p1, "interest", at(5), outbound_id=m1)  # answers m1, not the later m7
-        session.add(Event(kind="hand-off", at=at(5, 9), prospect_id=p1, inbound_id=interest))
-        d.reply(p2, "bounce", at(4, 9))  # no outbound_id: the prospect's latest send, m2
+        d.hand_off(p1, interest, at(5, 9))
+        d.hand_off(p1, interest, at(5, 9), kind="hand-off")  # an old kind: nothing records it
+        bounce = d.reply(p2, "bounce", at(4, 9))  # no outbound_id: the prospect's latest send, m2
         d.reply(p3, "auto-reply", at(11, 9))  # not a person: not a reply
-        d.reply(p3, "referral", at(12))  # m3: sent before it (m4 is later)
+        referral = d.reply(p3, "referral", at(12))  # m3: sent before it (m4 is later)
+        d.hand_off(p3, None, at(12, 9))  # no reply named: not attributable, not counted
         d.reply(p4, "unclear", at(13), outbound_id=m5)  # unclear is still a person's reply
-        d.reply(p5, "interest", at(17))  # after the period: not counted
-        d.reply(p6, "interest", at(5))  # answers m0, sent before the period
-        session.add(Event(kind="hand-off", at=at(6), prospect_id=p6))  # m0's too
-        undone = Event(kind="hand-off", at=at(6), prospect_id=p2, undone_at=at(7))
-        session.add(undone)
+        late = d.reply(p5, "interest", at(17))  # after the period: not counted
+        d.hand_off(p5, late, at(17, 9))
+        early = d.reply(p6, "interest", at(5))  # answers m0, sent before the period
+        d.hand_off(p6, early, at(6))  # m0's too
+        d.hand_off(p2, bounce, at(6), undone_at=at(7))  # undone by a reviewer: not counted
+        d.hand_off(p3, referral, at(12, 9), undone_at=at(12, 10))
         assert (m0, m2, m3) == (1, 3, 5)
     return db_engine
 
