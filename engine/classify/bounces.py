@@ -484,7 +484,9 @@ def _flufl_failures(msg: Message) -> list[str]:
     except Exception:  # flufl.bounce has heuristics that trip on odd input
         return []
     addresses = []
-    for raw in [*permanent, *temporary]:
+    # flufl.bounce answers with sets: sort them, or the order (and so the result) would change
+    # with Python's hash seed from one run to the next.
+    for raw in [*sorted(permanent), *sorted(temporary)]:
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         address = _bare_address(text)
         if "@" in address and address not in addresses:
