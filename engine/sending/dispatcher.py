@@ -19,16 +19,23 @@ At most once, by construction:
    that commits the next row `sending`: one commit per message, and still every row is committed
    `sending` before its own SMTP transaction starts.
 
-A row found `sending` that nobody is working on (its holder is a dead process on this host, or
-its lease has run out) becomes `uncertain`: the process died between committing `sending` and
+A row found `sending` that nobody is working on (its holder is dead, or its lease has run out)
+becomes `uncertain`: the process died between committing `sending` and
 committing the answer, so the message may or may not have been accepted. It is never re-sent
 automatically; a person decides. The same holds for a connection lost while the server was
 answering the message body.
+
+Whether a holder is dead: on PostgreSQL each dispatcher holds a session advisory lock named after
+its worker id for as long as it claims (see `advisory_key`); the lock goes with its connection
+when the process dies, wherever it ran, so the others hand its rows back at their next pass. On
+SQLite (one daemon per file) a holder is dead when it was a process on this host that no longer
+runs; otherwise its lease has to run out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import secrets
@@ -289,6 +296,9 @@ class Dispatcher:
         self._senders: dict[str, MailboxSender] = {}
         self._last_recovery: datetime | None = None
         self._known_mailboxes: set[str] = set()
+        self._postgres = not is_sqlite(str(engine.url))
+        # PostgreSQL: the connection holding this worker's liveness lock (see `_hold_liveness`).
+        self._alive: Connection | None = None
 
     async def run_once(self, limit: int = 500) -> DispatchStats:
         """Resolve rows left in flight, then send everything due now; returns what happened."""
@@ -301,10 +311,12 @@ class Dispatcher:
 
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
         """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
-        if self.stopping.is_set():
+        if self.stopping.is_set() or not self._hold_liveness():
             return DispatchStats()
         last = self._last_recovery
-        if last is None or self.clock.now() - last >= self.lease / 2:
+        # On PostgreSQL a dead holder is known at once (its lock is gone): look every pass, so
+        # that a daemon that dies hands its rows to the others within one dispatch interval.
+        if self._postgres or last is None or self.clock.now() - last >= self.lease / 2:
             self.recover_in_flight()
         rows = self._claim(limit)
         stats = DispatchStats(claimed=len(rows))
@@ -321,8 +333,8 @@ class Dispatcher:
     def recover_in_flight(self) -> int:
         """Resolve what dead dispatchers left behind; returns how many rows became `uncertain`.
 
-        Rows `sending` whose holder is dead (a process on this host that no longer runs) or whose
-        lease ran out become `uncertain`. Rows a dead holder had only claimed are handed back.
+        Rows `sending` whose holder is dead (see the module's docstring) or whose lease ran out
+        become `uncertain`. Rows a dead holder had only claimed are handed back.
         """
         now = self.clock.now()
         self._last_recovery = now
@@ -334,9 +346,15 @@ class Dispatcher:
                     OUTBOX.c.claimed_by.is_not(None),
                     OUTBOX.c.claimed_by != self.worker_id,
                     OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
+                    # Only due rows are ever claimed: a range of the due index, not the backlog.
+                    OUTBOX.c.scheduled_at <= now,
                 )
             ).all()
-            dead = {h for h in {r.claimed_by for r in held} if _holder_is_dead(h)}
+            dead = {
+                h
+                for h in {r.claimed_by for r in held}
+                if _holder_is_dead(h) or (self._postgres and _lock_is_free(db, h))
+            }
             gone = [
                 r.id
                 for r in held
@@ -369,10 +387,54 @@ class Dispatcher:
         return len(gone)
 
     async def close(self) -> None:
-        """Close every SMTP connection; safe to call twice."""
+        """Close every SMTP connection and give up the liveness lock; safe to call twice."""
         senders, self._senders = self._senders, {}
         for sender in senders.values():
             await sender.close()
+        alive, self._alive = self._alive, None
+        if alive is not None:
+            try:
+                alive.execute(_UNLOCK, {"k": advisory_key(f"dispatcher:{self.worker_id}")})
+                alive.commit()
+            except sa.exc.DBAPIError:
+                # The connection is already gone, and the lock with it.
+                alive.invalidate()
+            alive.close()
+
+    def _hold_liveness(self) -> bool:
+        """PostgreSQL: hold the advisory lock that tells the others this worker is alive.
+
+        Taken before the first claim and kept on a connection of its own until `close`. False
+        (claim nothing) while another live process holds it: two dispatchers with one worker id
+        would pass each other's claim checks.
+        """
+        if not self._postgres:
+            return True
+        if self._alive is not None:
+            try:
+                self._alive.execute(sa.text("SELECT 1"))
+                self._alive.commit()
+                return True
+            except sa.exc.DBAPIError:
+                # The connection broke, and the lock went with it: take it again.
+                log.warning("worker %s lost its liveness lock; taking it again", self.worker_id)
+                self._alive.invalidate()
+                self._alive.close()
+                self._alive = None
+        connection = self.engine.connect()
+        key = advisory_key(f"dispatcher:{self.worker_id}")
+        held = bool(connection.execute(_TRY_LOCK, {"k": key}).scalar())
+        # A session lock outlives the transaction: end it rather than stay idle in one.
+        connection.commit()
+        if not held:
+            connection.close()
+            log.error(
+                "another live dispatcher uses the worker id %s: this one claims nothing",
+                self.worker_id,
+            )
+            return False
+        self._alive = connection
+        return True
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -851,6 +913,26 @@ def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]
             _EVENT_INSERT,
             [{"at": now, "kind": kind, "actor": "dispatcher", "data": {}, **r} for r in rows],
         )
+
+
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:k)")
+_UNLOCK = sa.text("SELECT pg_advisory_unlock(:k)")
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks, from a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def _lock_is_free(db: Connection, claimed_by: str | None) -> bool:
+    """PostgreSQL: whether no session holds the holder's liveness lock, i.e. it is dead.
+
+    A transaction lock taken to find out is let go at the end of the recovery's transaction.
+    """
+    if not claimed_by:
+        return True
+    key = advisory_key(f"dispatcher:{claimed_by}")
+    return bool(db.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
 
 def _holder_is_dead(claimed_by: str | None) -> bool:
