@@ -26,9 +26,7 @@ from engine.classify.parse import (
 )
 from engine.classify.quotes import ReplyParts, split_reply
 from engine.classify.referrals import ReferralContext, extract_referrals
-from engine.classify.result import Classification, Referral, ReplyLabel
-
-DEFAULT_THRESHOLD = 0.6
+from engine.classify.result import DEFAULT_THRESHOLD, Classification, Referral, ReplyLabel
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|wg|tr|rv|enc|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+# Below this confidence a reply's label is `unclear` and it waits for a person.
+DEFAULT_THRESHOLD = 0.6
+
 
 class ReplyLabel(StrEnum):
     REFERRAL = "referral"

@@ -12,20 +12,24 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from engine.cadences import load_cadences
 from engine.classify import Referral, ReplyLabel
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
-from engine.replies import ReplySettings
-from engine.review.decisions import Outcome, accept, export_decisions, relabel, undo_last
 from engine.review.formatting import OutputFormat, format_queue
 from engine.review.queue import QueueFilter, list_queue
-from engine.review.session import ReviewSession, Terminal, parse_edit
 from engine.store.db import session_scope
+
+if TYPE_CHECKING:
+    from engine.replies import ReplySettings
+    from engine.review.decisions import Outcome
+    from engine.review.session import Terminal
+
+# `spear queue` must list fast: what deciding needs (cadences, actions, the terminal session)
+# is imported by the commands that decide, not when this module loads.
 
 LABELS = click.Choice([str(label) for label in ReplyLabel])
 WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
@@ -99,6 +103,8 @@ def queue(
 def export(app: AppContext, since: datetime | None, output: Path | None) -> None:
     """Reviewed replies as labelled data, one JSON object a line: raw message, both labels."""
     with session_scope(app.engine) as session:
+        from engine.review.decisions import export_decisions
+
         examples = export_decisions(session, since=utc(since) if since else None)
         if output is None:
             count = _write_lines(examples, sys.stdout)
@@ -145,6 +151,9 @@ def review(
 ) -> None:
     """Work through the review queue, one key per decision (with ID and --label or --accept:
     decide one reply without asking)."""
+    from engine.review.decisions import accept, relabel, undo_last
+    from engine.review.session import ReviewSession
+
     settings = _reply_settings(app)
     clock = SystemClock()
     edits = bool(referrals or resume_after or return_date)
@@ -201,6 +210,9 @@ def _default_reviewer() -> str:
 
 
 def _reply_settings(app: AppContext) -> ReplySettings:
+    from engine.cadences import load_cadences
+    from engine.replies import ReplySettings
+
     config = app.config
     cadences = load_cadences(config.cadences_path, config.templates_path)
     return ReplySettings.from_config(config, cadences)
@@ -217,6 +229,8 @@ def _label_from_edits(
 
 
 def _referrals(values: tuple[str, ...]) -> list[Referral]:
+    from engine.review.session import parse_edit
+
     try:
         edit = parse_edit(", ".join(values), str(ReplyLabel.REFERRAL))
     except ValueError as error:
@@ -243,6 +257,8 @@ def _terminal() -> Iterator[Terminal]:
     Ctrl-C still interrupts), so a key typed while Spear is still writing is neither lost nor
     shown; cooked mode comes back for a typed line and, whatever happens, at the end.
     """
+    from engine.review.session import Terminal
+
     if not sys.stdin.isatty():
         yield Terminal(read_key=_first_character_of_line, read_line=_read_line, write=click.echo)
         return

@@ -21,8 +21,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from engine.classify import ReplyLabel
-from engine.classify.parse import body_text, parse_message
-from engine.classify.quotes import split_reply
 from engine.clock import utc
 from engine.errors import NotFoundError
 from engine.store.models import (
@@ -123,6 +121,10 @@ def reply_text(session: Session, item: QueueItem) -> str:
     raw = session.execute(
         sa.select(col(InboundMessage.raw)).where(col(InboundMessage.id) == item.id)
     ).scalar_one()
+    # Imported here, for the item on screen only: listing the queue needs no parser.
+    from engine.classify.parse import body_text, parse_message
+    from engine.classify.quotes import split_reply
+
     try:
         return split_reply(body_text(parse_message(raw))).reply
     except Exception:  # a message too broken to read: the raw view still shows its bytes

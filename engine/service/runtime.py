@@ -2,8 +2,8 @@
 
 `build_runtime` reads `spear.yaml` and the cadences, opens the database and wires the planner,
 the dispatcher (which also resolves what dead dispatchers left in flight), the IMAP syncers with
-their intake, the hand-off sender and the webhook sender into `Job`s. A SIGHUP calls it again: an invalid configuration or cadence raises `SpearError`, and the
-daemon keeps the runtime it has.
+their intake, the hand-off sender and the webhook sender into `Job`s. A SIGHUP calls it again:
+an invalid configuration or cadence raises `SpearError`, and the daemon keeps the runtime it has.
 
 Polling: in `spear run` every mailbox's syncer stays connected and waits with IDLE (or sleeps the
 poll interval) in a task of its own; in `--once` each syncs once. On PostgreSQL a mailbox is

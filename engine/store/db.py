@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from engine.errors import DatabaseError
+
+if TYPE_CHECKING:
+    # Alembic is imported where it is used: commands that only read never migrate.
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -67,6 +69,8 @@ def redact(url: str) -> str:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolation would choke on '%' in passwords.
@@ -78,6 +82,8 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema at `url` up to `revision`; safe to call on every start."""
     if is_sqlite(url):
         _make_parent_dir(url)
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(url), revision)
     except sa.exc.OperationalError as exc:
