@@ -103,6 +103,14 @@ class ServerSettings(_Strict):
     user: str | None = None
     password: Secret | None = None
     timeout: Annotated[float, Field(gt=0)] = 30.0
+    ca_file: Path | None = None  # PEM file of a private CA to trust for this server
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or value.is_absolute():
+            return value
+        return Path((info.context or {}).get("config_dir", Path.cwd())) / value
 
     @field_validator("password", mode="before")
     @classmethod

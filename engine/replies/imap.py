@@ -34,6 +34,7 @@ from engine.errors import MailAuthError, MailError, TemporaryMailError
 from engine.replies.intake import FetchedMessage
 from engine.store.db import session_scope
 from engine.store.models import ImapFolderState
+from engine.tls import client_context, handshake_failure
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ _LITERAL = re.compile(rb"\{(\d+)\}$")
 
 class ImapConnectionLost(TemporaryMailError):
     """The server closed the connection or stopped answering."""
+
+
+class ImapTlsError(ImapConnectionLost):
+    """TLS could not be set up: an untrusted or misnamed certificate, no STARTTLS, a failed
+    handshake. The password was not sent."""
 
 
 class ImapCommandError(MailError):
@@ -87,7 +93,7 @@ class ImapSyncer:
         self.clock = clock
         self.poll_interval = poll_interval
         self.batch_size = batch_size
-        self.ssl_context = ssl_context
+        self.ssl_context = ssl_context or client_context(settings)
         self.reconnects = 0
         self._client: Any = None
         self._lost: asyncio.Future[None] | None = None
@@ -144,7 +150,7 @@ class ImapSyncer:
 
         context = None
         if settings.tls is TlsMode.IMPLICIT:
-            context = self.ssl_context or ssl.create_default_context()
+            context = self.ssl_context
         client = aioimaplib.IMAP4(
             host=settings.host,
             port=settings.port,
@@ -156,8 +162,10 @@ class ImapSyncer:
         try:
             await self._guard(client.wait_hello_from_server())
         except OSError as error:
+            if isinstance(error, ssl.SSLError):  # implicit TLS: the handshake failed
+                raise self._tls_error(error) from error
             raise ImapConnectionLost(
-                f"cannot connect to {settings.host}:{settings.port}"
+                f"cannot connect to {self._where()}: {error.strerror or error}"
             ) from error
         if settings.tls is TlsMode.STARTTLS:
             await self._starttls(client)
@@ -169,18 +177,43 @@ class ImapSyncer:
         log.info("imap connected mailbox=%s host=%s user=%s", self.mailbox, settings.host, user)
 
     async def _starttls(self, client: Any) -> None:
-        """aioimaplib has no STARTTLS helper: ask, then upgrade the transport in place."""
+        """aioimaplib has no STARTTLS helper: ask, then upgrade the transport in place.
+
+        Any failure is an `ImapTlsError`: the connection is never used in clear instead.
+        """
         protocol = client.protocol
         command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
         response = await self._guard(protocol.execute(command))
         if response.result != "OK":
-            raise ImapCommandError(f"STARTTLS refused by {self.settings.host}")
-        context = self.ssl_context or ssl.create_default_context()
+            raise ImapTlsError(
+                f"IMAP {self._where()}: the server does not offer STARTTLS ({response.result}; "
+                "tls: starttls never falls back to plain text; is this the implicit-TLS port, "
+                "tls: implicit?)"
+            )
+        context = self.ssl_context
         loop = asyncio.get_running_loop()
-        protocol.transport = await loop.start_tls(
-            protocol.transport, protocol, context, server_hostname=self.settings.host
-        )
+        try:
+            protocol.transport = await loop.start_tls(
+                protocol.transport,
+                protocol,
+                context,
+                server_hostname=self.settings.host,
+                ssl_handshake_timeout=self.settings.timeout,
+            )
+        except ssl.SSLError as error:
+            raise self._tls_error(error) from error
+        except (OSError, TimeoutError, ConnectionError) as error:
+            raise ImapTlsError(
+                f"IMAP {self._where()}: TLS handshake after STARTTLS failed: "
+                f"{type(error).__name__} {error}".rstrip()
+            ) from error
         await self._guard(protocol.capability())  # capabilities may change after TLS
+
+    def _where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def _tls_error(self, error: ssl.SSLError) -> ImapTlsError:
+        return ImapTlsError(handshake_failure(f"IMAP {self._where()}", self.settings.tls, error))
 
     async def close(self) -> None:
         client, self._client = self._client, None

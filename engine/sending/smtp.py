@@ -7,6 +7,8 @@ comes out as one of three Spear errors, so the dispatcher chooses a path by type
   time-outs. Worth retrying later.
 - `SmtpPermanentError` (a `PermanentMailError`): 5xx answers. `recipient_refused` says whether the
   server refused the recipient itself (a hard bounce) rather than the sender or the content.
+- `SmtpTlsError` (a temporary error): TLS could not be set up (an untrusted or misnamed
+  certificate, no STARTTLS offered, a failed handshake). Nothing, not even the password, was sent.
 - `SmtpAuthError` (a `MailAuthError`): the server refused our credentials.
 - `SmtpUncertainError` (a temporary error): the connection broke while the server was answering
   the message body. It may have been delivered, so it must not be retried blindly.
@@ -25,6 +27,7 @@ import aiosmtplib
 
 from engine.config import ServerSettings, TlsMode
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.tls import client_context, handshake_failure
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,11 @@ class SmtpTemporaryError(TemporaryMailError):
 
 class SmtpUncertainError(SmtpTemporaryError):
     """The connection broke after the message body was sent: it may have been delivered."""
+
+
+class SmtpTlsError(SmtpTemporaryError):
+    """TLS could not be set up: untrusted or misnamed certificate, no STARTTLS, a handshake
+    failure. Nothing (credentials included) was sent."""
 
 
 class SmtpPermanentError(PermanentMailError):
@@ -68,7 +76,7 @@ class MailboxSender:
     ) -> None:
         self.name = name
         self.settings = settings
-        self._tls_context = tls_context
+        self._tls_context = tls_context or client_context(settings)
         self._local_hostname = local_hostname
         self._client: aiosmtplib.SMTP | None = None
 
@@ -102,8 +110,11 @@ class MailboxSender:
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
             raise _from_response(exc.code, exc.message, recipient=False) from None
+        except SmtpTlsError:
+            await self._drop()
+            raise
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            # Refused or dropped connections, time-outs, TLS failures: nothing was delivered.
+            # Refused or dropped connections, time-outs: nothing was delivered.
             await self._drop()
             raise SmtpTemporaryError(f"{type(exc).__name__}: {exc}") from None
         try:
@@ -146,22 +157,41 @@ class MailboxSender:
             client.close()
 
     async def _connected(self) -> aiosmtplib.SMTP:
+        """The open connection, or a new one: TLS set up and authenticated.
+
+        STARTTLS and AUTH are driven here rather than left to `connect()`, so a failure while
+        securing the connection is known to be one (`SmtpTlsError`) and the password only goes
+        out once the connection is encrypted.
+        """
         if self._client is not None and self._client.is_connected:
             return self._client
         settings = self.settings
-        password = settings.password.value if settings.password is not None else None
+        implicit = settings.tls is TlsMode.IMPLICIT
         client = aiosmtplib.SMTP(
             hostname=settings.host,
             port=settings.port,
-            username=settings.user,
-            password=password if settings.user else None,
-            use_tls=settings.tls is TlsMode.IMPLICIT,
-            start_tls=settings.tls is TlsMode.STARTTLS,
+            use_tls=implicit,
+            start_tls=False,  # never opportunistic: STARTTLS below when configured, else none
             tls_context=self._tls_context,
             timeout=settings.timeout,
             local_hostname=self._local_hostname,
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            cause = _ssl_cause(exc)
+            if implicit and cause is not None:
+                raise self._tls_error(cause) from None
+            raise
+        try:
+            if settings.tls is TlsMode.STARTTLS:
+                await self._starttls(client)
+            if settings.user:
+                password = settings.password.value if settings.password is not None else ""
+                await client.login(settings.user, password)
+        except BaseException:
+            client.close()
+            raise
         log.info(
             "smtp connected mailbox=%s host=%s port=%d tls=%s",
             self.name,
@@ -172,10 +202,50 @@ class MailboxSender:
         self._client = client
         return client
 
+    async def _starttls(self, client: aiosmtplib.SMTP) -> None:
+        """Upgrade to TLS, or fail: a server that does not offer STARTTLS is never used in clear."""
+        try:
+            await client.starttls()
+        except aiosmtplib.SMTPResponseException as exc:
+            raise SmtpTlsError(
+                f"{self._where()}: STARTTLS refused: {exc.code} {exc.message}", exc.code
+            ) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            cause = _ssl_cause(exc)
+            if cause is not None:
+                raise self._tls_error(cause) from None
+            if isinstance(exc, aiosmtplib.SMTPException) and "not supported" in str(exc):
+                raise SmtpTlsError(
+                    f"{self._where()}: the server does not offer STARTTLS "
+                    "(tls: starttls never falls back to plain text; is this the implicit-TLS "
+                    "port, tls: implicit?)"
+                ) from None
+            raise SmtpTlsError(
+                f"{self._where()}: STARTTLS failed: {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _where(self) -> str:
+        return f"SMTP {self.settings.host}:{self.settings.port}"
+
+    def _tls_error(self, cause: ssl.SSLError) -> SmtpTlsError:
+        return SmtpTlsError(handshake_failure(self._where(), self.settings.tls, cause))
+
     async def _drop(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind `exc` (aiosmtplib wraps it in SMTPConnectError), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _from_response(code: int, message: str, *, recipient: bool) -> Exception:

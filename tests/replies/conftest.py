@@ -7,6 +7,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -236,6 +237,15 @@ class Dovecot:
     user: str
     password: str
     maildir: Path
+    imaps_port: int | None = None  # implicit TLS; `port` then offers STARTTLS (and requires it)
+    ca_pem: bytes | None = None  # the throwaway CA that signed the server's certificate
+
+    def client_ssl(self) -> ssl.SSLContext:
+        """A client context trusting this server's CA, as a user with a private CA builds."""
+        assert self.ca_pem is not None, "a plain Dovecot has no CA"
+        context = ssl.create_default_context()
+        context.load_verify_locations(cadata=self.ca_pem.decode("ascii"))
+        return context
 
     def deliver(self, raw: bytes, name: str) -> None:
         """Drop a message into INBOX's Maildir, as a delivery agent would."""
@@ -278,6 +288,18 @@ def _user_exists(name: str) -> bool:
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
+    """A plain-text Dovecot (`ssl = no`) on one loopback port."""
+    yield from _run_dovecot(tls=False)
+
+
+@pytest.fixture
+def dovecot_tls() -> Iterator[Dovecot]:
+    """A Dovecot with `ssl = required`: STARTTLS on `port`, implicit TLS on `imaps_port`, a
+    certificate for 127.0.0.1 and localhost from a throwaway `trustme` CA (`client_ssl()`)."""
+    yield from _run_dovecot(tls=True)
+
+
+def _run_dovecot(*, tls: bool) -> Iterator[Dovecot]:
     binary = shutil.which("dovecot") or (
         "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
     )
@@ -291,6 +313,7 @@ def dovecot() -> Iterator[Dovecot]:
     me = pwd.getpwuid(os.geteuid())
     mail_owner = me if os.geteuid() != 0 else pwd.getpwnam(internal)
     port = _free_port()
+    imaps_port = _free_port() if tls else None
     password = "dovecot-test-password"
     user = "dana-mailbox"
     home = root / "home"
@@ -300,6 +323,25 @@ def dovecot() -> Iterator[Dovecot]:
     (root / "passwd").write_text(
         f"{user}:{{PLAIN}}{password}:{mail_owner.pw_uid}:{mail_owner.pw_gid}::{home}::\n"
     )
+    ca_pem: bytes | None = None
+    if tls:
+        trustme = pytest.importorskip("trustme", reason="TLS tests need trustme (the test extra)")
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        cert.private_key_and_cert_chain_pem.write_to_path(str(root / "server.pem"))
+        cert.private_key_pem.write_to_path(str(root / "server.key"))
+        (root / "server.key").chmod(0o600)  # read by Dovecot's config process, as root
+        ca_pem = ca.cert_pem.bytes()
+        # `required`: no LOGIN before TLS, so a passing STARTTLS test proves the upgrade.
+        ssl_settings = f"""ssl = required
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
+"""
+        imaps = f"""address = 127.0.0.1
+    port = {imaps_port}"""
+    else:
+        ssl_settings = "ssl = no\n"
+        imaps = "port = 0"
     config = root / "dovecot.conf"
     config.write_text(
         f"""
@@ -308,8 +350,8 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl_settings}
+disable_plaintext_auth = {"yes" if tls else "no"}
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_login_user = {login}
@@ -329,7 +371,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 service anvil {{
@@ -349,9 +391,11 @@ service imap-login {{
         process = subprocess.Popen(
             [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr
         )
-    server = Dovecot(config, port, user, password, maildir)
+    server = Dovecot(config, port, user, password, maildir, imaps_port, ca_pem)
     try:
         _wait_for_port(port, process, root)
+        if imaps_port is not None:
+            _wait_for_port(imaps_port, process, root)
         yield server
     finally:
         process.terminate()
