@@ -1,0 +1,52 @@
+"""`spear demo` as a newcomer runs it: it starts the daemon and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def test_demo_stops_cleanly_on_ctrl_c_and_still_reports(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--prospects",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert demo.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(demo.stdout.readline, "")))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("day  2") for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            assert demo.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        demo.send_signal(signal.SIGINT)
+        demo.wait(60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        reader.join(10)
+    output = "".join(lines)
+    assert demo.returncode == 0, output
+    assert "Traceback" not in output
+    # Stopped early, it still shows the report and the play's checks on what it did.
+    assert "Funnel of messages sent" in output
+    assert "[ok  ] every send inside its window" in output
+    assert "[FAIL]" not in output
+    assert (tmp_path / "demo" / "spear.db").exists()
