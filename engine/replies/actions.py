@@ -55,7 +55,7 @@ from engine.config import Config, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.suppression import add_suppression
-from engine.replies.changes import ChangeLog, revert
+from engine.replies.changes import UNDO_KEY, ChangeLog, revert
 from engine.replies.stored import from_record
 from engine.store.models import (
     Account,
@@ -197,10 +197,13 @@ def undo_actions(
     ).all()
     undone: list[int] = []
     for event in events:
-        notes = revert(session, event.data)
+        done: list[dict[str, Any]] = []
+        notes = revert(session, event.data, done)
         if event.kind == HANDOFF_EVENT and event.data.get("status") == "sent":
             notes.append("the hand-off email was already sent")
         event.undone_at = now
+        # What the undo did, for `changes.redo` (a review decision undone puts it back).
+        event.data = {**event.data, UNDO_KEY: done}
         if notes:
             event.data = {**event.data, "undo_note": notes}
         session.add(event)

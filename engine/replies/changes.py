@@ -4,12 +4,21 @@ An action never assigns to a row directly; it goes through a `ChangeLog`, which 
 and remembers the value before and after. The log is stored in the action's `Event`, and
 `revert` plays it backwards, so a reply re-classified by a person restores exactly the state the
 first classification found, with no per-action undo code to keep in step.
+
+`revert` can also write down what it did (the fields it restored, the rows it deleted with every
+value they held, the rows it had to keep), and `redo` plays that record forwards again: undoing an
+undo puts back the very rows, ids and values, instead of running the actions a second time
+against a database that may have moved on. Both follow the same rule: a field is changed only if
+it still holds the value the other side wrote; otherwise the later decision stands and a note
+says so.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import types
+import typing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +37,7 @@ from engine.store.models import (
 )
 
 log = logging.getLogger(__name__)
+typing_union = type(typing.Union[int, None])  # noqa: UP007 - the class of Optional[X]
 
 # The tables actions may change, by table name (the name stored in the log).
 TABLES: dict[str, type[SQLModel]] = {
@@ -84,15 +94,23 @@ class ChangeLog:
         return not self.fields and not self.created
 
 
-def revert(session: Session, data: dict[str, Any]) -> list[str]:
+def revert(
+    session: Session, data: dict[str, Any], done: list[dict[str, Any]] | None = None
+) -> list[str]:
     """Undo one action's recorded changes, newest first; returns notes on what could not be.
 
     A field is restored only if it still holds the value the action wrote: when something else
     changed it since (another reply, a person), that later decision stands.
+
+    When `done` is given, every change made here is appended to it, in order, so that `redo` can
+    make it again: `{"table", "key", "field", "from", "to"}` for a field set from one value to
+    another, `{"table", "key", "deleted": values}` for a row deleted (all its column values). Store
+    it beside the action's data under `UNDO_KEY`.
     """
     notes: list[str] = []
+    record: list[dict[str, Any]] = []
     for created in reversed(data.get("created", [])):
-        notes += _delete_created(session, created)
+        notes += _delete_created(session, created, record)
     for change in reversed(data.get("changes", [])):
         model = TABLES[change["table"]]
         row = session.get(model, change["key"])
@@ -103,17 +121,84 @@ def revert(session: Session, data: dict[str, Any]) -> list[str]:
         if not _same(current, after):
             notes.append(f"{change['table']} {change['key']}: {change['field']} changed since")
             continue
-        setattr(row, change["field"], _decode(model, change["field"], change["before"]))
+        _set(
+            session, row, change["field"], _decode(model, change["field"], change["before"]), record
+        )
+    session.flush()
+    if done is not None:
+        done += record
+    return notes
+
+
+def redo(session: Session, data: dict[str, Any]) -> list[str]:
+    """Make again what `revert` undid (its record under `UNDO_KEY`), oldest first; returns notes.
+
+    The mirror of `revert`: a field goes back to the value the action had written only if it
+    still holds the value the undo restored (else the later decision stands and a note says so),
+    and a deleted row is inserted again with its id and every value it had, unless a row with
+    that key exists by now. Doing it twice changes nothing the second time.
+    """
+    notes: list[str] = []
+    for step in reversed(data.get(UNDO_KEY, [])):
+        model = TABLES[step["table"]]
+        row = session.get(model, step["key"])
+        if "deleted" in step:
+            values = {
+                name: _decode_value(model, name, value) for name, value in step["deleted"].items()
+            }
+            if row is None:
+                try:
+                    with session.begin_nested():  # a row with its unique value made since stays
+                        session.add(model(**values))
+                except sa.exc.IntegrityError:
+                    notes.append(f"{step['table']} {step['key']}: clashes with a row made since")
+            elif any(not _same(getattr(row, n), v) for n, v in values.items()):
+                notes.append(f"{step['table']} {step['key']}: a different row exists by now")
+            continue
+        if row is None:
+            notes.append(f"{step['table']} {step['key']}: gone since")
+            continue
+        current = getattr(row, step["field"])
+        before = _decode(model, step["field"], step["from"])
+        if _same(current, before):
+            continue
+        if not _same(current, _decode(model, step["field"], step["to"])):
+            notes.append(f"{step['table']} {step['key']}: {step['field']} changed since")
+            continue
+        setattr(row, step["field"], before)
         session.add(row)
     session.flush()
     return notes
 
 
-def _delete_created(session: Session, created: dict[str, Any]) -> list[str]:
+# Where an event's data keeps what `revert` did to it, for `redo`.
+UNDO_KEY = "undone_changes"
+
+
+def _set(
+    session: Session, row: SQLModel, name: str, value: Any, record: list[dict[str, Any]]
+) -> None:
+    record.append(
+        {
+            "table": _table_of(row),
+            "key": _key_of(row),
+            "field": name,
+            "from": _encode(getattr(row, name)),
+            "to": _encode(value),
+        }
+    )
+    setattr(row, name, value)
+    session.add(row)
+
+
+def _delete_created(
+    session: Session, created: dict[str, Any], record: list[dict[str, Any]]
+) -> list[str]:
     model = TABLES[created["table"]]
     row = session.get(model, created["key"])
     if row is None:
         return []
+    values = {name: _encode_value(getattr(row, name)) for name in model.model_fields}
     try:
         # A savepoint: a row others now depend on (an enrollment that has sent mail) stays.
         with session.begin_nested():
@@ -121,10 +206,12 @@ def _delete_created(session: Session, created: dict[str, Any]) -> list[str]:
     except sa.exc.IntegrityError:
         row = session.get(model, created["key"])
         if isinstance(row, Enrollment):
-            row.status = EnrollmentStatus.STOPPED
-            row.stop_reason = "undone"
-            session.add(row)
+            if row.status != EnrollmentStatus.STOPPED:
+                _set(session, row, "status", EnrollmentStatus.STOPPED, record)
+            if row.stop_reason != "undone":
+                _set(session, row, "stop_reason", "undone", record)
         return [f"{created['table']} {created['key']} kept: other rows refer to it"]
+    record.append({"table": created["table"], "key": created["key"], "deleted": values})
     return []
 
 
@@ -165,6 +252,22 @@ def _decode(model: type[SQLModel], name: str, value: Any) -> Any:
     if isinstance(value, dict) and "date" in value:
         return date.fromisoformat(value["date"])
     annotation = model.model_fields[name].annotation
+    if isinstance(annotation, types.UnionType | typing_union):
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = kinds[0] if len(kinds) == 1 else None
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum) and value is not None:
         return annotation(value)
     return value
+
+
+def _encode_value(value: Any) -> Any:
+    """A whole column value of a deleted row: JSON columns wrapped, so they decode as they were."""
+    if isinstance(value, dict | list):
+        return {"json": value}
+    return _encode(value)
+
+
+def _decode_value(model: type[SQLModel], name: str, value: Any) -> Any:
+    if isinstance(value, dict) and "json" in value:
+        return value["json"]
+    return _decode(model, name, value)

@@ -8,9 +8,11 @@ what the reply looked like before it, so `undo_last` can put it back exactly:
 - `relabel` goes through `engine.replies.reclassify`: the old label's actions are undone and the
   new one's applied (optionally with a corrected referral or date).
 - `undo_last` undoes the reviewer's latest decision: the relabel's actions are undone, the row's
-  label, confidence, classification, status and reason are restored, and the actions that were
-  live before the decision are applied again *as of the time they first ran*, so every row they
-  touch (stop reasons, `updated_at`, resume dates) comes back with the same values.
+  label, confidence, classification, status and reason are restored, and the events the relabel
+  undid are *redone* (`changes.redo`): the fields they had set go back to the values they wrote,
+  the rows the relabel deleted come back with their ids and values, and the events are live
+  again. Nothing is run a second time, so what other replies at the account decided in the
+  meantime cannot make the old actions come out differently. The undo is an `undo.review` event.
 
 Nothing here commits: the caller owns the transaction.
 """
@@ -25,6 +27,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from engine.classify import Referral, ReplyLabel
@@ -32,6 +35,7 @@ from engine.clock import utc
 from engine.errors import NotFoundError, SpearError
 from engine.replies import ActionResult, ReplySettings, apply_actions, reclassify, undo_actions
 from engine.replies.actions import APPLIED_EVENT
+from engine.replies.changes import UNDO_KEY, redo
 from engine.review.queue import proposed_label
 from engine.store.models import Event, InboundMessage, InboundStatus, ReviewDecision
 
@@ -45,6 +49,10 @@ __all__ = [
     "relabel",
     "undo_last",
 ]
+
+
+UNDO_DECISION_EVENT = "undo.review"  # "undo..." kinds are records, never undone themselves
+UNDO_REPLY_EVENT = "undo.reply"  # what `undo_actions` records
 
 
 class ReviewError(SpearError):
@@ -154,15 +162,20 @@ def undo_last(
         )
     inbound = _inbound(session, decision.inbound_id)
     before = decision.data["before"]
+    undone: list[int] = []
+    redone: list[int] = []
+    notes: list[str] = []
     if decision.data.get("reclassified"):
-        undo_actions(session, decision.inbound_id, now=now, actor=reviewer)
+        undone = undo_actions(session, decision.inbound_id, now=now, actor=reviewer)
         inbound.label = before["label"]
         inbound.confidence = before["confidence"]
         inbound.classification = before["classification"]
         session.add(inbound)
         session.flush()
-        applied = before.get("applied")
-        if applied is not None:
+        if "undone_events" in decision.data:
+            redone, notes = _redo_events(session, decision.data["undone_events"])
+        elif (applied := before.get("applied")) is not None:
+            # A decision recorded before undo was written down: run the old actions again.
             apply_actions(
                 session,
                 decision.inbound_id,
@@ -175,8 +188,35 @@ def undo_last(
     session.add(inbound)
     decision.undone_at = now
     session.add(decision)
+    session.add(
+        Event(
+            at=now,
+            kind=UNDO_DECISION_EVENT,
+            actor=reviewer,
+            prospect_id=inbound.prospect_id,
+            inbound_id=decision.inbound_id,
+            data={"decision": decision.id, "undone": undone, "redone": redone, "notes": notes},
+        )
+    )
     session.flush()
     return decision
+
+
+def _redo_events(session: Session, event_ids: Sequence[int]) -> tuple[list[int], list[str]]:
+    """Make the events a relabel undid live again, oldest first, with the changes they made."""
+    redone: list[int] = []
+    notes: list[str] = []
+    for event_id in sorted(event_ids):
+        event = session.get(Event, event_id)
+        if event is None or event.undone_at is None:
+            continue
+        notes += [f"event {event_id}: {note}" for note in redo(session, event.data)]
+        event.data = {k: v for k, v in event.data.items() if k not in (UNDO_KEY, "undo_note")}
+        event.undone_at = None
+        session.add(event)
+        redone.append(event_id)
+    session.flush()
+    return redone, notes
 
 
 # --- labelled data ------------------------------------------------------------------------------
@@ -256,6 +296,7 @@ def _reclassify(
 ) -> Outcome:
     assert inbound.id is not None
     before = _state(session, inbound)
+    last_event = session.exec(select(sa.func.max(Event.id))).one() or 0
     result = reclassify(
         session,
         inbound.id,
@@ -269,9 +310,21 @@ def _reclassify(
         resume_after=date.fromisoformat(edits["resume_after"]) if "resume_after" in edits else None,
         return_date=date.fromisoformat(edits["return_date"]) if "return_date" in edits else None,
     )
+    # The events the relabel undid, so undoing the decision can redo them.
+    undo_records = session.exec(
+        select(Event).where(
+            Event.inbound_id == inbound.id,
+            Event.kind == UNDO_REPLY_EVENT,
+            col(Event.id) > last_event,
+        )
+    ).all()
+    undone = [i for event in undo_records for i in event.data.get("events", [])]
     decision = _record(
         session, inbound, before, kind, label, edits, now, reviewer, reclassified=True
     )
+    decision.data = {**decision.data, "undone_events": undone}
+    session.add(decision)
+    session.flush()
     return Outcome(decision, result)
 
 

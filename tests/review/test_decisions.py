@@ -192,9 +192,9 @@ def test_relabel_is_idempotent(workspace: Workspace) -> None:
 
 def test_undo_goes_back_one_decision_at_a_time(workspace: Workspace) -> None:
     first = workspace.receive(NOT_INTERESTED)
-    # Unmatched, so its actions do not touch the rows the first one's do (see the report on
-    # undoing interleaved decisions about the same account).
-    second = workspace.receive(UNCLEAR, sender="kim@elsewhere.example", in_reply_to=None)
+    # Sam, at the same account: both replies' actions touch the account and its enrollments.
+    second = workspace.receive(UNCLEAR, sender="sam@acme.example", in_reply_to=None)
+    assert workspace.inbound(second).prospect_id == workspace.ids["sam"]
     start = workspace.snapshot()
     now = workspace.clock.now()
     decide(
