@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,12 @@ from engine.replies import ReplySettings
 from engine.replies.intake import FetchedMessage, process, store_raw
 from engine.store.db import session_scope
 from engine.store.models import (
-    Account,
-    Enrollment,
     Event,
     InboundMessage,
-    OutboundMessage,
-    OutboundStatus,
-    Prospect,
 )
 
-START = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+from .acme import START, seed_acme
+
 SENDER = "alex@example-sender.com"
 
 # Shaped like the shipped `referral-ask` and `referral-followup`: one contact per account (the
@@ -155,52 +150,7 @@ Diagnostic-Code: smtp; 550 {status} <dana@acme.example>: {diagnostic}\r
 
 def build_world(engine: Engine, clock: FixedClock, settings: ReplySettings) -> World:
     world = World(engine, clock, settings)
-    outreach = settings.cadences["outreach"]
-    with session_scope(engine) as session:
-        account = Account(domain="acme.example", name="Acme", created_at=START)
-        session.add(account)
-        session.flush()
-        dana = Prospect(email="dana@acme.example", first_name="Dana", account_id=account.id)
-        sam = Prospect(email="sam@acme.example", first_name="Sam", account_id=account.id)
-        session.add_all([dana, sam])
-        session.flush()
-        enrollments = []
-        for person in (dana, sam):
-            enrollment = Enrollment(
-                prospect_id=person.id or 0,
-                cadence="outreach",
-                cadence_version=outreach.version,
-                next_step="bump",
-                next_due_at=START,
-                mailbox="alex",
-                started_at=START,
-            )
-            session.add(enrollment)
-            enrollments.append(enrollment)
-        session.flush()
-        outbound = OutboundMessage(
-            enrollment_id=enrollments[0].id or 0,
-            prospect_id=dana.id or 0,
-            step_id="ask",
-            mailbox="alex",
-            message_id="<o1@example-sender.com>",
-            to_address=dana.email,
-            subject="Quick question",
-            raw=b"Subject: Quick question\r\n\r\nHi Dana\r\n",
-            status=OutboundStatus.SENT,
-            scheduled_at=START,
-            sent_at=START,
-        )
-        session.add(outbound)
-        session.flush()
-        world.ids = {
-            "account": account.id or 0,
-            "dana": dana.id or 0,
-            "sam": sam.id or 0,
-            "dana_enrollment": enrollments[0].id or 0,
-            "sam_enrollment": enrollments[1].id or 0,
-            "outbound": outbound.id or 0,
-        }
+    world.ids = seed_acme(engine, settings.cadences["outreach"].version)
     return world
 
 

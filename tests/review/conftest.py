@@ -7,11 +7,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The same small world the reply tests use (tests/replies is on the path as `replies`).
+from replies.acme import START, seed_acme
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -27,13 +29,10 @@ from engine.store.models import (
     Event,
     InboundMessage,
     MailboxState,
-    OutboundMessage,
-    OutboundStatus,
     Prospect,
     Suppression,
 )
 
-START = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
 SENDER = "alex@example-sender.com"
 
 CONFIG = """\
@@ -160,52 +159,9 @@ def write_workspace(root: Path) -> None:
 
 
 def build_world(workspace: Workspace) -> None:
-    outreach = workspace.settings.cadences["outreach"]
-    with session_scope(workspace.engine) as session:
-        account = Account(domain="acme.example", name="Acme", created_at=START)
-        session.add(account)
-        session.flush()
-        dana = Prospect(email="dana@acme.example", first_name="Dana", account_id=account.id)
-        sam = Prospect(email="sam@acme.example", first_name="Sam", account_id=account.id)
-        session.add_all([dana, sam])
-        session.flush()
-        enrollments = [
-            Enrollment(
-                prospect_id=person.id or 0,
-                cadence="outreach",
-                cadence_version=outreach.version,
-                next_step="bump",
-                next_due_at=START,
-                mailbox="alex",
-                started_at=START,
-            )
-            for person in (dana, sam)
-        ]
-        session.add_all(enrollments)
-        session.flush()
-        outbound = OutboundMessage(
-            enrollment_id=enrollments[0].id or 0,
-            prospect_id=dana.id or 0,
-            step_id="ask",
-            mailbox="alex",
-            message_id="<o1@example-sender.com>",
-            to_address=dana.email,
-            subject="Quick question",
-            raw=b"Subject: Quick question\r\n\r\nHi Dana\r\n",
-            status=OutboundStatus.SENT,
-            scheduled_at=START,
-            sent_at=START,
-        )
-        session.add(outbound)
-        session.flush()
-        workspace.ids.update(
-            account=account.id or 0,
-            dana=dana.id or 0,
-            sam=sam.id or 0,
-            dana_enrollment=enrollments[0].id or 0,
-            sam_enrollment=enrollments[1].id or 0,
-            outbound=outbound.id or 0,
-        )
+    workspace.ids.update(
+        seed_acme(workspace.engine, workspace.settings.cadences["outreach"].version)
+    )
 
 
 @pytest.fixture
