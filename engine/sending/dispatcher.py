@@ -199,6 +199,67 @@ _FACTS = (
     )
     .where(ENROLLMENT.c.id == sa.bindparam("enrollment_id"))
 )
+# The `sent` event, its columns named: a single-row insert of exactly these, nothing else.
+_SENT_EVENT = (
+    EVENT.insert()
+    .inline()  # no RETURNING of the new id: nothing reads it
+    .values(
+        at=sa.bindparam("now"),
+        kind="sent",
+        actor="dispatcher",
+        prospect_id=sa.bindparam("prospect_id"),
+        enrollment_id=sa.bindparam("enrollment_id"),
+        outbound_id=sa.bindparam("outbound_id"),
+        data=sa.bindparam("data", type_=EVENT.c.data.type),
+    )
+)
+
+
+class _Prepared:
+    """A hot statement compiled once for a dialect, then run as driver SQL.
+
+    The statement is the SQLAlchemy one above and its values go through the same type
+    processing (datetimes, JSON); only SQLAlchemy's per-execution work (finding the compiled
+    form, building the parameters and an execution context for them) is done once, here.
+    """
+
+    def __init__(self, statement: sa.UpdateBase, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self._sql = compiled.string
+        self._positional = compiled.positional
+        binds = {name: bind for bind, name in compiled.bind_names.items()}
+        names = compiled.positiontup if compiled.positional else list(binds)
+        slots: list[tuple[str, str | None, Any, Any]] = []
+        for name in names or ():
+            bind = binds[name]  # a KeyError here: a statement this class cannot prepare
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:  # a value given at each run, under the bindparam's key
+                slots.append((name, bind.key, None, process))
+            else:  # a value fixed in the statement: processed once
+                slots.append((name, None, process(bind.value) if process else bind.value, None))
+        self._slots = tuple(slots)
+
+    def run(self, db: Connection, params: dict[str, Any]) -> sa.CursorResult[Any]:
+        values = []
+        for _name, key, value, process in self._slots:
+            if key is not None:
+                value = params[key] if process is None else process(params[key])
+            values.append(value)
+        if self._positional:
+            return db.exec_driver_sql(self._sql, tuple(values))
+        return db.exec_driver_sql(
+            self._sql, {slot[0]: value for slot, value in zip(self._slots, values, strict=True)}
+        )
+
+
+class _HotStatements:
+    """The statements run for every message, prepared once per dispatcher."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.mark_sending_if_clear = _Prepared(_MARK_SENDING_IF_CLEAR, dialect)
+        self.mark_sent = _Prepared(_MARK_SENT, dialect)
+        self.count_sent = _Prepared(_COUNT_SENT, dialect)
+        self.sent_event = _Prepared(_SENT_EVENT, dialect)
 
 
 @dataclass
@@ -299,6 +360,7 @@ class Dispatcher:
         self._postgres = not is_sqlite(str(engine.url))
         # PostgreSQL: the connection holding this worker's liveness lock (see `_hold_liveness`).
         self._alive: Connection | None = None
+        self._hot = _HotStatements(engine.dialect)
 
     async def run_once(self, limit: int = 500) -> DispatchStats:
         """Resolve rows left in flight, then send everything due now; returns what happened."""
@@ -577,7 +639,7 @@ class Dispatcher:
             return
         waiting = len(batch.unrecorded)
         with batch.db.begin():
-            _record_sent(batch.db, batch.unrecorded[:waiting], self.worker_id)
+            _record_sent(batch.db, batch.unrecorded[:waiting], self.worker_id, self._hot)
             yield batch.db
         # Only once committed: after a rollback they are written with the next transaction.
         del batch.unrecorded[:waiting]
@@ -604,8 +666,10 @@ class Dispatcher:
     def _begin(self, row: _Claimed, suppressed: _SuppressionView, stats: DispatchStats) -> bool:
         """Last-moment checks, then commit the row as `sending` (or `cancelled`)."""
         now = self.clock.now()
-        params = {"outbound_id": row.id, "worker": self.worker_id, "now": now}
-        checks = {
+        params = {
+            "outbound_id": row.id,
+            "worker": self.worker_id,
+            "now": now,
             "planned_at": row.created_at or row.scheduled_at,
             "last_suppression": suppressed.last or 0,
         }
@@ -613,7 +677,7 @@ class Dispatcher:
             # Fast path: one update whose conditions are the checks. When it does not take, look
             # up why: a check says no (cancel), or only the claim was lost or the list changed.
             listed = suppressed.listed(row.to_address)
-            if listed is None and db.execute(_MARK_SENDING_IF_CLEAR, params | checks).rowcount == 1:
+            if listed is None and self._hot.mark_sending_if_clear.run(db, params).rowcount == 1:
                 return True
             reason = _reason_not_to_send(db, row, suppressed)
             if reason is not None:
@@ -640,7 +704,7 @@ class Dispatcher:
         batch = _batch.get()
         if batch is None:
             with self.engine.begin() as db:
-                _record_sent(db, [(row, reply, now)], self.worker_id)
+                _record_sent(db, [(row, reply, now)], self.worker_id, self._hot)
                 db.execute(_MAILBOX_SENT, {"mailbox": row.mailbox, "now": now, "today": now.date()})
             return
         batch.unrecorded.append((row, reply, now))
@@ -829,20 +893,28 @@ class _SuppressionView:
         return self.listed(email)
 
 
-def _record_sent(db: Connection, sent: list[tuple[_Claimed, str, datetime]], worker: str) -> None:
+def _record_sent(
+    db: Connection, sent: list[tuple[_Claimed, str, datetime]], worker: str, hot: _HotStatements
+) -> None:
     """Mark rows `sent` with the server's reply, count the step, and log the event."""
-    if not sent:
-        return
-    db.execute(
-        _MARK_SENT,
-        [
-            {"outbound_id": r.id, "worker": worker, "now": at, "reply": reply}
-            for r, reply, at in sent
-        ],
-    )
-    db.execute(_COUNT_SENT, [{"enrollment_id": r.enrollment_id, "now": at} for r, _, at in sent])
     for row, reply, at in sent:
-        _events(db, at, "sent", [_event_ids(row, message_id=row.message_id, reply=reply)])
+        hot.mark_sent.run(db, {"outbound_id": row.id, "worker": worker, "now": at, "reply": reply})
+        hot.count_sent.run(db, {"enrollment_id": row.enrollment_id, "now": at})
+        hot.sent_event.run(
+            db,
+            {
+                "now": at,
+                "prospect_id": row.prospect_id,
+                "enrollment_id": row.enrollment_id,
+                "outbound_id": row.id,
+                "data": {
+                    "step_id": row.step_id,
+                    "mailbox": row.mailbox,
+                    "message_id": row.message_id,
+                    "reply": reply,
+                },
+            },
+        )
         log.info(
             "sent outbox row %d step %s to prospect %d via %s: %s",
             row.id,

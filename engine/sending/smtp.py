@@ -79,6 +79,9 @@ class MailboxSender:
         self._tls_context = tls_context or client_context(settings)
         self._local_hostname = local_hostname
         self._client: aiosmtplib.SMTP | None = None
+        # What the open connection's EHLO offered (SIZE, 8BITMIME), looked up once per connection.
+        self._size = False
+        self._eight_bit = False
 
     async def __aenter__(self) -> MailboxSender:
         return self
@@ -98,14 +101,21 @@ class MailboxSender:
         message body was handed over: a connection lost while waiting for the answer to DATA
         may still have delivered it, and is reported as `SmtpUncertainError`.
         """
+        client = self._client
         try:
-            client = await self._connected()
-            await self._envelope(client, mail_from, recipient, raw)
+            if client is None or not client.is_connected:
+                client = await self._connected()
+            # The connection's extensions were looked up once, when it was opened.
+            options = [f"SIZE={len(raw)}"] if self._size else []
+            if self._eight_bit and not raw.isascii():
+                options.append("BODY=8BITMIME")
+            await client.mail(mail_from, options=options)
+            await client.rcpt(recipient)
         except aiosmtplib.SMTPAuthenticationError as exc:
             await self._drop()
             raise SmtpAuthError(f"{exc.code} {exc.message}", exc.code) from None
         except aiosmtplib.SMTPRecipientRefused as exc:
-            await self._reset(client)
+            await self._reset()
             raise _from_response(exc.code, exc.message, recipient=True) from None
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
@@ -127,20 +137,11 @@ class MailboxSender:
             raise SmtpUncertainError(f"{type(exc).__name__} during DATA: {exc}") from None
         return f"{response.code} {response.message}"
 
-    async def _envelope(
-        self, client: aiosmtplib.SMTP, mail_from: str, recipient: str, raw: bytes
-    ) -> None:
-        if client.is_ehlo_or_helo_needed:
-            await client.ehlo()
-        options = []
-        if client.supports_extension("size"):
-            options.append(f"SIZE={len(raw)}")
-        if not raw.isascii() and client.supports_extension("8bitmime"):
-            options.append("BODY=8BITMIME")
-        await client.mail(mail_from, options=options)
-        await client.rcpt(recipient)
-
-    async def _reset(self, client: aiosmtplib.SMTP) -> None:
+    async def _reset(self) -> None:
+        """Clear a refused envelope so the connection can carry the next message."""
+        client = self._client
+        if client is None:
+            return
         try:
             await client.rset()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
@@ -189,6 +190,8 @@ class MailboxSender:
             if settings.user:
                 password = settings.password.value if settings.password is not None else ""
                 await client.login(settings.user, password)
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
         except BaseException:
             client.close()
             raise
@@ -200,6 +203,8 @@ class MailboxSender:
             settings.tls,
         )
         self._client = client
+        self._size = client.supports_extension("size")
+        self._eight_bit = client.supports_extension("8bitmime")
         return client
 
     async def _starttls(self, client: aiosmtplib.SMTP) -> None:
