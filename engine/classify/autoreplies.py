@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from email.message import Message
 
 from engine.classify.dates import explicit_days, weekday_days
-from engine.classify.parse import header_text
+from engine.classify.parse import ADDRESS, header_text
 
 SUBJECT_PREFIXES = re.compile(
     r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|autoreply|out of (the )?office|"
@@ -117,7 +117,6 @@ _UNTIL = re.compile(
     r"jusqu’au|hasta( el)?|至|到)\s*$",
     re.IGNORECASE,
 )
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
 def header_evidence(msg: Message) -> bool:
@@ -177,7 +176,7 @@ def _next_working_day(day: date) -> date:
 def alternate_emails(text: str, exclude: set[str]) -> list[str]:
     """Addresses offered for urgent matters: every address in the note but the excluded ones."""
     found: list[str] = []
-    for address in _ADDRESS.findall(text[:3000]):
+    for address in ADDRESS.findall(text[:3000]):
         address = address.lower().strip(".")
         if address not in exclude and address not in found:
             found.append(address)

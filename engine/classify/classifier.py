@@ -9,6 +9,7 @@ and the message goes to a person.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from email.message import Message
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from engine.classify import autoreplies, intent
 from engine.classify.bounces import read_delivery_report
 from engine.classify.dates import resume_date
 from engine.classify.parse import (
+    ADDRESS,
     body_text,
     header_addresses,
     header_text,
@@ -29,7 +31,6 @@ from engine.classify.referrals import ReferralContext, extract_referrals
 from engine.classify.result import DEFAULT_THRESHOLD, Classification, Referral, ReplyLabel
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|wg|tr|rv|enc|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 # When two labels score the same, the one with the stronger consequence for the cadence wins.
 _TIE_ORDER = [
     ReplyLabel.UNSUBSCRIBE,
@@ -52,17 +53,8 @@ def classify_message(raw: bytes, *, threshold: float = DEFAULT_THRESHOLD) -> Cla
     if result.label not in (ReplyLabel.BOUNCE, ReplyLabel.UNCLEAR) and (
         result.confidence < threshold
     ):
-        return Classification(
-            label=ReplyLabel.UNCLEAR,
-            confidence=result.confidence,
-            referrals=result.referrals,
-            resume_after=result.resume_after,
-            return_date=result.return_date,
-            alternate_emails=result.alternate_emails,
-            best_guess=result.label,
-            reply_text=result.reply_text,
-            complaint=result.complaint,
-        )
+        # Everything found stays for the reviewer; only the label waits for a person.
+        return replace(result, label=ReplyLabel.UNCLEAR, best_guess=result.label)
     return result
 
 
@@ -167,7 +159,7 @@ def _referral_context(msg: Message, body: str, parts: ReplyParts) -> ReferralCon
         mid.strip("<>").rsplit("@", 1)[-1].lower() for mid in referenced_message_ids(msg)
     }
     quoted = body.replace(parts.unquoted, "") if parts.unquoted else body
-    excluded = {a.lower() for a in _ADDRESS.findall(quoted[:200_000])}
+    excluded = {a.lower() for a in ADDRESS.findall(quoted[:200_000])}
     excluded |= {a for _, a in from_pairs} | {
         a for _, a in header_addresses(msg, "Sender", "Reply-To")
     }

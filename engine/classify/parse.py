@@ -95,6 +95,8 @@ def sender_address(msg: Message) -> str | None:
 
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+# An email address as people write one in a reply's text; shared by the extractors.
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 
 
 def referenced_message_ids(msg: Message) -> list[str]:

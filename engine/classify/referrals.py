@@ -12,9 +12,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from engine.classify.parse import ADDRESS
 from engine.classify.result import Referral
 
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
 _OBFUSCATED = re.compile(
     r"\b([\w.+-]+)\s*[\[(]\s*at\s*[\])]\s*([\w-]+)\s*"
     r"(?:[\[(]\s*dot\s*[\])]|\.)\s*([\w.-]+)",
@@ -331,7 +331,7 @@ def extract_referrals(text: str, context: ReferralContext) -> list[Referral]:
     text = normalise_addresses(text[:4000])
     found: list[Referral] = []
     positions: dict[str, int] = {}
-    for match in _ADDRESS.finditer(text):
+    for match in ADDRESS.finditer(text):
         address = match.group(0).lower().strip(".")
         if _excluded(address, context) or any(r.email == address for r in found):
             continue
@@ -463,7 +463,7 @@ def _name_near(
     window = text[start:position]
     # Stay inside the sentence: cut at a sentence end, a blank line or another address.
     cuts = [m.end() for m in _SENTENCE_END.finditer(window)]
-    cuts += [m.end() for m in _ADDRESS.finditer(window)]
+    cuts += [m.end() for m in ADDRESS.finditer(window)]
     window = window[max(cuts, default=0) :]
     best: tuple[int, str] | None = None
     for match in _PERSON_ANYWHERE.finditer(window):
