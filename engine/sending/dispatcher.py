@@ -199,28 +199,16 @@ _FACTS = (
     )
     .where(ENROLLMENT.c.id == sa.bindparam("enrollment_id"))
 )
-# The `sent` event, its columns named: a single-row insert of exactly these, nothing else.
-_SENT_EVENT = (
-    EVENT.insert()
-    .inline()  # no RETURNING of the new id: nothing reads it
-    .values(
-        at=sa.bindparam("now"),
-        kind="sent",
-        actor="dispatcher",
-        prospect_id=sa.bindparam("prospect_id"),
-        enrollment_id=sa.bindparam("enrollment_id"),
-        outbound_id=sa.bindparam("outbound_id"),
-        data=sa.bindparam("data", type_=EVENT.c.data.type),
-    )
-)
 
 
 class _Prepared:
-    """A hot statement compiled once for a dialect, then run as driver SQL.
+    """A hot statement compiled once for a dialect, then run on the driver's cursor.
 
     The statement is the SQLAlchemy one above and its values go through the same type
     processing (datetimes, JSON); only SQLAlchemy's per-execution work (finding the compiled
-    form, building the parameters and an execution context for them) is done once, here.
+    form, building the parameters and an execution context for them) is done once, here. It
+    runs inside the Connection's transaction, on the same driver connection, and a driver error
+    comes out as SQLAlchemy's, as it would from `Connection.execute`.
     """
 
     def __init__(self, statement: sa.UpdateBase, dialect: sa.Dialect) -> None:
@@ -239,17 +227,26 @@ class _Prepared:
                 slots.append((name, None, process(bind.value) if process else bind.value, None))
         self._slots = tuple(slots)
 
-    def run(self, db: Connection, params: dict[str, Any]) -> sa.CursorResult[Any]:
+    def run(self, db: Connection, params: dict[str, Any]) -> int:
+        """Run with `params` (by bindparam key); how many rows it changed."""
         values = []
         for _name, key, value, process in self._slots:
             if key is not None:
                 value = params[key] if process is None else process(params[key])
             values.append(value)
-        if self._positional:
-            return db.exec_driver_sql(self._sql, tuple(values))
-        return db.exec_driver_sql(
-            self._sql, {slot[0]: value for slot, value in zip(self._slots, values, strict=True)}
-        )
+        driver: Any = tuple(values)
+        if not self._positional:
+            driver = {slot[0]: value for slot, value in zip(self._slots, values, strict=True)}
+        cursor = db.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sql, driver)
+            return int(cursor.rowcount)
+        except db.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                self._sql, driver, exc, db.dialect.loaded_dbapi.Error
+            ) from exc
+        finally:
+            cursor.close()
 
 
 class _HotStatements:
@@ -259,7 +256,6 @@ class _HotStatements:
         self.mark_sending_if_clear = _Prepared(_MARK_SENDING_IF_CLEAR, dialect)
         self.mark_sent = _Prepared(_MARK_SENT, dialect)
         self.count_sent = _Prepared(_COUNT_SENT, dialect)
-        self.sent_event = _Prepared(_SENT_EVENT, dialect)
 
 
 @dataclass
@@ -677,7 +673,7 @@ class Dispatcher:
             # Fast path: one update whose conditions are the checks. When it does not take, look
             # up why: a check says no (cancel), or only the claim was lost or the list changed.
             listed = suppressed.listed(row.to_address)
-            if listed is None and self._hot.mark_sending_if_clear.run(db, params).rowcount == 1:
+            if listed is None and self._hot.mark_sending_if_clear.run(db, params) == 1:
                 return True
             reason = _reason_not_to_send(db, row, suppressed)
             if reason is not None:
@@ -896,25 +892,14 @@ class _SuppressionView:
 def _record_sent(
     db: Connection, sent: list[tuple[_Claimed, str, datetime]], worker: str, hot: _HotStatements
 ) -> None:
-    """Mark rows `sent` with the server's reply, count the step, and log the event."""
+    """Mark rows `sent` with the server's reply and count the step.
+
+    The outbox row is the record of a send (when, through which mailbox, the server's answer):
+    events record what departs from the plan (cancelled, failed, bounced, uncertain rows).
+    """
     for row, reply, at in sent:
         hot.mark_sent.run(db, {"outbound_id": row.id, "worker": worker, "now": at, "reply": reply})
         hot.count_sent.run(db, {"enrollment_id": row.enrollment_id, "now": at})
-        hot.sent_event.run(
-            db,
-            {
-                "now": at,
-                "prospect_id": row.prospect_id,
-                "enrollment_id": row.enrollment_id,
-                "outbound_id": row.id,
-                "data": {
-                    "step_id": row.step_id,
-                    "mailbox": row.mailbox,
-                    "message_id": row.message_id,
-                    "reply": reply,
-                },
-            },
-        )
         log.info(
             "sent outbox row %d step %s to prospect %d via %s: %s",
             row.id,
