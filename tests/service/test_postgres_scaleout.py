@@ -320,8 +320,11 @@ def test_a_killed_daemon_leaves_its_work_to_the_others_without_duplicates(
         victim.process.wait(10)
         # Promptly: at SPEED the victim's lease (10 simulated minutes) would only run out after
         # 60 s; the survivors see at their next pass that its liveness lock is gone.
-        done = wait_for(lambda: nothing_waiting(postgres_url), 45)
-        assert done, [d.output() for d in survivors]
+        handed_back = wait_for(lambda: not unsent_claims(postgres_url, victim.worker_id), 30)
+        assert handed_back, unsent_claims(postgres_url, victim.worker_id)
+        done = wait_for(lambda: nothing_waiting(postgres_url), 120)
+        left = Counter(r.status for r in outbox(postgres_url))
+        assert done, (left, [d.output() for d in survivors])
     finally:
         stop(daemons)
     assert victim.process.returncode == -signal.SIGKILL
