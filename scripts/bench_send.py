@@ -134,6 +134,9 @@ def bench_dispatcher(engine: Engine, port: int) -> Dispatcher:
                 name="bench",
                 address=SENDER,
                 smtp=ServerSettings(host="127.0.0.1", port=port, tls=TlsMode.NONE),
+                # Caps high enough for the whole run: the dispatcher still counts against them.
+                daily_cap=1_000_000,
+                hourly_cap=1_000_000,
             )
         ]
     )

@@ -176,3 +176,12 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = first_instant_at_or_after(day, time(0), zone)
     end = first_instant_at_or_after(day + timedelta(days=1), time(0), zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def sends_allowed(
+    limits: MailboxLimits, now: datetime, sent_today: int, sent_this_hour: int
+) -> int:
+    """How many more messages the mailbox may send at `now`, given what went today (on its
+    own calendar day) and in this clock hour: the caps' last word at dispatch."""
+    daily = limits.cap_on(limits.day_of(now)) - sent_today
+    return max(min(daily, limits.hourly_cap - sent_this_hour), 0)

@@ -48,6 +48,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -57,8 +58,14 @@ from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
+from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
-from engine.sending.smtp import MailboxSender, SmtpPermanentError, SmtpUncertainError
+from engine.sending.smtp import (
+    MailboxSender,
+    SmtpPermanentError,
+    SmtpTlsError,
+    SmtpUncertainError,
+)
 from engine.store.db import is_sqlite
 from engine.store.models import (
     EmailStatus,
@@ -78,6 +85,12 @@ EVENT = SQLModel.metadata.tables["event"]
 SUPPRESSION = SQLModel.metadata.tables["suppression"]
 
 DUE_STATUSES = (OutboundStatus.PLANNED.value, OutboundStatus.RETRY.value)
+# Rows that went, or may have: what the caps count at dispatch.
+GONE_STATUSES = (
+    OutboundStatus.SENT.value,
+    OutboundStatus.SENDING.value,
+    OutboundStatus.UNCERTAIN.value,
+)
 # Replies that do not mean a person has answered: they do not cancel a planned step.
 NOT_A_REPLY_LABELS = ("auto-reply",)
 
@@ -376,13 +389,18 @@ class Dispatcher:
         # that a daemon that dies hands its rows to the others within one dispatch interval.
         if self._postgres or last is None or self.clock.now() - last >= self.lease / 2:
             self.recover_in_flight()
-        rows = self._claim(limit)
+        allowed = self._sends_allowed()
+        full = [name for name, left in allowed.items() if left == 0]
+        rows = self._claim(limit, skip=[*self._paused_mailboxes(), *full])
         stats = DispatchStats(claimed=len(rows))
         by_mailbox: dict[str, list[_Claimed]] = defaultdict(list)
         for row in rows:
             by_mailbox[row.mailbox].append(row)
         results = await asyncio.gather(
-            *(self._send_mailbox(name, batch) for name, batch in by_mailbox.items())
+            *(
+                self._send_mailbox(name, batch, allowed.get(name, 0))
+                for name, batch in by_mailbox.items()
+            )
         )
         for result in results:
             stats.add(result)
@@ -496,9 +514,10 @@ class Dispatcher:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def _claim(self, limit: int) -> list[_Claimed]:
+    def _claim(self, limit: int, skip: Sequence[str]) -> list[_Claimed]:
+        """Claim up to `limit` due rows, none on the mailboxes in `skip`."""
         now = self.clock.now()
-        due = due_query(now, now - self.lease, self._paused_mailboxes(), limit)
+        due = due_query(now, now - self.lease, skip, limit)
         claim = {"claimed_by": self.worker_id, "claimed_at": now}
         with self.engine.begin() as db:
             if is_sqlite(str(self.engine.url)):
@@ -547,6 +566,45 @@ class Dispatcher:
             ).all()
         return [_Claimed(**row._mapping) for row in rows]
 
+    def _sends_allowed(self) -> dict[str, int]:
+        """How many more messages each configured mailbox may send now.
+
+        What its daily cap (after the warm-up ramp, on the sender's calendar day) and its hourly
+        cap leave of what went today and this hour. The planner books within the caps already;
+        this is their last word, for a cap lowered after planning or a retry that lands in a
+        full hour. One grouped count per pass, over today's sends.
+        """
+        now = self.clock.now()
+        zone = ZoneInfo(self.config.timezone)
+        day_start, _ = day_bounds(now.astimezone(zone).date(), zone)
+        hour_start = now.replace(minute=0, second=0, microsecond=0)
+        went_at = sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.claimed_at)
+        query = (
+            sa.select(
+                OUTBOX.c.mailbox,
+                sa.func.count().label("today"),
+                sa.func.sum(sa.case((went_at >= hour_start, 1), else_=0)).label("this_hour"),
+            )
+            .where(
+                OUTBOX.c.status.in_(GONE_STATUSES),
+                # A row goes out before its retry deadline: this keeps the count a range scan.
+                OUTBOX.c.scheduled_at >= day_start - self.retry.deadline - timedelta(days=1),
+                went_at >= day_start,
+            )
+            .group_by(OUTBOX.c.mailbox)
+        )
+        with self.engine.connect() as db:
+            went = {r.mailbox: (r.today, r.this_hour or 0) for r in db.execute(query)}
+            first_days = dict(
+                db.execute(sa.select(MAILBOX_STATE.c.name, MAILBOX_STATE.c.first_send_on)).all()
+            )
+        allowed = {}
+        for mailbox in self.config.mailboxes:
+            limits = MailboxLimits.of(mailbox, first_days.get(mailbox.name), zone)
+            today, this_hour = went.get(mailbox.name, (0, 0))
+            allowed[mailbox.name] = sends_allowed(limits, now, today, this_hour)
+        return allowed
+
     def _paused_mailboxes(self) -> list[str]:
         with self.engine.connect() as db:
             return list(
@@ -555,7 +613,9 @@ class Dispatcher:
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def _send_mailbox(self, name: str, rows: Sequence[_Claimed]) -> DispatchStats:
+    async def _send_mailbox(
+        self, name: str, rows: Sequence[_Claimed], allowed: int
+    ) -> DispatchStats:
         stats = DispatchStats()
         try:
             mailbox = self.config.mailbox(name)
@@ -563,6 +623,12 @@ class Dispatcher:
             log.error("mailbox %s is not in the configuration: %d rows wait", name, len(rows))
             stats.released += self._release([r.id for r in rows])
             return stats
+        if len(rows) > allowed:
+            log.info("mailbox %s is at its cap: %d rows wait", name, len(rows) - allowed)
+            stats.released += self._release([r.id for r in rows[allowed:]])
+            rows = rows[:allowed]
+            if not rows:
+                return stats
         sender = self._sender(name)
         if name not in self._known_mailboxes:
             with self.engine.begin() as db:
@@ -602,8 +668,9 @@ class Dispatcher:
             raw = restamp_date(row.raw, self.clock.now())
             try:
                 reply = await sender.send(mail_from, row.to_address, raw)
-            except MailAuthError as exc:
-                self._auth_failed(row, name, str(exc))
+            except (MailAuthError, SmtpTlsError) as exc:
+                # Settings a person has to fix: nothing was sent, and the mailbox waits for them.
+                self._pause_mailbox(row, name, exc)
                 stats.released += 1 + self._release([r.id for r in rows[index + 1 :]])
                 break
             except SmtpUncertainError as exc:
@@ -773,9 +840,15 @@ class Dispatcher:
             _events(db, now, "send-uncertain", [_event_ids(row, reply=reply)])
         log.warning("outbox row %d may or may not have been delivered: %s", row.id, reply)
 
-    def _auth_failed(self, row: _Claimed, mailbox: str, reply: str) -> None:
+    def _pause_mailbox(
+        self, row: _Claimed, mailbox: str, error: MailAuthError | SmtpTlsError
+    ) -> None:
         """Nothing was sent: the row goes back as it was, and the mailbox waits for a person."""
         now = self.clock.now()
+        if isinstance(error, MailAuthError):
+            reason, fix = f"SMTP authentication failed: {error}", "fix the password"
+        else:
+            reason, fix = str(error), "fix the TLS settings (tls, ca_file) or the certificate"
         with self._transaction() as db:
             db.execute(
                 _ours(row.id, self.worker_id).values(
@@ -789,14 +862,15 @@ class Dispatcher:
             db.execute(
                 MAILBOX_STATE.update()
                 .where(MAILBOX_STATE.c.name == mailbox)
-                .values(paused=True, paused_reason=f"SMTP authentication failed: {reply}")
+                .values(paused=True, paused_reason=reason[:500], updated_at=now)
             )
-            _events(db, now, "mailbox-paused", [{"data": {"mailbox": mailbox, "reply": reply}}])
+            _events(db, now, "mailbox-paused", [{"data": {"mailbox": mailbox, "reason": reason}}])
         log.error(
-            "mailbox %s paused: the SMTP server refused its credentials (%s); "
-            "fix the password, then resume the mailbox",
+            "mailbox %s paused: %s; %s, then run: spear mailbox resume %s",
             mailbox,
-            reply,
+            reason,
+            fix,
+            mailbox,
         )
 
     def _release(self, ids: list[int]) -> int:

@@ -7,8 +7,10 @@ comes out as one of three Spear errors, so the dispatcher chooses a path by type
   time-outs. Worth retrying later.
 - `SmtpPermanentError` (a `PermanentMailError`): 5xx answers. `recipient_refused` says whether the
   server refused the recipient itself (a hard bounce) rather than the sender or the content.
-- `SmtpTlsError` (a temporary error): TLS could not be set up (an untrusted or misnamed
-  certificate, no STARTTLS offered, a failed handshake). Nothing, not even the password, was sent.
+- `SmtpTlsError`: TLS could not be set up (an untrusted or misnamed certificate, no STARTTLS
+  offered, a failed handshake). Nothing, not even the password, was sent. Like a refused
+  password, it takes a person (the settings or the server's certificate): the dispatcher pauses
+  the mailbox rather than retry.
 - `SmtpAuthError` (a `MailAuthError`): the server refused our credentials.
 - `SmtpUncertainError` (a temporary error): the connection broke while the server was answering
   the message body. It may have been delivered, so it must not be retried blindly.
@@ -212,7 +214,9 @@ class MailboxSender:
         try:
             await client.starttls()
         except aiosmtplib.SMTPResponseException as exc:
-            raise SmtpTlsError(
+            # 454 "TLS not available due to temporary reason" is worth another try; a 5xx is not.
+            error = SmtpTemporaryError if 400 <= exc.code < 500 else SmtpTlsError
+            raise error(
                 f"{self._where()}: STARTTLS refused: {exc.code} {exc.message}", exc.code
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -80,6 +80,37 @@ async def test_sends_due_rows_and_records_the_reply(
     assert kinds == []
 
 
+async def test_the_caps_have_the_last_word_at_dispatch(
+    db_engine: Engine, sink: tuple[Sink, int]
+) -> None:
+    """Rows planned under higher caps (the configuration changed since): the dispatcher sends
+    what the hourly and daily caps still allow; the rest wait, claimed by nobody, and go out
+    when the next hour or day has room."""
+    handler, port = sink
+    ids = seed_outbox(db_engine, 5, scheduled_at=T0)
+    config = sink_config(port)
+    capped = config.mailboxes[0].model_copy(update={"daily_cap": 3, "hourly_cap": 2})
+    config = config.model_copy(update={"mailboxes": [capped]})
+    clock = FixedClock(T0 + timedelta(minutes=5))
+    sender = Dispatcher(db_engine, config, clock)
+
+    first = await sender.run_once()
+    assert (first.sent, first.released) == (2, 3)
+    waiting = [row(db_engine, i) for i in ids if statuses(db_engine)[i] == "planned"]
+    assert len(waiting) == 3 and all(r.claimed_by is None for r in waiting)
+    assert (await sender.run_once()).claimed == 0  # this hour is full: nothing is claimed
+    clock.fast_forward(hours=1)
+    assert (await sender.run_once()).sent == 1  # the day's third and last
+    clock.fast_forward(hours=1)
+    assert (await sender.run_once()).claimed == 0
+    clock.fast_forward(days=1)
+    assert (await sender.run_once()).sent == 2
+    await sender.close()
+
+    assert set(statuses(db_engine).values()) == {"sent"}
+    assert len(handler.messages) == 5
+
+
 async def test_4xx_retries_with_backoff_then_sends(
     db_engine: Engine, sink: tuple[Sink, int]
 ) -> None:

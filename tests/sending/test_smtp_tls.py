@@ -10,6 +10,7 @@ the wire.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -359,11 +360,15 @@ def tls_config(port: int, tls: TlsMode) -> Config:
     )
 
 
-async def test_dispatcher_retries_on_an_untrusted_certificate_then_sends(
-    db_engine: Engine, server_ssl: ssl.SSLContext, client_ssl: ssl.SSLContext
+async def test_an_untrusted_certificate_pauses_the_mailbox_until_a_person_resumes_it(
+    db_engine: Engine,
+    server_ssl: ssl.SSLContext,
+    client_ssl: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A TLS failure is temporary: the row waits for a retry, is not marked sent, the mailbox
-    is not paused; once the client trusts the CA the same row goes out."""
+    """Like a refused password, a certificate Spear cannot trust takes a person: the rows stay
+    as they were (no attempt spent, no retry deadline running out), the mailbox is paused with
+    one error saying what to do; once the CA is trusted and the mailbox resumed, they go out."""
     sink = TlsSink(users={USER: PASSWORD})
     server = await start_tls_sink(sink, starttls=server_ssl)
     port = port_of(server)
@@ -371,18 +376,27 @@ async def test_dispatcher_retries_on_an_untrusted_certificate_then_sends(
     clock = FixedClock(T0)
 
     untrusting = Dispatcher(db_engine, tls_config(port, TlsMode.STARTTLS), clock)
-    stats = await untrusting.run_once()
+    with caplog.at_level(logging.INFO):
+        stats = await untrusting.run_once()
+        again = await untrusting.run_once()
     await untrusting.close()
-    assert stats.sent == 0 and stats.retried >= 1
-    assert statuses(db_engine) == {ids[0]: "retry", ids[1]: "retry"}
+    assert stats.sent == 0 and stats.released == 2 and again.claimed == 0
+    assert statuses(db_engine) == {ids[0]: "planned", ids[1]: "planned"}
     with DbSession(db_engine) as db:
         first = db.get(OutboundMessage, ids[0])
         mailbox = db.get(MailboxState, MAILBOX)
-    assert first is not None and "certificate" in (first.error or "")
-    assert mailbox is None or not mailbox.paused  # not an auth failure: nothing to fix by hand
+    assert first is not None and first.attempts == 0 and first.claimed_by is None
+    assert mailbox is not None and mailbox.paused
+    assert "certificate" in (mailbox.paused_reason or "")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and f"spear mailbox resume {MAILBOX}" in errors[0], errors
     assert sink.messages == []
 
-    clock.fast_forward(hours=1)
+    with DbSession(db_engine) as db:
+        assert mailbox is not None
+        mailbox.paused, mailbox.paused_reason = False, None
+        db.add(mailbox)
+        db.commit()
     trusting = Dispatcher(
         db_engine, tls_config(port, TlsMode.STARTTLS), clock, tls_context=client_ssl
     )
