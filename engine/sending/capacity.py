@@ -3,7 +3,8 @@
 A mailbox has a daily cap (counted on the sender's own calendar day), an hourly cap (per clock
 hour, UTC), a minimum gap between two of its sends with random jitter on top, and an optional
 warm-up ramp (N a day on the first sending day, M more each day after, up to the daily cap).
-`send_slot` fits a step both to the recipient's windows and to the mailbox's limits.
+`send_slot` fits a step both to the recipient's windows and to the mailbox's limits;
+`sends_allowed` is the caps' last word when the dispatcher sends.
 """
 
 from __future__ import annotations

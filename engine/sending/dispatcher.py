@@ -6,6 +6,8 @@ At most once, by construction:
    atomically: `claimed_by` and `claimed_at` are set while the status stays as it was. A claim
    is only a reservation; if its holder dies, the rows are claimed again after the lease (or at
    once when the holder is a dead process on this host), and nothing was sent for them.
+   Mailboxes that are paused, or whose daily or hourly cap is used up, are skipped, and a batch
+   is cut to what the caps still allow (`_sends_allowed`).
 2. **Check and commit `sending`.** Just before the SMTP transaction, in one database transaction,
    the last-moment checks run (suppression, a reply or bounce since planning, account paused,
    enrollment no longer active) and the row either becomes `cancelled` or is committed as
