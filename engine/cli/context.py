@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -9,6 +11,7 @@ import click
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
     from engine.config import Config
 
@@ -35,6 +38,27 @@ class AppContext:
         if self._engine is None:
             self._engine = make_engine(self.config.database_url)
         return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success; a database without Spear's tables is a clear error."""
+        import sqlalchemy as sa
+        from sqlmodel import Session
+
+        from engine.errors import DatabaseError
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except sa.exc.OperationalError as exc:
+                session.rollback()
+                raise DatabaseError(
+                    f"database error: {exc.orig} (has `spear db upgrade` been run?)"
+                ) from None
+            except BaseException:
+                session.rollback()
+                raise
 
 
 pass_app = click.make_pass_decorator(AppContext)

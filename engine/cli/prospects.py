@@ -9,13 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
-from engine.errors import DatabaseError, NotFoundError, SpearError
+from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
@@ -30,23 +29,6 @@ from engine.prospects.suppression import (
 from engine.store.models import Prospect
 
 SAMPLE_SIZE = 10
-
-
-@contextmanager
-def _session(app: AppContext) -> Iterator[Session]:
-    """A session that commits on success; a database without Spear's tables is a clear error."""
-    with Session(app.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except sa.exc.OperationalError as exc:
-            session.rollback()
-            raise DatabaseError(
-                f"database error: {exc.orig} (has `spear db upgrade` been run?)"
-            ) from None
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def _now() -> datetime:
@@ -69,7 +51,7 @@ def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) 
     Summary counts: imported (new prospects), updated (a held prospect or its account changed),
     skipped (nothing changed, or an empty row), rejected (listed with line and reason).
     """
-    with _session(app) as session:
+    with app.session() as session:
         report = import_prospects(
             session,
             file,
@@ -110,7 +92,7 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
     """How many prospects are in segment NAME, with a sample of them."""
     segment = find_segment(app.config.segments, name)
     count, sample = 0, list[str]()
-    with _session(app) as session:
+    with app.session() as session:
         for prospect in segment_members(session, segment):
             count += 1
             if len(sample) < sample_size:
@@ -149,7 +131,7 @@ def enroll_command(
         raise NotFoundError(f"no cadence named {cadence_name!r} (known: {', '.join(cadences)})")
     cadence = cadences[cadence_name]
     now = _now()
-    with _session(app) as session:
+    with app.session() as session:
         if emails:
             prospects = _prospects_by_email(session, emails)
         else:
@@ -196,7 +178,7 @@ def suppress_group() -> None:
 @pass_app
 def suppress_add(app: AppContext, entries: tuple[str, ...], reason: str) -> None:
     """Suppress addresses (jane@acme.com) or whole domains (@acme.com)."""
-    with _session(app) as session:
+    with app.session() as session:
         for text in entries:
             with _user_errors():
                 entry, added = add_suppression(session, text, now=_now(), reason=reason)
@@ -208,7 +190,7 @@ def suppress_add(app: AppContext, entries: tuple[str, ...], reason: str) -> None
 @pass_app
 def suppress_remove(app: AppContext, entries: tuple[str, ...]) -> None:
     """Take addresses or @domains off the list."""
-    with _session(app) as session:
+    with app.session() as session:
         for text in entries:
             with _user_errors():
                 removed = remove_suppression(session, text)
@@ -219,7 +201,7 @@ def suppress_remove(app: AppContext, entries: tuple[str, ...]) -> None:
 @pass_app
 def suppress_list(app: AppContext) -> None:
     """Every entry with its kind, reason, source and time."""
-    with _session(app) as session:
+    with app.session() as session:
         entries = list_suppressions(session)
     for entry in entries:
         when = utc(entry.created_at).isoformat(timespec="seconds") if entry.created_at else "-"
@@ -233,7 +215,7 @@ def suppress_list(app: AppContext) -> None:
 @pass_app
 def suppress_import(app: AppContext, file: Path, reason: str) -> None:
     """Suppress one address or @domain per line of FILE (or a CSV with a reason column)."""
-    with _session(app) as session:
+    with app.session() as session:
         result = import_suppressions(session, file, now=_now(), reason=reason)
     for problem in result.problems:
         click.echo(f"rejected {problem}", err=True)
@@ -248,7 +230,7 @@ def forget_command(app: AppContext, email: str, yes: bool) -> None:
     """Erase everything held about EMAIL; only a hash stays, so they are never contacted again."""
     if not yes:
         click.confirm(f"Erase all data about {email}? This cannot be undone", abort=True)
-    with _session(app) as session:
+    with app.session() as session:
         found = forget_person(session, email, now=_now())
     held = "erased" if found else "no prospect held; hash"
     click.echo(f"{normalise_email(email)}: {held} suppressed so they are never contacted again")
@@ -259,7 +241,7 @@ def forget_command(app: AppContext, email: str, yes: bool) -> None:
 @pass_app
 def export_command(app: AppContext, email: str) -> None:
     """Print as JSON everything held about EMAIL (a subject access request)."""
-    with _session(app) as session:
+    with app.session() as session:
         held = export_person(session, email)
     click.echo(json.dumps(held, indent=2, ensure_ascii=False))
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
 from engine.config import Config
 from engine.prospects.timezones import prospect_timezone
-from engine.sending.capacity import Bookings, MailboxLimits, remaining_today
-from engine.sending.planner import BOOKED
-from engine.store.models import Account, MailboxState, OutboundMessage, OutboundStatus, Prospect
+from engine.sending.mailboxes import mailbox_statuses
+from engine.store.models import Account, OutboundMessage, OutboundStatus, Prospect
 
 DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)
 
@@ -60,21 +58,12 @@ def command(app: AppContext, limit: int) -> None:
 
 def _capacity_lines(db: Session, config: Config, now: datetime) -> list[str]:
     lines = []
-    day_zone = ZoneInfo(config.timezone)
-    booked_at = sa.func.coalesce(OutboundMessage.sent_at, OutboundMessage.scheduled_at)
-    for mailbox in config.mailboxes:
-        state = db.get(MailboxState, mailbox.name)
-        limits = MailboxLimits.of(mailbox, state.first_send_on if state else None, day_zone)
-        times = db.exec(
-            select(booked_at).where(
-                OutboundMessage.mailbox == mailbox.name,
-                col(OutboundMessage.status).in_(BOOKED),
-                booked_at >= now - timedelta(days=2),
-            )
-        ).all()
-        bookings = Bookings(utc(t) for t in times if t is not None)
-        left = remaining_today(limits, bookings, now)
-        cap = limits.cap_on(limits.day_of(now), bookings)
-        paused = f"  PAUSED: {state.paused_reason}" if state is not None and state.paused else ""
-        lines.append(f"{mailbox.name:<16} {left:>4} of {cap:<4} {mailbox.address}{paused}")
+    for mailbox in mailbox_statuses(db, config, now):
+        if not mailbox.configured:
+            continue  # `spear mailbox list` shows those
+        paused = f"  PAUSED: {mailbox.paused_reason}" if mailbox.paused else ""
+        lines.append(
+            f"{mailbox.name:<16} {mailbox.remaining_today:>4} of {mailbox.daily_cap:<4} "
+            f"{mailbox.address}{paused}"
+        )
     return lines or ["no mailboxes configured"]

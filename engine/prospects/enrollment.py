@@ -34,7 +34,6 @@ from engine.prospects.suppression import suppression_reasons
 from engine.store.models import (
     NEVER_ENROLL,
     Account,
-    AccountStatus,
     EmailStatus,
     Enrollment,
     EnrollmentStatus,
@@ -167,7 +166,7 @@ def _address_reason(prospect: Prospect) -> str | None:
 def _account_reason(account: Account | None, *, paused_counts: bool = True) -> str | None:
     if account is None:
         return None
-    if account.status in NEVER_ENROLL or account.status == AccountStatus.DEAD:
+    if account.status in NEVER_ENROLL:
         why = f" ({account.status_reason})" if account.status_reason else ""
         return f"account {account.domain} is {account.status.value}{why}"
     if account.paused and paused_counts:

@@ -57,6 +57,7 @@ from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.suppression import add_suppression
 from engine.replies.changes import UNDO_KEY, ChangeLog, revert
 from engine.replies.stored import from_record
+from engine.sending.pauses import account_pause_reason
 from engine.store.models import (
     Account,
     AccountStatus,
@@ -439,6 +440,12 @@ class _Run:
                 rule = cadence.stop.account_reply if cadence else AccountReplyRule.PAUSE
                 if rule is AccountReplyRule.PAUSE:
                     changes.set(enrollment, "status", EnrollmentStatus.PAUSED)
+                    # Named, so resuming the account knows this wait is the account's.
+                    changes.set(
+                        enrollment,
+                        "stop_reason",
+                        account_pause_reason(f"reply from {prospect.email}"),
+                    )
                     paused_any = True
                 elif rule is AccountReplyRule.STOP:
                     changes.set(enrollment, "status", EnrollmentStatus.STOPPED)

@@ -62,6 +62,7 @@ from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
+from engine.sending.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.sending.smtp import (
     MailboxSender,
     SmtpPermanentError,
@@ -926,7 +927,7 @@ def _reason_not_to_send(db: Connection, row: _Claimed, suppressed: _SuppressionV
     if facts is None:
         return "enrollment no longer exists"
     if facts.status != EnrollmentStatus.ACTIVE.value:
-        return f"enrollment is {facts.status}"
+        return enrollment_not_active(facts.status)
     if facts.email_status == EmailStatus.INVALID.value:
         return "address is invalid (bounced)"
     reason = suppressed.reason(db, facts.email, facts.last_suppression)
@@ -934,7 +935,7 @@ def _reason_not_to_send(db: Connection, row: _Claimed, suppressed: _SuppressionV
         return f"suppressed: {reason}"
     # A referral is exempt: the account paused because someone there pointed us to this person.
     if facts.paused and facts.referrer_id is None:
-        return "account is paused"
+        return ACCOUNT_IS_PAUSED
     if facts.reply_id is not None:
         return f"prospect replied or bounced since planning (inbound {facts.reply_id})"
     return None

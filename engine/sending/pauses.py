@@ -4,6 +4,12 @@ The person who replied is handled by the reply's own action (stop, hand-off...).
 the account with an active enrollment is paused, except enrollments that exist because of a
 referral: the person we were pointed to is exactly who should hear from us next. The dispatcher
 checks `Account.paused` again just before each send, so messages already planned do not slip out.
+
+A person can also pause an account by hand (`spear account pause`): then every active enrollment
+there waits, referrals included, since a person asked for silence. Either way, and when the reply
+actions (`engine.replies.actions`) pause colleagues, the paused enrollments carry a `stop_reason`
+made by `account_pause_reason`, which is how resuming the account
+(`engine.prospects.account_control`) tells them from enrollments paused for another reason.
 """
 
 from __future__ import annotations
@@ -17,46 +23,79 @@ from engine.store.models import Account, Enrollment, EnrollmentStatus, Event, Pr
 
 log = logging.getLogger(__name__)
 
+ACCOUNT_PAUSE = "account paused"
+# Why a waiting message was cancelled because its account was paused (the dispatcher's last-moment
+# check): resuming the account puts these back, with those of `enrollment_not_active("paused")`.
+ACCOUNT_IS_PAUSED = "account is paused"
+
+
+def enrollment_not_active(status: str) -> str:
+    """Why a waiting message was cancelled because its enrollment is no longer active."""
+    return f"enrollment is {status}"
+
+
+def account_pause_reason(cause: str) -> str:
+    """The `stop_reason` of an enrollment paused because its account was: `account paused: ...`."""
+    return f"{ACCOUNT_PAUSE}: {cause}"
+
+
+def paused_by_account(enrollment: Enrollment) -> bool:
+    """Whether `enrollment` waits only because its account was paused.
+
+    A paused enrollment without a reason counts too: the reply actions paused colleagues without
+    one before they named the account pause.
+    """
+    reason = enrollment.stop_reason
+    return enrollment.status == EnrollmentStatus.PAUSED and (
+        reason is None or reason.startswith(ACCOUNT_PAUSE)
+    )
+
 
 def pause_account(
-    session: Session, account_id: int, replied_by: int, now: datetime, *, reason: str = "reply"
+    session: Session,
+    account_id: int,
+    replied_by: int | None,
+    now: datetime,
+    *,
+    reason: str = "reply",
+    actor: str = "spear",
 ) -> list[int]:
-    """Pause `account_id` and its other contacts' active enrollments; returns the ones paused."""
+    """Pause `account_id` and its contacts' active enrollments; returns the ones paused.
+
+    With `replied_by` (a reply from that prospect), the replier and referred people go on; without
+    it (a person pausing by hand), every active enrollment at the account waits.
+    """
     account = session.get(Account, account_id)
     if account is None:
         return []
     account.paused = True
     account.updated_at = now
-    colleagues = select(Prospect.id).where(
-        Prospect.account_id == account_id, Prospect.id != replied_by
-    )
-    enrollments = session.exec(
-        select(Enrollment).where(
-            col(Enrollment.prospect_id).in_(colleagues),
-            Enrollment.status == EnrollmentStatus.ACTIVE,
+    contacts = select(Prospect.id).where(Prospect.account_id == account_id)
+    query = select(Enrollment).where(Enrollment.status == EnrollmentStatus.ACTIVE)
+    if replied_by is None:
+        cause = f"by hand: {reason}" if reason else "by hand"
+        query = query.where(col(Enrollment.prospect_id).in_(contacts))
+    else:
+        cause = f"{reason} from prospect {replied_by}"
+        query = query.where(
+            col(Enrollment.prospect_id).in_(contacts.where(Prospect.id != replied_by)),
             col(Enrollment.referrer_id).is_(None),
         )
-    ).all()
     paused = []
-    for enrollment in enrollments:
+    for enrollment in session.exec(query).all():
         enrollment.status = EnrollmentStatus.PAUSED
-        enrollment.stop_reason = f"account paused: {reason} from prospect {replied_by}"
+        enrollment.stop_reason = account_pause_reason(cause)
         enrollment.updated_at = now
         paused.append(enrollment.id or 0)
     session.add(
         Event(
             at=now,
             kind="account-paused",
+            actor=actor,
             prospect_id=replied_by,
             data={"account_id": account_id, "reason": reason, "enrollments": paused},
         )
     )
     session.flush()
-    log.info(
-        "account %d paused after a %s from prospect %d: %d enrollments wait",
-        account_id,
-        reason,
-        replied_by,
-        len(paused),
-    )
+    log.info("account %d paused (%s): %d enrollments wait", account_id, cause, len(paused))
     return paused

@@ -43,6 +43,7 @@ from engine.sending.compose import (
     message_bytes,
     new_message_id,
 )
+from engine.sending.pauses import enrollment_not_active
 from engine.sending.windows import due_after, window_end
 from engine.store.models import (
     Account,
@@ -184,7 +185,9 @@ class Planner:
         enrollment = session.get(Enrollment, row.enrollment_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
             # The dispatcher would cancel it at the last moment anyway: do it now, with the reason.
-            reason = f"enrollment is {enrollment.status}" if enrollment else "enrollment is gone"
+            reason = (
+                enrollment_not_active(enrollment.status) if enrollment else "enrollment is gone"
+            )
             cancel = {"status": OutboundStatus.CANCELLED, "error": reason}
             if not _update_waiting(session, outbound_id, now, cancel):
                 return "skipped"

@@ -3,11 +3,12 @@
 Everything here is read from the tables, never from one process's memory, so the answer is the
 same whichever daemon (or CLI) asks, also when several daemons share one PostgreSQL database.
 
-"Today" is the day of `now` in `Config.timezone`, the day the planner's daily caps count. A
-mailbox's cap and remaining capacity come from `engine.sending.capacity`, the same functions the
-planner books with: the daily cap lowered by the warm-up ramp, minus the sends booked on that day
-(sent, planned, retrying or in flight), whatever the recipients' time zones: the cap protects the
-sending mailbox's reputation, which counts its own day, not the recipients'.
+"Today" is the day of `now` in `Config.timezone`, the day the planner's daily caps count. Each
+mailbox's line comes from `engine.sending.mailboxes.mailbox_statuses` (also behind `spear mailbox
+list`): its cap and remaining capacity are computed by `engine.sending.capacity`, the functions
+the planner books with: the daily cap lowered by the warm-up ramp, minus the sends booked on that
+day (sent, planned, retrying or in flight), whatever the recipients' time zones: the cap protects
+the sending mailbox's reputation, which counts its own day, not the recipients'.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from engine.clock import utc
-from engine.config import Config, MailboxConfig
-from engine.sending.capacity import MailboxLimits, day_bounds, remaining_today
-from engine.sending.planner import mailbox_bookings
+from engine.config import Config
+from engine.sending.capacity import day_bounds
+from engine.sending.mailboxes import MailboxStatus, mailbox_statuses
 from engine.store.models import (
     ImapFolderState,
     InboundMessage,
     InboundStatus,
-    MailboxState,
     OutboundMessage,
     OutboundStatus,
 )
@@ -41,20 +41,6 @@ QUEUED_STATUSES = (
     OutboundStatus.RETRY,
     OutboundStatus.UNCERTAIN,
 )
-
-
-@dataclass(frozen=True)
-class MailboxStatus:
-    name: str
-    configured: bool  # False: rows name a mailbox the configuration no longer has
-    daily_cap: int | None
-    sent_today: int
-    sent_total: int
-    failed: int
-    remaining_today: int | None
-    paused: bool
-    paused_reason: str | None
-    alarm: str | None
 
 
 @dataclass(frozen=True)
@@ -123,37 +109,8 @@ def _json_default(value: object) -> str:
 def collect_status(session: Session, config: Config, now: datetime) -> Status:
     now = utc(now)
     zone = ZoneInfo(config.timezone)
-    day_start, day_end = day_bounds(now.astimezone(zone).date(), zone)
-    states = {s.name: s for s in session.exec(select(MailboxState)).all()}
-    sent_today = _count_by(
-        session,
-        OutboundMessage.mailbox,
-        OutboundMessage.status == OutboundStatus.SENT,
-        col(OutboundMessage.sent_at) >= day_start,
-        col(OutboundMessage.sent_at) < day_end,
-    )
-    sent_total = _count_by(
-        session, OutboundMessage.mailbox, OutboundMessage.status == OutboundStatus.SENT
-    )
-    failed = _count_by(
-        session, OutboundMessage.mailbox, OutboundMessage.status == OutboundStatus.FAILED
-    )
-    configured = {m.name: m for m in config.mailboxes}
-    names = sorted(set(configured) | set(states) | set(sent_total) | set(failed))
-    mailboxes = [
-        _mailbox_status(
-            session,
-            name,
-            configured.get(name),
-            states.get(name),
-            now,
-            zone,
-            sent_today.get(name, 0),
-            sent_total.get(name, 0),
-            failed.get(name, 0),
-        )
-        for name in names
-    ]
+    day_start, _ = day_bounds(now.astimezone(zone).date(), zone)
+    mailboxes = mailbox_statuses(session, config, now)
     replies_today = session.exec(
         select(func.count())
         .select_from(InboundMessage)
@@ -187,39 +144,6 @@ def _count_by(session: Session, column: Any, *conditions: Any) -> dict[Any, int]
     for condition in conditions:
         query = query.where(condition)
     return {key: count for key, count in session.execute(query).all()}
-
-
-def _mailbox_status(
-    session: Session,
-    name: str,
-    mailbox: MailboxConfig | None,
-    state: MailboxState | None,
-    now: datetime,
-    zone: ZoneInfo,
-    sent_today: int,
-    sent_total: int,
-    failed: int,
-) -> MailboxStatus:
-    cap = remaining = None
-    if mailbox is not None:
-        limits = MailboxLimits.of(mailbox, state.first_send_on if state else None, zone)
-        day = limits.day_of(now)
-        start, end = day_bounds(day, zone)
-        bookings = mailbox_bookings(session, name, start, until=end)
-        cap = limits.cap_on(day, bookings)
-        remaining = remaining_today(limits, bookings, now)
-    return MailboxStatus(
-        name=name,
-        configured=mailbox is not None,
-        daily_cap=cap,
-        sent_today=sent_today,
-        sent_total=sent_total,
-        failed=failed,
-        remaining_today=remaining,
-        paused=bool(state and state.paused),
-        paused_reason=state.paused_reason if state else None,
-        alarm=state.alarm if state else None,
-    )
 
 
 def _folders(session: Session, config: Config, now: datetime) -> list[FolderStatus]:

@@ -55,7 +55,9 @@ class AccountStatus(StrEnum):
 
 
 # Accounts in these statuses are never enrolled.
-NEVER_ENROLL = frozenset({AccountStatus.CUSTOMER, AccountStatus.NOT_FIT, AccountStatus.DUPLICATE})
+NEVER_ENROLL = frozenset(
+    {AccountStatus.CUSTOMER, AccountStatus.NOT_FIT, AccountStatus.DUPLICATE, AccountStatus.DEAD}
+)
 
 
 class EmailStatus(StrEnum):
@@ -107,7 +109,7 @@ class Account(SQLModel, table=True):
     business_model: str | None = None
     status: AccountStatus = _status(AccountStatus, AccountStatus.PROSPECTING, index=True)
     status_reason: str | None = None
-    paused: bool = False  # someone at the account replied: other contacts wait
+    paused: bool = False  # someone there replied (or a person paused it): other contacts wait
     created_at: datetime | None = _utc_column()
     updated_at: datetime | None = _utc_column()
 

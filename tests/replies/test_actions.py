@@ -8,7 +8,9 @@ from sqlmodel import Session, select
 
 from engine.classify import Referral
 from engine.clock import utc
+from engine.prospects.account_control import resume_account
 from engine.replies import apply_actions, reclassify, undo_actions
+from engine.store.db import session_scope
 from engine.store.models import (
     Account,
     AccountStatus,
@@ -78,6 +80,24 @@ def test_referral_creates_the_referred_prospect_and_enrols_them(world: World) ->
     assert enrollment(world, "sam_enrollment").status is EnrollmentStatus.PAUSED
     account = world.get(Account, world.ids["account"])
     assert account.status is AccountStatus.ENGAGED and account.paused
+
+
+def test_a_reply_pauses_colleagues_until_the_account_is_resumed(world: World) -> None:
+    world.receive(world.reply(REFERRAL))
+    sam = enrollment(world, "sam_enrollment")
+    assert sam.status is EnrollmentStatus.PAUSED
+    assert sam.stop_reason == "account paused: reply from dana@acme.example"
+
+    with session_scope(world.engine) as session:
+        account = session.get(Account, world.ids["account"])
+        assert account is not None
+        resumed = resume_account(session, account, world.clock.now())
+    assert resumed.enrollments == [world.ids["sam_enrollment"]]
+    sam = enrollment(world, "sam_enrollment")
+    assert (sam.status, sam.stop_reason) == (EnrollmentStatus.ACTIVE, None)
+    assert enrollment(world, "dana_enrollment").status is EnrollmentStatus.STOPPED
+    account = world.get(Account, world.ids["account"])
+    assert not account.paused and account.status is AccountStatus.ENGAGED
 
 
 def test_referral_is_enrolled_at_a_paused_account_with_a_colleague_in_a_cadence(

@@ -1,0 +1,179 @@
+"""`spear account list|show|pause|resume|status`: see and steer accounts by hand."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.clock import SystemClock
+from engine.prospects.account_control import (
+    AccountSummary,
+    EnrollmentLine,
+    account_detail,
+    find_account,
+    list_accounts,
+    pause_by_hand,
+    resume_account,
+    set_account_status,
+)
+from engine.store.models import NEVER_ENROLL, AccountStatus
+
+STATUSES = [s.value for s in AccountStatus]
+
+
+@click.group("account")
+def command() -> None:
+    """Accounts (prospects grouped by domain): list, show, pause, resume, set the status.
+
+    Spear pauses an account itself when someone there replies: the other contacts' cadences wait
+    until `spear account resume DOMAIN`. Domains match in any case.
+    """
+
+
+@command.command("list")
+@click.option("--paused", "paused_only", is_flag=True, help="Only paused accounts.")
+@click.option(
+    "--status", type=click.Choice(STATUSES, case_sensitive=False), help="Only this status."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_app
+def list_command(app: AppContext, paused_only: bool, status: str | None, as_json: bool) -> None:
+    """Accounts by domain: name, status, paused, contacts, active and paused enrollments."""
+    wanted = AccountStatus(status.lower()) if status else None
+    with app.session() as session:
+        accounts = list_accounts(session, paused_only=paused_only, status=wanted)
+    if as_json:
+        click.echo(_json([asdict(a) for a in accounts]))
+        return
+    for account in accounts:
+        click.echo(_summary_line(account))
+    click.echo(_count(len(accounts), "account"), err=True)
+
+
+@command.command("show")
+@click.argument("domain")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_app
+def show_command(app: AppContext, domain: str, as_json: bool) -> None:
+    """The account for DOMAIN, its status and why, and each contact with their enrollments."""
+    with app.session() as session:
+        detail = account_detail(session, find_account(session, domain))
+    if as_json:
+        click.echo(_json(asdict(detail)))
+        return
+    click.echo(_summary_line(detail.summary))
+    if detail.summary.status_reason:
+        click.echo(f"  status reason: {detail.summary.status_reason}")
+    for contact in detail.contacts:
+        described = " | ".join(p for p in (contact.email, contact.name, contact.title or "") if p)
+        click.echo(f"  {described}")
+        for enrollment in contact.enrollments:
+            click.echo(f"    {_enrollment_line(enrollment)}")
+        if not contact.enrollments:
+            click.echo("    not enrolled")
+    if not detail.contacts:
+        click.echo("  no contacts")
+
+
+@command.command("pause")
+@click.argument("domain")
+@click.option("--reason", help="Why (kept in the enrollments' stop reason and the event log).")
+@pass_app
+def pause_command(app: AppContext, domain: str, reason: str | None) -> None:
+    """Pause the account for DOMAIN: every active enrollment there waits until it is resumed."""
+    with app.session() as session:
+        paused = pause_by_hand(session, find_account(session, domain), SystemClock().now(), reason)
+    if paused.was_paused and not paused.enrollments:
+        click.echo(f"{paused.domain}: already paused; nothing changed")
+        return
+    state = "was already paused" if paused.was_paused else "paused"
+    click.echo(f"{paused.domain}: {state}; {_count(len(paused.enrollments), 'enrollment')} paused")
+
+
+@command.command("resume")
+@click.argument("domain")
+@pass_app
+def resume_command(app: AppContext, domain: str) -> None:
+    """Lift the pause on DOMAIN: the enrollments the account pause held go on.
+
+    Enrollments paused for another reason stay paused. A step that fell due during the pause is
+    booked into the next allowed slot, under the mailbox's caps; a message that was planned and
+    cancelled during the pause goes back into the outbox and is re-slotted likewise.
+    """
+    with app.session() as session:
+        resumed = resume_account(session, find_account(session, domain), SystemClock().now())
+    if not resumed.changed:
+        click.echo(f"{resumed.domain}: not paused; nothing changed")
+        return
+    again = f"; {_count(len(resumed.revived), 'cancelled message')} back in the outbox"
+    click.echo(
+        f"{resumed.domain}: resumed; {_count(len(resumed.enrollments), 'enrollment')} active again"
+        + (again if resumed.revived else "")
+    )
+
+
+@command.command("status")
+@click.argument("domain")
+@click.argument("status", type=click.Choice(STATUSES, case_sensitive=False), metavar="STATUS")
+@click.option("--reason", help="Why (kept as the account's status reason).")
+@pass_app
+def status_command(app: AppContext, domain: str, status: str, reason: str | None) -> None:
+    """Set the status of the account for DOMAIN to STATUS by hand.
+
+    STATUS is one of: prospecting, engaged, handed-off, customer, not-fit, duplicate, dead.
+
+    An account that is customer, not-fit, duplicate or dead is never enrolled: setting one of these
+    also stops its open enrollments and cancels their messages waiting in the outbox. Setting
+    another status back does not restart them; enrol the contacts again.
+    """
+    with app.session() as session:
+        account = find_account(session, domain)
+        change = set_account_status(
+            session, account, AccountStatus(status.lower()), SystemClock().now(), reason
+        )
+    line = f"{change.domain}: {change.previous.value} -> {change.status.value} ({change.reason})"
+    if change.status in NEVER_ENROLL:
+        line += (
+            f"; {_count(len(change.stopped), 'enrollment')} stopped, "
+            f"{_count(len(change.cancelled), 'waiting message')} cancelled"
+        )
+    click.echo(line)
+
+
+def _summary_line(a: AccountSummary) -> str:
+    paused = ", PAUSED" if a.paused else ""
+    name = f" ({a.name})" if a.name and a.name != a.domain else ""
+    return (
+        f"{a.domain}{name}: {a.status}{paused}, {_count(a.contacts, 'contact')}, "
+        f"enrollments {a.active_enrollments} active, {a.paused_enrollments} paused"
+    )
+
+
+def _enrollment_line(e: EnrollmentLine) -> str:
+    line = f"#{e.id} {e.cadence}: {e.status}"
+    if e.stop_reason:
+        line += f" ({e.stop_reason})"
+    line += f", {e.steps_sent} sent"
+    if e.status in ("active", "paused") and e.next_step:
+        due = f" due {e.next_due_at:%Y-%m-%d %H:%MZ}" if e.next_due_at else ""
+        line += f", next {e.next_step}{due}"
+    return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_json_default, indent=2, ensure_ascii=False)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

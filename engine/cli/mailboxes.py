@@ -1,0 +1,96 @@
+"""`spear mailbox list|pause|resume`: see why a sender mailbox is paused, resume it, pause one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+
+from engine.cli.context import AppContext, pass_app
+from engine.clock import SystemClock
+from engine.sending.mailboxes import (
+    MailboxStatus,
+    mailbox_statuses,
+    pause_mailbox,
+    resume_mailbox,
+)
+
+DEFAULT_PAUSE_REASON = "paused by hand"
+
+
+@click.group("mailbox")
+def command() -> None:
+    """Sender mailboxes: their state today, and pausing or resuming them by hand.
+
+    Spear pauses a mailbox itself when its SMTP server refuses the credentials or too many of its
+    messages are blocked; nothing is sent from it until it is resumed here.
+    """
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_app
+def list_command(app: AppContext, as_json: bool) -> None:
+    """Every mailbox: address, paused and why, alarm, sent today, cap, left today, last send.
+
+    Today's cap is after the warm-up ramp; what is left is what the planner may still book today
+    (messages planned for later today count). Mailboxes the database knows of but the
+    configuration no longer has are listed as not configured.
+    """
+    with app.session() as session:
+        mailboxes = mailbox_statuses(session, app.config, SystemClock().now())
+    if as_json:
+        click.echo(json.dumps([asdict(m) for m in mailboxes], default=_json_default, indent=2))
+        return
+    for mailbox in mailboxes:
+        click.echo(_describe(mailbox))
+    if not mailboxes:
+        click.echo("No mailboxes configured (add them under `mailboxes:` in the config).")
+
+
+@command.command("pause")
+@click.argument("name")
+@click.option("--reason", default=DEFAULT_PAUSE_REASON, show_default=True, help="Why (kept).")
+@pass_app
+def pause_command(app: AppContext, name: str, reason: str) -> None:
+    """Stop sending from mailbox NAME until it is resumed (planned messages wait)."""
+    with app.session() as session:
+        change = pause_mailbox(session, app.config, name, SystemClock().now(), reason)
+    if change.changed:
+        click.echo(f"{name}: paused ({change.paused_reason})")
+    else:
+        click.echo(f"{name}: already paused ({change.paused_reason}); nothing changed")
+
+
+@command.command("resume")
+@click.argument("name")
+@pass_app
+def resume_command(app: AppContext, name: str) -> None:
+    """Send from mailbox NAME again: clears its pause, the pause's reason and its alarm."""
+    with app.session() as session:
+        change = resume_mailbox(session, app.config, name, SystemClock().now())
+    if not change.changed:
+        click.echo(f"{name}: not paused; nothing changed")
+        return
+    alarm = f"; alarm cleared: {change.alarm}" if change.alarm else ""
+    click.echo(f"{name}: resumed (was paused: {change.paused_reason or 'no reason given'}{alarm})")
+
+
+def _describe(m: MailboxStatus) -> str:
+    address = m.address or "(not configured)"
+    state = f"PAUSED ({m.paused_reason or 'no reason given'})" if m.paused else "active"
+    if m.daily_cap is None:
+        capacity = f"sent today {m.sent_today}"
+    else:
+        capacity = f"sent today {m.sent_today} of {m.daily_cap}, {m.remaining_today} left"
+    last = f"{m.last_send_at:%Y-%m-%d %H:%MZ}" if m.last_send_at else "never"
+    alarm = f", ALARM: {m.alarm}" if m.alarm else ""
+    return f"{m.name}: {address}, {state}, {capacity}, last send {last}{alarm}"
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
