@@ -136,9 +136,11 @@ def enroll_command(
             prospects = _prospects_by_email(session, emails)
         else:
             prospects = list(segment_members(session, _audience(app, cadence, segment_name)))
-        plan = plan_enrollment(session, cadence, prospects, now)
+        red_flags = app.config.red_flags
+        plan = plan_enrollment(session, cadence, prospects, now, red_flags=red_flags)
         if not dry_run:
-            enroll(session, cadence, plan.enrol, now=now, start=utc(start) if start else None)
+            start_at = utc(start) if start else None
+            enroll(session, cadence, plan.enrol, now=now, start=start_at, red_flags=red_flags)
     verb = "Would enrol" if dry_run else "Enrolled"
     click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
     for prospect in plan.enrol:

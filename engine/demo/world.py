@@ -116,6 +116,7 @@ def _import_and_enrol(config: Config, csv_path: Path, now: datetime) -> None:
     with session_scope(engine) as session:
         assert cadence.audience.segment is not None
         audience = find_segment(config.segments, cadence.audience.segment)
-        plan = plan_enrollment(session, cadence, list(segment_members(session, audience)), now)
-        enroll(session, cadence, plan.enrol, now=now)
+        members = list(segment_members(session, audience))
+        plan = plan_enrollment(session, cadence, members, now, red_flags=config.red_flags)
+        enroll(session, cadence, plan.enrol, now=now, red_flags=config.red_flags)
     engine.dispose()

@@ -6,7 +6,8 @@ is left out, with the first reason that applies, when:
 - their address, domain or hash is on the suppression list;
 - their address bounced or was refused (pruned as invalid);
 - their account is a customer, not a fit, a duplicate or dead, or is paused because someone there
-  replied;
+  replied; or, still prospecting, the configuration's `red_flags` now rule it out (they mark
+  accounts at import; a flag added since then holds at enrolment too);
 - they are already in this cadence (an active or paused enrollment);
 - the cadence says one contact per account at a time and another contact at the same account is in
   a cadence (any cadence), or is enrolled earlier in the same run.
@@ -30,10 +31,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, pin_version
+from engine.config import RedFlags
+from engine.prospects.accounts import red_flag
 from engine.prospects.suppression import suppression_reasons
 from engine.store.models import (
     NEVER_ENROLL,
     Account,
+    AccountStatus,
     EmailStatus,
     Enrollment,
     EnrollmentStatus,
@@ -57,6 +61,7 @@ def plan_enrollment(
     now: datetime,
     *,
     referrer: Prospect | None = None,
+    red_flags: RedFlags | None = None,
 ) -> EnrollmentPlan:
     """Who of `prospects` would be enrolled in `cadence` at `now`, and why the others would not.
 
@@ -89,7 +94,7 @@ def plan_enrollment(
         reason = (
             suppressed.get(prospect.email)
             or _address_reason(prospect)
-            or _account_reason(account, paused_counts=not referred)
+            or _account_reason(account, red_flags, paused_counts=not referred)
             or ("already in this cadence" if prospect.id in in_this_cadence else None)
             or _busy_account_reason(account, busy_accounts, prospect)
         )
@@ -112,9 +117,10 @@ def enroll(
     now: datetime,
     start: datetime | None = None,
     referrer: Prospect | None = None,
+    red_flags: RedFlags | None = None,
 ) -> list[Enrollment]:
     """Enrol those of `prospects` the plan allows; returns the new enrollments (flushed)."""
-    plan = plan_enrollment(session, cadence, prospects, now, referrer=referrer)
+    plan = plan_enrollment(session, cadence, prospects, now, referrer=referrer, red_flags=red_flags)
     if not plan.enrol:
         return []
     pin_version(session, cadence, now=now)
@@ -163,12 +169,20 @@ def _address_reason(prospect: Prospect) -> str | None:
     return None
 
 
-def _account_reason(account: Account | None, *, paused_counts: bool = True) -> str | None:
+def _account_reason(
+    account: Account | None, red_flags: RedFlags | None, *, paused_counts: bool = True
+) -> str | None:
     if account is None:
         return None
     if account.status in NEVER_ENROLL:
         why = f" ({account.status_reason})" if account.status_reason else ""
         return f"account {account.domain} is {account.status.value}{why}"
+    flagged = None
+    if red_flags is not None and account.status == AccountStatus.PROSPECTING:
+        flagged = red_flag(account.domain, account.country, red_flags)
+    if flagged is not None:
+        status, why = flagged
+        return f"account {account.domain} is ruled out as {status.value}: {why}"
     if account.paused and paused_counts:
         return f"account {account.domain} is paused (someone there replied)"
     return None

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from engine.cadences import Cadence, load_cadences
 from engine.clock import utc
+from engine.config import RedFlags
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
 from engine.prospects.suppression import add_suppression
@@ -159,3 +160,26 @@ def test_referred_people_still_meet_the_other_rules(
         "gus@free.com": "already in this cadence",
     }
     assert enroll(session, cadence, others, now=now, referrer=p["ann"]) == []
+
+
+def test_red_flags_added_since_import_hold_at_enrolment(
+    tmp_path: Path, session: Session, now: datetime
+) -> None:
+    """A competitor listed after the import is still left out; an account the play has touched
+    (or a person has set) is not overruled, as at import."""
+    cadence = make_cadence(tmp_path, one_per_account=False)
+    p = people(session, tmp_path, now)
+    beta = session.exec(select(Account).where(Account.domain == "beta.io")).one()
+    beta.status = AccountStatus.ENGAGED
+    session.add(beta)
+    flags = RedFlags(competitor_domains=["acme.com", "beta.io"])
+
+    plan = plan_enrollment(session, cadence, [p["ann"], p["cal"], p["gus"]], now, red_flags=flags)
+    assert [x.email for x in plan.enrol] == ["cal@beta.io", "gus@free.com"]
+    [(left_out, reason)] = plan.excluded
+    assert left_out.email == "ann@acme.com"
+    assert "acme.com" in reason and "not-fit" in reason and "competitor" in reason
+    enrolled = enroll(session, cadence, [p["ann"], p["bea"]], now=now, red_flags=flags)
+    assert enrolled == []
+    # Without the flags (as before), the same prospects go in.
+    assert len(plan_enrollment(session, cadence, [p["ann"]], now).enrol) == 1
