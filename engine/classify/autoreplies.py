@@ -110,8 +110,12 @@ _RETURN_BEFORE = re.compile(
     r"reincorporo|返回|回来|回來|回到)",
     re.IGNORECASE,
 )
-# Words before which the return day stands ("10月9日起正常办公", "5月26日返回").
-_RETURN_AFTER = re.compile(r"^\s*(起|开始|開始|返回|回来|回來|恢复|恢復|上班|回到|正常|后|後)")
+# Words before which the return day stands ("10月9日起正常办公", "5月26日返回"), perhaps with
+# the weekday in brackets between them ("9月1日（周一）回来", "9月1日(週一)返回").
+_RETURN_AFTER = re.compile(
+    r"^\s*(?:[（(]\s*(?:周|週|星期|礼拜|禮拜)[一二三四五六日天]\s*[）)]\s*)?"
+    r"(起|开始|開始|返回|回来|回來|恢复|恢復|上班|回到|正常|后|後|返岗|返崗|到岗|到崗)"
+)
 _UNTIL = re.compile(
     r"(until|till|through|thru|bis( einschließlich| zum| am)?|jusqu'au|"
     r"jusqu’au|hasta( el)?|至|到)\s*$",
@@ -163,7 +167,7 @@ def _after_date(text: str, position: int) -> str:
     """The text right after the date starting at position (skipping the date itself)."""
     match = re.match(r"[\w./\- ,年月日号號]{0,24}?(?:\d[日号號]|\d{4}|\d\b)", text[position:])
     end = position + (match.end() if match else 0)
-    return text[end : end + 6]
+    return text[end : end + 12]
 
 
 def _next_working_day(day: date) -> date:

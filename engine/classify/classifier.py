@@ -115,13 +115,21 @@ def _human_reply(
         text = header_text(msg, "Subject")
     scores = intent.score_intents(text).scores
     referrals = tuple(extract_referrals(text, context)) if _may_refer(scores) else ()
+    timing_text = text
     if referrals:
         scores[ReplyLabel.REFERRAL] += 2.5 + scores[ReplyLabel.WRONG_PERSON]
+        # "Kim is away until May, so talk to Ravi instead": the time is about the person we are
+        # pointed away from, not about when to write again. Unless the absent person is the only
+        # one named ("Kim is away until May, check back then").
+        present = intent.without_someone_elses_absence(text)
+        if any(not _only_mentioned_as_absent(r, text, present) for r in referrals):
+            timing_text = present
+            scores[ReplyLabel.NOT_NOW] = intent.score_label(ReplyLabel.NOT_NOW, timing_text)
     else:
         scores[ReplyLabel.REFERRAL] = 0.0
     if scores[ReplyLabel.UNSUBSCRIBE] > 0:
         scores[ReplyLabel.UNSUBSCRIBE] += scores[ReplyLabel.NOT_INTERESTED]
-    resume = resume_date(text, sent) if sent else None
+    resume = resume_date(timing_text, sent) if sent else None
     if resume is not None and scores[ReplyLabel.NOT_NOW] > 0:
         scores[ReplyLabel.NOT_NOW] += 1.0
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], _TIE_ORDER.index(kv[0])))
@@ -137,6 +145,13 @@ def _human_reply(
         resume_after=resume if label == ReplyLabel.NOT_NOW else None,
         reply_text=parts.reply,
     )
+
+
+def _only_mentioned_as_absent(referral: Referral, text: str, present: str) -> bool:
+    """Whether the reply names this person only in clauses about someone being away."""
+    mentions = [m.lower() for m in (referral.email, referral.name) if m]
+    in_text = [m for m in mentions if m in text.lower()]
+    return bool(in_text) and not any(m in present.lower() for m in in_text)
 
 
 def _may_refer(scores: dict[ReplyLabel, float]) -> bool:

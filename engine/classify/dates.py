@@ -142,7 +142,8 @@ _CN_NUMBER = r"\d{1,2}|十一|十二|[一两兩二三四五六七八九十半]"
 _NEXT_QUARTER = re.compile(
     r"next quarter|following quarter|next fiscal quarter|nächste[nms]? quartal|"
     r"kommende[nms]? quartal|prochain trimestre|trimestre prochain|próximo trimestre|"
-    r"proximo trimestre|siguiente trimestre|下[个個一]?季度|下季",
+    # 下季, 下季度, 下一季, 下一季度, 下个季度, 下個季度, 下一个季度
+    r"proximo trimestre|siguiente trimestre|下一?[个個]?季度?",
     re.IGNORECASE,
 )
 _NAMED_QUARTER = re.compile(
@@ -162,7 +163,7 @@ _SPRING_FESTIVAL = re.compile(
     re.IGNORECASE,
 )
 _IN_MONTHS = re.compile(
-    rf"(?:in|after|another|for|about|around|wait|give it|dans|en|in etwa|in ca\.?)\s+"
+    rf"(?:in|after|another|for|about|around|wait|give (?:it|me|us)|dans|en|in etwa|in ca\.?)\s+"
     rf"(?:(?:the|a|about|another|ungefähr|etwa)\s+)?({_NUMBER_WORD})\s+"
     rf"(?:more\s+)?(months?|monate?n?|mois|meses|mes|weeks?|wochen?|semaines?|semanas?|"
     rf"years?|jahre?n?|ans?|años?|anos?)\b",
@@ -230,9 +231,95 @@ _MONTH_CONTEXT = re.compile(
 )
 
 
+# Asking to be written to again. The time next to one of these is the time to come back, ahead
+# of any other time the reply gives as context ("the licence lasts until November; follow up
+# in October"). English, French and Spanish put the time after the verb, Chinese before it,
+# German either way ("melden Sie sich im Oktober wieder", "im Oktober bitte wieder melden").
+_CONTACT_AGAIN = re.compile(
+    r"\b(?:reach (?:back )?out|reach back|follow(?:ing)? up|"
+    r"get back (?:to|in touch with) (?:me|us)|get in touch|ping (?:me|us)|try (?:me|us|again)|"
+    r"circle back|check back|check in|"
+    r"touch base|reconnect|revisit|contact (?:me|us)|e-?mail (?:me|us)|write (?:to )?(?:me|us)|"
+    r"drop (?:me|us) a (?:line|note)|hit (?:me|us) up)\b|"
+    r"\b(?:melden|kontaktieren|anschreiben|anfragen|nachfragen|ansprechen|zukommen|versuchen|"
+    r"schreiben sie (?:mir|uns))\b|"
+    r"\b(?:recontacte\w*|reprendre contact|reprenons contact|revenez vers|revenir vers|"
+    r"relance[rz]?|contactez[- ](?:moi|nous)|écrivez[- ](?:moi|nous)|réessaye[rz])|"
+    r"\b(?:contácte(?:me|nos)|contacta(?:me|nos)|vuelva a (?:contactar|escribir|intentar)\w*|"
+    r"escríba(?:me|nos)|retom(?:emos|ar) (?:el )?contacto|póngase en contacto|búsque(?:me|nos))|"
+    r"(?:再|重新)(?:与|與|跟|和)?(?:我们|我們|我)?(?:联系|聯繫|聯絡)|(?:与|與|跟|和)(?:我们|我們|我)"
+    r"(?:联系|聯繫|聯絡)|再(?:找我|来找|來找|谈|談|说|說|聊|沟通|溝通|跟进|跟進)",
+    re.IGNORECASE,
+)
+# Where the clause around a contact verb ends: punctuation, a paragraph, or a conjunction that
+# starts another thought ("... until November, so follow up in October").
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:,。！？；，、]|\n\s*\n|\b(?:and|but|so|because|though|although|und|aber|denn|"
+    r"weil|et|mais|car|pero|porque)\b",
+    re.IGNORECASE,
+)
+# Leaving or joining, then within a few words the month it happened: "I left Acme in March",
+# "j'ai quitté la société en mars", "dejé la empresa en marzo".
+_LEFT_OR_JOINED = (
+    r"left|quit|resigned|retired|departed|moved on|stepped down|joined|took over|"
+    r"was (?:let go|laid off|made redundant)|changed (?:roles?|jobs?|teams?)|"
+    r"quitté|partie? de|démissionné|rejoint|dejé|salí de|renuncié|me jubilé|me uní a"
+)
+_PAST_MONTH_PREPOSITION = (
+    r"in|on|at the (?:end|start) of|back in|last|en|au mois d[e']|fin|début|"
+    r"a (?:finales|principios) de"
+)
+# Times that belong to something already done: context, never the time to come back.
+_PAST_TIME = re.compile(
+    rf"\b(?:{_LEFT_OR_JOINED})(?:\s+[\w'’.&-]+){{0,4}}?\s+(?:{_PAST_MONTH_PREPOSITION})\s*"
+    rf"(?:(?:early|late|mid)[- ])?(?:{_MONTH_NAME})\b|"
+    # German puts the participle last: "habe die Firma im März verlassen"
+    rf"\b(?:habe|hat|bin|ist)\b[^.,;!?\n]{{0,40}}?\b(?:verlassen|gewechselt|ausgeschieden|"
+    rf"gekündigt)\b|"
+    rf"(?:{_CN_NUMBER})\s*月份?(?:就|已经|已經|已)?(?:离职|離職|退休|调岗|調崗)|"
+    # "last March", "since March", "in March last year"
+    rf"\b(?:last|since|seit|depuis|desde)\s+(?:{_MONTH_NAME})\b|"
+    rf"\b(?:in|im|en)\s+(?:{_MONTH_NAME})\s+(?:last year|letzten jahres|"
+    rf"de l'année dernière|del año pasado)|"
+    # a complaint about how often we wrote: "the third note in ten days", "5 times in a month"
+    rf"\b(?:\d+(?:st|nd|rd|th)?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    rf"umpteenth|several|multiple|many|two|three|four|five|six)\s+(?:e-?mails?|messages?|"
+    rf"follow-?ups?|times|notes|attempts)\s+(?:in|within|over)\s+(?:the\s+(?:last|past)\s+)?"
+    rf"(?:{_NUMBER_WORD})\s+(?:days?|weeks?|months?)",
+    re.IGNORECASE,
+)
+
+
+def mask_past_times(text: str) -> str:
+    """The text with past-time phrases blanked out (same length, so positions still line up)."""
+    return _PAST_TIME.sub(lambda match: " " * len(match.group()), text)
+
+
 def resume_date(text: str, base: date) -> date | None:
     """When a "not now" reply asks us to come back, or None when it names no usable time."""
-    text = text[:4000]
+    text = mask_past_times(text[:4000])
+    for window in _contact_windows(text):
+        near_contact = _first_time(window, base)
+        if near_contact is not None:
+            return near_contact
+    return _first_time(text, base)
+
+
+def _contact_windows(text: str) -> list[str]:
+    """For each contact verb, the rest of its clause after it, then the part before it."""
+    windows: list[str] = []
+    for verb in _CONTACT_AGAIN.finditer(text):
+        after = text[verb.end() : verb.end() + 60]
+        stop = _CLAUSE_BREAK.search(after)
+        windows.append(after[: stop.start()] if stop else after)
+        before = text[max(0, verb.start() - 40) : verb.start()]
+        starts = [match.end() for match in _CLAUSE_BREAK.finditer(before)]
+        windows.append(before[starts[-1] :] if starts else before)
+    return windows
+
+
+def _first_time(text: str, base: date) -> date | None:
+    """The time named by the first of the rules, in the order people use them, that applies."""
     if _NEXT_QUARTER.search(text):
         return _first_of_next_quarter(base)
     quarter = _NAMED_QUARTER.search(text)
@@ -345,6 +432,8 @@ _WORD_DAY = re.compile(
     re.IGNORECASE,
 )
 _CN_DAY = re.compile(r"(?:(20\d\d)\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
+# What stands between a weekday and the date it belongs to: "Monday, July 21", "lundi 3 mars".
+_WEEKDAY_DATE_GAP = re.compile(r"[,.]?\s*(?:the\s+|den\s+|le\s+|el\s+)?", re.IGNORECASE)
 _RELATIVE_WEEKDAY = re.compile(
     rf"\b(next|this|on|coming|nächsten|am|lundi|el)?\s*({_WEEKDAY_NAME})\b", re.IGNORECASE
 )
@@ -386,11 +475,19 @@ def explicit_days(text: str, base: date, day_first: bool = False) -> list[tuple[
 
 
 def weekday_days(text: str, base: date) -> list[tuple[int, date]]:
-    """(position, day) for weekday mentions ("next Monday"), the next such day after base."""
+    """(position, day) for weekday mentions ("next Monday"), the next such day after base.
+
+    A weekday that only names the day of a full date written right after it ("Monday, July 21",
+    "Montag, den 21. Juli", "el lunes 21 de julio") is left to `explicit_days`.
+    """
+    dated = {position for position, _ in explicit_days(text, base)}
     found = []
     for match in _RELATIVE_WEEKDAY.finditer(text):
         name = match.group(2).lower()
         if len(name) <= 3 and not match.group(2)[0].isupper():
+            continue
+        gap = _WEEKDAY_DATE_GAP.match(text, match.end())
+        if gap is not None and gap.end() in dated:
             continue
         ahead = (WEEKDAYS[name] - base.weekday()) % 7 or 7
         found.append((match.start(), base + timedelta(days=ahead)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.classify.dates import mask_past_times
 from engine.classify.result import ReplyLabel
 
 Rules = tuple[tuple[float, str], ...]
@@ -20,7 +21,8 @@ UNSUBSCRIBE: Rules = (
     (
         3.0,
         r"unsubscribe|opt[- ]?out|remove (me|us|my (e-?mail|address|name|details))|"
-        r"take (me|us|my (e-?mail|address|name)) off|off (your|the) (list|mailing|database)|"
+        # "take me off" and "off your list" count apart, as "remove me" and "from your list" do
+        r"take (me|us|my (e-?mail|address|name)) (?=off)|off (your|the) (list|mailing|database)|"
         r"(stop|quit) (e-?mailing|emailing|contacting|messaging|sending|spamming|writing)|"
         r"do not (contact|e-?mail|email|message|write to) (me|us|anyone)|"
         r"don'?t (contact|e-?mail|email|message|write to) (me|us|anyone)|never (contact|email)|"
@@ -31,8 +33,8 @@ UNSUBSCRIBE: Rules = (
         r"company[- ]wide|do not reach out|don'?t reach out|f\W?\W?k off|piss off|"
         # a bare "do not contact." and asking to drop the whole company or mailing list
         r"(do not|don'?t|please never) contact\b|remove (everyone|everybody|all of us|anyone|"
-        r"our (whole |entire )?(team|company|domain))|from your (database|mailing list|"
-        r"distribution list|crm|contact list)",
+        r"our (whole |entire )?(team|company|domain))|from your (list|database|mailing list|"
+        r"distribution list|crm|contact list)\b(?! of)",
     ),
     (
         3.0,
@@ -106,7 +108,8 @@ NOT_NOW: Rules = (
         r"around|once)|locked in|under contract|contract (with|runs|renew|until|ends)|"
         r"signed (a|with)|renewed|\bq[1-4]\b|too (busy|early)|maybe later|down the (road|line)|"
         r"after (the|our|we|this)|until (the|we|our|after)|once (we|the|our)|"
-        r"(in|after) (a|\d+|two|three|six|few|couple of) (months?|weeks?|year)|"
+        r"(in|after|give (me|us)) (a |another )?(a|\d+|two|three|six|few|couple of) (more )?"
+        r"(months?|weeks?|year)|"
         r"mid-?(jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)|fiscal year|"
         r"(in|until|after|around|early|by) (january|february|march|april|june|july|august|"
         r"september|october|november|december)|holidays|this time next year",
@@ -125,7 +128,7 @@ NOT_NOW: Rules = (
     (
         2.0,
         r"再联系|再聯繫|再聯絡|再说|再說|再谈|再談|以后|以後|暂时不|暫時不|目前不|现在不|現在不|"
-        r"下[个個]?季度|明年|预算|預算|冻结|凍結|之后再|之後再|过段时间|過段時間|半年|"
+        r"下一?[个個]?季度?|明年|预算|預算|冻结|凍結|之后再|之後再|过段时间|過段時間|半年|"
         r"个月后|個月後|春节后|春節後|年后|年後|等.{1,20}(之后|之後|以后|以後|完成|结束|結束)|"
         r"(刚|剛)签|(刚|剛)簽|合同|合約|迁移|遷移",
     ),
@@ -175,7 +178,7 @@ WRONG_PERSON: Rules = (
         r"contact|guy|e-?mail|address|name)|not my (area|department|responsibility|role|"
         r"remit|call|team)|not responsible|don'?t (handle|deal|own|manage|look after)|"
         r"(no longer|not) (with|at|work(ing)? (at|for)|employed)|(i )?left (the company|"
-        r"the firm|the business|[A-Z]\w+ (in|last|a))|have left|retired|changed (roles?|"
+        r"the firm|the business|(?-i:[A-Z])\w+ (in|last|a))|have left|retired|changed (roles?|"
         r"jobs?|positions?)|moved (to|into) a (different|new)|(not sure|don'?t know|no idea) "
         r"who|you have the wrong|contractor|consultant|check (our|the) website|"
         r"not involved|(i'?m|i am) (not|no longer) (the|in|involved|responsible|in charge)|"
@@ -183,7 +186,12 @@ WRONG_PERSON: Rules = (
         r"not (in charge|the decision)|(isn'?t|is not|not really) (my|our) (area|department|call|"
         r"remit|team|responsibility)|(nothing|anything) to do with|(got|have) the wrong \w+|"
         r"mixed (\w+ )?up|moved (over )?to (the )?\w+ (team|side|department|group)|"
-        r"not (in|on) (the )?(sales|marketing|revenue) (side|team)|not in sales",
+        r"not (in|on) (the )?(sales|marketing|revenue) (side|team)|not in sales|"
+        # having left, however the company is named: "I've left", "I left in March"
+        r"(i'?ve|i have) (now |since |already )?left ?((?-i:[A-Z])|the (company|firm|business|"
+        r"organi[sz]ation)|[.,;!]|$)|(?-i:\bI left (in|last|back in|at the end of|earlier)\b)|"
+        r"(i'?m|i am) no longer (part of|working (there|here)|there|here)|"
+        r"(i'?ve|i have|i) moved on from (?-i:[A-Z])",
     ),
     (
         2.5,
@@ -192,7 +200,11 @@ WRONG_PERSON: Rules = (
         r"ne travaille plus|no soy la persona|ya no trabajo|no trabajo en|persona equivocada|"
         r"no es mi área|no me corresponde|bin nicht (mehr )?(der|die) richtige|"
         r"n'est pas (de )?mon (ressort|domaine)|je ne suis pas (en charge|responsable)|"
-        r"no soy (el|la) responsable|no llevo (ese|este) tema",
+        r"no soy (el|la) responsable|no llevo (ese|este) tema|"
+        # having left: "habe die Firma im März verlassen", "j'ai quitté", "dejé la empresa"
+        r"(habe|hat) (die firma|das unternehmen|[\w-]+)( \w+){0,3} verlassen|"
+        r"bin (\w+ ){0,3}ausgeschieden|j'ai quitté|j’ai quitté|ne suis plus (chez|à)|"
+        r"dejé (la empresa|la compañía|[\w-]+)|ya no estoy (en|con)",
     ),
     (
         2.5,
@@ -205,7 +217,8 @@ REFERRAL: Rules = (
     (
         2.0,
         r"talk to|speak (to|with)|reach out to|get in touch with|contact|(is|would be|'s) "
-        r"(the|your) (right|best|correct|better) (person|contact|bet)|handles|owns|"
+        r"((probably|likely|definitely|really|actually) )?(the|your) (right|best|correct|better) "
+        r"(person|contact|bet)|handles|owns|"
         r"in charge of|responsible for|looping in|loop in|cc'?ing|cc'?d|copied|copying|"
         r"forward(ing|ed)? (this|it|your)|forwarded|adding|introduc|leads (our|the)|"
         r"runs (our|the|sales)|manages|take (this|it) (one|from here)|over to|"
@@ -244,6 +257,27 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _NEGATABLE = frozenset({ReplyLabel.INTEREST, ReplyLabel.REFERRAL})
+# Someone else being away ("Kim is travelling until May", "Er ist bis März in Elternzeit",
+# "她在休产假"), up to the end of its clause. When the reply names who to talk to
+# instead, these times describe the absent person, not when to write again.
+_SOMEONE_ELSES_ABSENCE = re.compile(
+    r"(?:\b(?:he|she|they)|(?:my|our) (?:colleague|co-?worker|boss|manager|director|ceo|cfo|cto|"
+    r"coo|cmo|vp|founder)|(?-i:\b(?!(?:I|We|My|Our)\b)[A-Z][a-z]+))\s+"
+    r"(?:(?:is|'s|are|will be|won'?t be|isn'?t|has been|remains)\s+(?:\w+\s+){0,2}?"
+    r"(?:out|away|off|on (?:\w+ )?leave|on (?:vacation|holiday|sabbatical)|travell?ing|"
+    r"unavailable|not available|not around|offline|in hospital|at a conference|back)\b|"
+    r"(?:returns|gets back|comes back)\b)"
+    r"(?:[^.!?;,\n]|\n(?!\s*\n))*|"
+    r"\b(?:er|sie|herr \w+|frau \w+)\s+(?:ist|wird)\b[^.!?;,\n]{0,60}?(?:urlaub|elternzeit|"
+    r"mutterschutz|abwesend|nicht im (?:büro|haus)|außer haus|krank|unterwegs|zurück)"
+    r"[^.!?;,\n]*|"
+    r"\b(?:il|elle)\s+(?:est|sera)\s+(?:\w+\s+){0,2}?(?:absente?|en (?:congé|vacances|"
+    r"déplacement|arrêt)|de retour|indisponible)[^.!?;,\n]*|"
+    r"(?:\bél|\bella)\s+(?:está|estará|vuelve|regresa)\b[^.!?;,\n]*|"
+    r"(?:他|她|[\u4e00-\u9fff]{1,3}(?:经理|經理|总|總|老师|老師|先生|女士))[^。！？；\n]{0,12}?"
+    r"(?:休假|出差|请假|請假|产假|產假|不在|外出)[^。！？；\n]*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -257,14 +291,22 @@ class IntentScores:
 def score_intents(text: str) -> IntentScores:
     """The evidence for each human-reply label in the replier's own words."""
     head = text[:4000]
-    scores: dict[ReplyLabel, float] = {}
-    for label, rules in _COMPILED.items():
-        total = 0.0
-        for weight, pattern in rules:
-            hits = [m for m in pattern.finditer(head) if not _negated(label, head, m.start())]
-            total += weight * min(len(hits), 2) * (1.0 if len(hits) <= 1 else 0.75)
-        scores[label] = total
-    return IntentScores(scores)
+    return IntentScores({label: score_label(label, head) for label in _COMPILED})
+
+
+def score_label(label: ReplyLabel, text: str) -> float:
+    """The evidence for one label. Past times ("I left in March") are no timing evidence."""
+    head = mask_past_times(text[:4000]) if label == ReplyLabel.NOT_NOW else text[:4000]
+    total = 0.0
+    for weight, pattern in _COMPILED[label]:
+        hits = [m for m in pattern.finditer(head) if not _negated(label, head, m.start())]
+        total += weight * min(len(hits), 2) * (1.0 if len(hits) <= 1 else 0.75)
+    return total
+
+
+def without_someone_elses_absence(text: str) -> str:
+    """The text without clauses about another person being away, for timing evidence."""
+    return _SOMEONE_ELSES_ABSENCE.sub(" ", text)
 
 
 def _negated(label: ReplyLabel, text: str, start: int) -> bool:

@@ -359,7 +359,7 @@ def extract_referrals(text: str, context: ReferralContext) -> list[Referral]:
 
 
 def _fuller(name: str, people: list[str]) -> str:
-    """The full spelling of a first name the text also writes out ("Luis" -> "Luis Ortega")."""
+    """The full spelling of a first name the text also writes out ("Ana" -> "Ana Ferreira")."""
     if " " in name or re.search(r"[\u4e00-\u9fff]", name):
         return name
     full = {p for p in people if p.split()[0] == name and " " in p}

@@ -255,3 +255,117 @@ def test_contractions_and_months_are_not_names() -> None:
     assert result.label == ReplyLabel.NOT_NOW
     assert result.resume_after == date(2025, 3, 15)
     assert result.referrals == ()
+
+
+# -- someone else's absence next to a referral ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "referred"),
+    [
+        (
+            "Dana Whitfield owns that, but she's on parental leave until next month, so Omar "
+            "Reyes (omar.reyes@prospect.example) is the one to ask.",
+            "omar.reyes@prospect.example",
+        ),
+        (
+            "Priya is out until March, so please talk to Jonah Blake "
+            "(jonah.blake@prospect.example) instead.",
+            "jonah.blake@prospect.example",
+        ),
+        (
+            "My manager is travelling until next week; reach out to Carla Mendes at "
+            "carla.mendes@prospect.example.",
+            "carla.mendes@prospect.example",
+        ),
+        (
+            "Elle est en congé jusqu'en avril, contactez Hugo Martin "
+            "(hugo.martin@prospect.example).",
+            "hugo.martin@prospect.example",
+        ),
+        # "likely the right contact": an adverb between the name and the cue
+        (
+            "Rafael Ibarra (rafael.ibarra@prospect.example) is likely the right contact for this.",
+            "rafael.ibarra@prospect.example",
+        ),
+    ],
+)
+def test_someone_elses_absence_does_not_outweigh_a_referral(body: str, referred: str) -> None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.REFERRAL, (result.best_guess, result.confidence)
+    assert referred in {r.email for r in result.referrals}
+    assert result.resume_after is None
+
+
+@pytest.mark.parametrize(
+    ("body", "resume"),
+    [
+        # the absent person is the only one named: still a "not now"
+        ("Dana is travelling until next month, check back then.", date(2025, 4, 1)),
+        ("She's on leave until April; try again after that.", date(2025, 4, 1)),
+        # the replier's own timing next to a referral is not someone else's absence
+        (
+            "I'm swamped until next quarter; in the meantime talk to Omar Reyes "
+            "(omar.reyes@prospect.example).",
+            date(2025, 4, 1),
+        ),
+    ],
+)
+def test_absence_without_another_person_to_talk_to_stays_not_now(body: str, resume: date) -> None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.NOT_NOW, (result.best_guess, result.confidence)
+    assert result.resume_after == resume
+
+
+# -- having left the company, with the month it happened ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I left Fabrikam in March to start my own firm.",
+        "I left back in January; update your CRM.",
+        "I moved on from Contoso at the end of January, sorry.",
+        "I've left Northwind, so this isn't for me anymore.",
+        "I'm no longer there, good luck with it.",
+        "Ich habe Contoso im Januar verlassen.",
+        "J'ai quitté Fabrikam en janvier, désolé.",
+        "Dejé Northwind en enero, lo siento.",
+        "我1月就离职了，这事帮不上。",
+        "我一月份就離職了，幫不上忙。",
+    ],
+)
+def test_having_left_in_a_month_is_wrong_person(body: str) -> None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.WRONG_PERSON, (result.best_guess, result.confidence)
+    assert result.resume_after is None
+
+
+def test_leaving_a_message_is_not_leaving_the_company() -> None:
+    result = classify_message(reply("I've left you a voicemail, let's talk tomorrow at 10am."))
+    assert result.label == ReplyLabel.INTEREST, (result.best_guess, result.confidence)
+
+
+# -- asking to be taken off the list, with a complaint about how often we wrote -----------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please take me off your list - that's your third message in ten days.",
+        "Could you take me off the mailing list? 5 emails in 2 weeks is plenty.",
+        "Remove my address from your list. Six emails within a month is too many.",
+        "Stop emailing me; this is the fourth follow-up in three weeks.",
+        "Kindly take us off your mailing list.",
+    ],
+)
+def test_removal_requests_are_confident_unsubscribes(body: str) -> None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.UNSUBSCRIBE, (result.best_guess, result.confidence)
+    assert result.confidence >= 0.8
+
+
+def test_a_time_to_write_again_is_still_not_now() -> None:
+    result = classify_message(reply("Not now, send me a note in two weeks."))
+    assert result.label == ReplyLabel.NOT_NOW
+    assert result.resume_after == date(2025, 3, 17)

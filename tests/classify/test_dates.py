@@ -1,0 +1,208 @@
+"""Date rules on hand-written phrasings: which time a "not now" means, and when someone is back.
+
+Every reply is dated Monday 3 March 2025 (see `reply`), unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.classify import ReplyLabel, classify_message
+from engine.classify.autoreplies import return_date
+from engine.classify.dates import mask_past_times, resume_date, weekday_days
+from tests.classify.test_classify import reply
+
+MONDAY_3_MARCH = date(2025, 3, 3)
+
+
+def resume_after(body: str) -> date | None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.NOT_NOW, (result.best_guess, result.confidence)
+    return result.resume_after
+
+
+# -- the time next to a contact verb wins over a time given as context --------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "Our licence with the current vendor lasts until November, so reach out in October.",
+            date(2025, 10, 1),
+        ),
+        ("We renew in December. Follow up with me in October please.", date(2025, 10, 1)),
+        ("Budget gets set in November; ping me in September.", date(2025, 9, 1)),
+        ("The rollout finishes in June, try again in May.", date(2025, 5, 1)),
+        # the next such month after the reply's date, even when that is next year
+        ("Our busy season runs through April, so circle back in February.", date(2026, 2, 1)),
+        (
+            "Wir sind bis November gebunden, melden Sie sich bitte im Oktober wieder.",
+            date(2025, 10, 1),
+        ),
+        # German may put the time before the verb
+        ("Der Vertrag endet im November. Bitte im Oktober erneut anfragen.", date(2025, 10, 1)),
+        ("Notre contrat se termine en novembre, recontactez-moi en octobre.", date(2025, 10, 1)),
+        ("Nuestro contrato termina en noviembre; contácteme en octubre.", date(2025, 10, 1)),
+        # Chinese puts the time before the verb
+        ("合同11月到期，10月再找我吧。", date(2025, 10, 1)),
+        ("合約11月到期，請10月再跟我聯絡。", date(2025, 10, 1)),
+        ("请6月再联系我。", date(2025, 6, 1)),
+        ("明年3月再联系。", date(2026, 3, 1)),
+    ],
+)
+def test_time_next_to_a_contact_verb_wins(body: str, expected: date) -> None:
+    assert resume_after(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # no contact verb: the first month named, as before
+        ("Not now, we're locked in until November.", date(2025, 11, 1)),
+        (
+            "Timing is bad; the contract runs through November and renewal talks start in October.",
+            date(2025, 11, 1),
+        ),
+        # a contact verb with no time of its own: the time elsewhere in the reply
+        ("Our contract runs through November, feel free to follow up then.", date(2025, 11, 1)),
+        ("Our contract ends in October, so reach out then.", date(2025, 10, 1)),
+    ],
+)
+def test_without_a_time_at_the_contact_verb_the_first_time_stands(
+    body: str, expected: date
+) -> None:
+    assert resume_after(body) == expected
+
+
+# -- past times are context, never the time to come back ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Last March we looked at tools like yours; try again in April.", date(2025, 4, 1)),
+        ("I just joined in February, so give me a couple of months.", date(2025, 5, 3)),
+    ],
+)
+def test_past_months_are_not_resume_dates(body: str, expected: date) -> None:
+    assert resume_after(body) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I left Fabrikam in March to start my own firm.",
+        "Ich habe Contoso im Januar verlassen.",
+        "J'ai quitté la société au mois d'octobre.",
+        "Dejé la empresa a finales de octubre.",
+        "我1月就离职了。",
+        "Please stop, that makes three messages in ten days.",
+    ],
+)
+def test_past_time_phrases_are_masked(text: str) -> None:
+    masked = mask_past_times(text)
+    assert len(masked) == len(text)
+    assert resume_date(masked, MONDAY_3_MARCH) is None
+
+
+def test_future_time_after_a_leave_is_kept() -> None:
+    # "partie en congé" is an absence, not leaving the company: its month still counts
+    text = "Je suis partie en congé jusqu'en juin, recontactez-moi à ce moment-là."
+    assert resume_date(text, MONDAY_3_MARCH) == date(2025, 6, 1)
+
+
+# -- next quarter in Chinese, as in English ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "今年的额度用完了，下一季再谈吧。",
+        "現在不方便，下季再聊。",
+        "目前不考虑，下个季度再说。",
+        "目前不考慮，下個季度再說。",
+        "预算冻结中，下一季度再联系。",
+        "預算凍結中，下一個季度再聯繫。",
+        "Not this quarter. Try me next quarter.",
+    ],
+)
+def test_next_quarter_in_chinese_and_english(body: str) -> None:
+    assert resume_after(body) == date(2025, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        (date(2025, 5, 20), date(2025, 7, 1)),
+        (date(2025, 11, 20), date(2026, 1, 1)),
+        (date(2025, 1, 1), date(2025, 4, 1)),
+    ],
+)
+def test_next_quarter_is_the_first_day_of_the_next_calendar_quarter(
+    base: date, expected: date
+) -> None:
+    for text in ("下一季再联系。", "下個季度再說。", "Circle back next quarter."):
+        assert resume_date(text, base) == expected
+
+
+# -- out-of-office return dates: a weekday that names a full date ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "I'm away from the office at an offsite; returning Thursday, April 17, 2025.",
+            date(2025, 4, 17),
+        ),
+        ("Out of office, back on Tuesday 8 April.", date(2025, 4, 8)),
+        (
+            "Ich bin nicht im Büro und ab Montag, den 14. April wieder erreichbar.",
+            date(2025, 4, 14),
+        ),
+        ("Je suis absent, de retour le mardi 8 avril.", date(2025, 4, 8)),
+        ("Estoy fuera de la oficina; regreso el martes 8 de abril.", date(2025, 4, 8)),
+        # a weekday alone is still the next such day
+        ("Away from my desk, back next Monday.", date(2025, 3, 10)),
+    ],
+)
+def test_weekday_followed_by_a_date_uses_the_date(body: str, expected: date) -> None:
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.AUTO_REPLY
+    assert result.return_date == expected
+
+
+def test_weekday_naming_a_following_date_is_not_a_weekday_mention() -> None:
+    text = "Back on Monday, April 14 - or Tuesday at the latest."
+    assert [day for _, day in weekday_days(text, MONDAY_3_MARCH)] == [date(2025, 3, 4)]
+
+
+# -- Chinese return dates with the weekday in brackets -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本人休假中，预计4月14日（周一）返回办公室。",
+        "我正在出差，將於4月14日(週一)回來。",
+        "休年假中，4月14日（星期一）起正常上班。",
+        "不在办公室，4月14日 (礼拜一) 回到公司。",
+    ],
+)
+def test_chinese_return_date_with_bracketed_weekday(text: str) -> None:
+    assert return_date(text, MONDAY_3_MARCH) == date(2025, 4, 14)
+
+
+def test_chinese_return_date_in_a_marked_auto_reply() -> None:
+    raw = reply("我正在出差，將於4月14日（週一）返回公司。", subject="自動回覆: 您好")
+    result = classify_message(raw)
+    assert result.label == ReplyLabel.AUTO_REPLY
+    assert result.return_date == date(2025, 4, 14)
+
+
+def test_chinese_date_with_weekday_but_no_return_word_is_not_a_return_date() -> None:
+    text = "4月14日（周一）有个培训。"
+    assert return_date(text, MONDAY_3_MARCH) is None
