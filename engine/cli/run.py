@@ -13,7 +13,7 @@ import click
 from engine.cli.context import AppContext, pass_app
 from engine.clock import Clock, FastClock, FixedClock, SystemClock
 from engine.config import Config, config_path
-from engine.sending.dispatcher import new_worker_id
+from engine.sending.liveness import new_worker_id
 from engine.service.daemon import Daemon
 from engine.service.lock import DaemonLock
 from engine.service.logs import config_secrets, configure_logging

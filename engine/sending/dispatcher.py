@@ -27,21 +27,14 @@ committing the answer, so the message may or may not have been accepted. It is n
 automatically; a person decides. The same holds for a connection lost while the server was
 answering the message body.
 
-Whether a holder is dead: on PostgreSQL each dispatcher holds a session advisory lock named after
-its worker id for as long as it claims (see `advisory_key`); the lock goes with its connection
-when the process dies, wherever it ran, so the others hand its rows back at their next pass. On
-SQLite (one daemon per file) a holder is dead when it was a process on this host that no longer
-runs; otherwise its lease has to run out.
+Whether a holder is dead is `engine.sending.liveness`'s question: on PostgreSQL its advisory lock
+is gone, on SQLite its process on this host no longer runs; otherwise its lease has to run out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import os
-import secrets
-import socket
 import ssl
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -62,6 +55,7 @@ from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
+from engine.sending.liveness import LivenessLock, holder_is_dead, lock_is_free, new_worker_id
 from engine.sending.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.sending.smtp import (
     MailboxSender,
@@ -336,12 +330,6 @@ class _Batch:
 _batch: ContextVar[_Batch | None] = ContextVar("_batch", default=None)
 
 
-def new_worker_id() -> str:
-    """`host:pid:random`: unique per process, and tells a later process on this host whether the
-    holder of a claim is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 class Dispatcher:
     """Sends due outbox rows. `dispatch_due` for a daemon's loop; `run_once` for tests and cron."""
 
@@ -370,8 +358,8 @@ class Dispatcher:
         self._last_recovery: datetime | None = None
         self._known_mailboxes: set[str] = set()
         self._postgres = not is_sqlite(str(engine.url))
-        # PostgreSQL: the connection holding this worker's liveness lock (see `_hold_liveness`).
-        self._alive: Connection | None = None
+        # PostgreSQL: the lock that tells the others this worker is alive.
+        self._liveness = LivenessLock(engine, self.worker_id) if self._postgres else None
         self._hot = _HotStatements(engine.dialect)
 
     async def run_once(self, limit: int = 500) -> DispatchStats:
@@ -385,7 +373,7 @@ class Dispatcher:
 
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
         """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
-        if self.stopping.is_set() or not self._hold_liveness():
+        if self.stopping.is_set() or (self._liveness is not None and not self._liveness.hold()):
             return DispatchStats()
         last = self._last_recovery
         # On PostgreSQL a dead holder is known at once (its lock is gone): look every pass, so
@@ -432,7 +420,7 @@ class Dispatcher:
             dead = {
                 h
                 for h in {r.claimed_by for r in held}
-                if _holder_is_dead(h) or (self._postgres and _lock_is_free(db, h))
+                if holder_is_dead(h) or (self._postgres and lock_is_free(db, h))
             }
             gone = [
                 r.id
@@ -470,50 +458,8 @@ class Dispatcher:
         senders, self._senders = self._senders, {}
         for sender in senders.values():
             await sender.close()
-        alive, self._alive = self._alive, None
-        if alive is not None:
-            try:
-                alive.execute(_UNLOCK, {"k": advisory_key(f"dispatcher:{self.worker_id}")})
-                alive.commit()
-            except sa.exc.DBAPIError:
-                # The connection is already gone, and the lock with it.
-                alive.invalidate()
-            alive.close()
-
-    def _hold_liveness(self) -> bool:
-        """PostgreSQL: hold the advisory lock that tells the others this worker is alive.
-
-        Taken before the first claim and kept on a connection of its own until `close`. False
-        (claim nothing) while another live process holds it: two dispatchers with one worker id
-        would pass each other's claim checks.
-        """
-        if not self._postgres:
-            return True
-        if self._alive is not None:
-            try:
-                self._alive.execute(sa.text("SELECT 1"))
-                self._alive.commit()
-                return True
-            except sa.exc.DBAPIError:
-                # The connection broke, and the lock went with it: take it again.
-                log.warning("worker %s lost its liveness lock; taking it again", self.worker_id)
-                self._alive.invalidate()
-                self._alive.close()
-                self._alive = None
-        connection = self.engine.connect()
-        key = advisory_key(f"dispatcher:{self.worker_id}")
-        held = bool(connection.execute(_TRY_LOCK, {"k": key}).scalar())
-        # A session lock outlives the transaction: end it rather than stay idle in one.
-        connection.commit()
-        if not held:
-            connection.close()
-            log.error(
-                "another live dispatcher uses the worker id %s: this one claims nothing",
-                self.worker_id,
-            )
-            return False
-        self._alive = connection
-        return True
+        if self._liveness is not None:
+            self._liveness.release()
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -1047,43 +993,6 @@ def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]
             _EVENT_INSERT,
             [{"at": now, "kind": kind, "actor": "dispatcher", "data": {}, **r} for r in rows],
         )
-
-
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:k)")
-_UNLOCK = sa.text("SELECT pg_advisory_unlock(:k)")
-
-
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for PostgreSQL's advisory locks, from a name."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def _lock_is_free(db: Connection, claimed_by: str | None) -> bool:
-    """PostgreSQL: whether no session holds the holder's liveness lock, i.e. it is dead.
-
-    A transaction lock taken to find out is let go at the end of the recovery's transaction.
-    """
-    if not claimed_by:
-        return True
-    key = advisory_key(f"dispatcher:{claimed_by}")
-    return bool(db.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
-
-
-def _holder_is_dead(claimed_by: str | None) -> bool:
-    """Whether the claim's holder was a process on this host that no longer runs."""
-    if not claimed_by:
-        return True
-    host, _, rest = claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _expired(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:

@@ -30,7 +30,8 @@ from engine.replies.actions import ReplySettings
 from engine.replies.handoff import HandoffSender
 from engine.replies.imap import ImapSyncer
 from engine.replies.intake import Intake
-from engine.sending.dispatcher import Dispatcher, advisory_key
+from engine.sending.dispatcher import Dispatcher
+from engine.sending.liveness import advisory_key
 from engine.sending.planner import Planner
 from engine.service.daemon import Job, Runtime
 from engine.service.webhooks import WebhookSender
