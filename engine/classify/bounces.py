@@ -212,6 +212,7 @@ _BOUNCE_BODY = re.compile(
     r"not a member of|invalid user address|no such user",
     re.IGNORECASE,
 )
+_REPORT_TYPES = ("multipart/report", "message/delivery-status")
 _SES_TYPE = re.compile(r'"(?:notificationType|eventType)"\s*:\s*"(\w+)"')
 _IGNORED_LOCALPARTS = re.compile(
     r"^(mailer-daemon|postmaster|root|nobody|noreply|no-reply|bounces?|abuse|"
@@ -246,7 +247,9 @@ def read_delivery_report(msg: Message, body: str) -> DeliveryReport | None:
     ses = _amazon_ses_notification(body)
     if ses is not None:
         return ses
-    failures = _flufl_failures(msg)
+    # flufl.bounce's heuristic detectors match loose patterns (LLNL takes any address between
+    # commas), so on a person's reply they would turn a referred colleague into a failed address.
+    failures = _flufl_failures(msg) if _written_by_a_mailer(msg, body) else []
     if not (fields or failures or _looks_like_bounce(msg, body)):
         return None
     recipients = _recipients(msg, fields, failures, report_text)
@@ -318,6 +321,33 @@ def _looks_like_bounce(msg: Message, body: str) -> bool:
     subject_hit = bool(_BOUNCE_SUBJECT.search(subject))
     body_hit = bool(_BOUNCE_BODY.search(head))
     return (sender_hit and (subject_hit or body_hit)) or (subject_hit and body_hit)
+
+
+def _written_by_a_mailer(msg: Message, body: str) -> bool:
+    """Any one sign that a mail system, not a person, wrote this message.
+
+    Weaker than `_looks_like_bounce` (which wants two signs): it only decides whether
+    flufl.bounce's findings may be believed. Its structural detectors (RFC 3464 parts, Exim's
+    X-Failed-Recipients, Sina's MAILER-DAEMON sender) need one of these signs to fire at all; its
+    heuristic detectors fire on any text and must not be believed on a person's reply.
+    """
+    if header_text(msg, "X-Failed-Recipients"):
+        return True
+    if any(part.get_content_type() in _REPORT_TYPES for part in msg.walk()):
+        return True
+    auto_submitted = header_text(msg, "Auto-Submitted").lower()
+    # "auto-replied" is also what an out-of-office responder sends (RFC 3834), and an
+    # out-of-office names colleagues' addresses. MTAs that mark their bounces "auto-replied"
+    # (Exim, Postfix) still show by their MAILER-DAEMON sender or their subject.
+    if auto_submitted and not auto_submitted.startswith(("no", "auto-replied")):
+        return True
+    sender = header_text(msg, "From")
+    return (
+        not sender
+        or bool(_BOUNCE_SENDER.search(sender))
+        or bool(_BOUNCE_SUBJECT.search(header_text(msg, "Subject")))
+        or bool(_BOUNCE_BODY.search(body[:8000]))
+    )
 
 
 def _amazon_ses_notification(body: str) -> DeliveryReport | None:

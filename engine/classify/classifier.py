@@ -127,6 +127,8 @@ def _human_reply(
             scores[ReplyLabel.NOT_NOW] = intent.score_label(ReplyLabel.NOT_NOW, timing_text)
     else:
         scores[ReplyLabel.REFERRAL] = 0.0
+    if sent is not None:  # after the referral's re-scoring, which replaces the not-now score
+        scores[ReplyLabel.NOT_NOW] += intent.contact_again_evidence(timing_text, sent)
     if scores[ReplyLabel.UNSUBSCRIBE] > 0:
         scores[ReplyLabel.UNSUBSCRIBE] += scores[ReplyLabel.NOT_INTERESTED]
     resume = resume_date(timing_text, sent) if sent else None

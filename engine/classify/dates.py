@@ -219,6 +219,19 @@ _DAY_MONTH = re.compile(
 )
 _CN_MONTH = re.compile(rf"(明年|下半年)?\s*({_CN_NUMBER})\s*月份?(?:(\d{{1,2}})\s*[日号號])?")
 _CN_SECOND_HALF = re.compile(r"下半年")
+# Autumn, taken to start on 1 September: we assume the northern hemisphere, where nearly all of
+# the prospects we write to are. "Fall" alone is an ordinary verb ("sales fall"), so it needs a
+# time word before it.
+_AUTUMN = re.compile(
+    r"\b(?:in|this|next|by|until|till|around|early|late|come)\s+(?:the\s+)?fall\b|"
+    r"\bautumn\b|\bherbst\b|\bautomne\b|\boto[ñn]o\b|秋天|秋季",
+    re.IGNORECASE,
+)
+AUTUMN_START_MONTH = 9
+# A year on its own ("get in touch again in 2026"): its first day, if it is still to come.
+_NAMED_YEAR = re.compile(
+    r"\b(?:in|during|im jahr|im|en|dans|en el año)\s+(20\d\d)\b", re.IGNORECASE
+)
 # Month words that are also ordinary words: only trusted with a date-ish preposition.
 _AMBIGUOUS_MONTHS = frozenset(
     {"may", "mar", "jan", "jun", "jul", "sun", "sat", "dec", "ago", "un", "mai", "dez"}
@@ -251,6 +264,11 @@ _CONTACT_AGAIN = re.compile(
     r"(?:联系|聯繫|聯絡)|再(?:找我|来找|來找|谈|談|说|說|聊|沟通|溝通|跟进|跟進)",
     re.IGNORECASE,
 )
+# A contact verb aimed at someone other than the replier ("reach out to Dana", "follow up with
+# our CFO"): a referral's words, not a request to be written to again.
+_TO_SOMEONE_ELSE = re.compile(r"\s+(?:to|with)\s+(?!(?:me|us)\b)", re.IGNORECASE)
+# "Don't email me in the fall", "please never contact us again": a refusal, not a later time.
+_NEGATED_VERB = re.compile(r"(?:\bnot|n['’]t|\bnever|\bno)\s+(?:\w+\s+)?$", re.IGNORECASE)
 # Where the clause around a contact verb ends: punctuation, a paragraph, or a conjunction that
 # starts another thought ("... until November, so follow up in October").
 _CLAUSE_BREAK = re.compile(
@@ -265,6 +283,11 @@ _LEFT_OR_JOINED = (
     r"was (?:let go|laid off|made redundant)|changed (?:roles?|jobs?|teams?)|"
     r"quitté|partie? de|démissionné|rejoint|dejé|salí de|renuncié|me jubilé|me uní a"
 )
+# Having been in touch already: "I contacted them in March", "we spoke in January".
+_IN_TOUCH_ALREADY = (
+    r"contacted|e-?mailed|wrote|spoke|talked|met|called|reached out|heard from|"
+    r"contacté|contactés|écrit|parlé|escribí|hablé|hablamos"
+)
 _PAST_MONTH_PREPOSITION = (
     r"in|on|at the (?:end|start) of|back in|last|en|au mois d[e']|fin|début|"
     r"a (?:finales|principios) de"
@@ -273,9 +296,13 @@ _PAST_MONTH_PREPOSITION = (
 _PAST_TIME = re.compile(
     rf"\b(?:{_LEFT_OR_JOINED})(?:\s+[\w'’.&-]+){{0,4}}?\s+(?:{_PAST_MONTH_PREPOSITION})\s*"
     rf"(?:(?:early|late|mid)[- ])?(?:{_MONTH_NAME})\b|"
+    # "I contacted them in March", "we spoke with Kim in January": a few words within one
+    # sentence, and not what was talked about ("we spoke about revisiting this in June")
+    rf"\b(?:{_IN_TOUCH_ALREADY})(?:\s+(?!about\b|regarding\b)[\w'’&-]+){{0,3}}?\s+"
+    rf"(?:{_PAST_MONTH_PREPOSITION})\s*(?:(?:early|late|mid)[- ])?(?:{_MONTH_NAME})\b|"
     # German puts the participle last: "habe die Firma im März verlassen"
     rf"\b(?:habe|hat|bin|ist)\b[^.,;!?\n]{{0,40}}?\b(?:verlassen|gewechselt|ausgeschieden|"
-    rf"gekündigt)\b|"
+    rf"gekündigt|kontaktiert|angeschrieben|gesprochen)\b|"
     rf"(?:{_CN_NUMBER})\s*月份?(?:就|已经|已經|已)?(?:离职|離職|退休|调岗|調崗)|"
     # "last March", "since March", "in March last year"
     rf"\b(?:last|since|seit|depuis|desde)\s+(?:{_MONTH_NAME})\b|"
@@ -305,17 +332,41 @@ def resume_date(text: str, base: date) -> date | None:
     return _first_time(text, base)
 
 
+def contact_again_date(text: str, base: date) -> date | None:
+    """The time, after base, that a request to be written to again names; else None.
+
+    "Email me in the fall", "bitte kontaktieren Sie mich in drei Monaten": the verb and its time
+    are the whole "not now". A verb with no time ("contact me if you have questions"), a time
+    already past ("I contacted them in March"), a refusal ("don't email me in the fall") or a
+    verb that sends us to someone else ("reach out to Dana in May", a referral) names none.
+    """
+    text = mask_past_times(text[:4000])
+    for verb in _CONTACT_AGAIN.finditer(text):
+        refused = _NEGATED_VERB.search(text[max(0, verb.start() - 20) : verb.start()])
+        if refused or _TO_SOMEONE_ELSE.match(text, verb.end()):
+            continue
+        for window in _verb_windows(text, verb):
+            when = _first_time(window, base)
+            if when is not None and when > base:
+                return when
+    return None
+
+
 def _contact_windows(text: str) -> list[str]:
     """For each contact verb, the rest of its clause after it, then the part before it."""
     windows: list[str] = []
     for verb in _CONTACT_AGAIN.finditer(text):
-        after = text[verb.end() : verb.end() + 60]
-        stop = _CLAUSE_BREAK.search(after)
-        windows.append(after[: stop.start()] if stop else after)
-        before = text[max(0, verb.start() - 40) : verb.start()]
-        starts = [match.end() for match in _CLAUSE_BREAK.finditer(before)]
-        windows.append(before[starts[-1] :] if starts else before)
+        windows.extend(_verb_windows(text, verb))
     return windows
+
+
+def _verb_windows(text: str, verb: re.Match[str]) -> list[str]:
+    """The rest of the verb's clause after it, then the part of its clause before it."""
+    after = text[verb.end() : verb.end() + 60]
+    stop = _CLAUSE_BREAK.search(after)
+    before = text[max(0, verb.start() - 40) : verb.start()]
+    starts = [match.end() for match in _CLAUSE_BREAK.finditer(before)]
+    return [after[: stop.start()] if stop else after, before[starts[-1] :] if starts else before]
 
 
 def _first_time(text: str, base: date) -> date | None:
@@ -356,6 +407,8 @@ def _first_time(text: str, base: date) -> date | None:
     named = _named_month(text, base)
     if named is not None:
         return named
+    if _AUTUMN.search(text):
+        return next_occurrence(base, AUTUMN_START_MONTH)
     if _END_OF_MONTH.search(text):
         return add_months(base.replace(day=1), 1)
     if _END_OF_YEAR.search(text) or _NEXT_YEAR.search(text):
@@ -364,6 +417,9 @@ def _first_time(text: str, base: date) -> date | None:
         return add_months(base.replace(day=1), 1)
     if _NEXT_WEEK.search(text):
         return base + timedelta(days=7)
+    year = _NAMED_YEAR.search(text)
+    if year and int(year.group(1)) > base.year:
+        return date(int(year.group(1)), 1, 1)
     return None
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
-from engine.classify.dates import mask_past_times
+from engine.classify.dates import contact_again_date, mask_past_times
 from engine.classify.result import ReplyLabel
 
 Rules = tuple[tuple[float, str], ...]
@@ -137,8 +138,9 @@ INTEREST: Rules = (
     (
         2.0,
         r"interested|sounds (good|interesting|great|promising)|tell me more|"
-        r"(send|share|forward)( me| over| us)?( some| more| a| the| your)? ?(info|information|"
-        r"details|pricing|deck|case stud|brochure|material|video|overview|one-?pager|slides)|"
+        r"(send|share|forward|e-?mail)( me| over| us)?( some| more| a| the| your)? ?"
+        r"(info|information|details|pricing|deck|case stud|brochure|material|video|overview|"
+        r"one-?pager|slides)|"
         r"pricing|how much|what does it cost|price|(set up|schedule|book|hop on|jump on|have|"
         r"grab|do) a (quick |short |brief |15[- ]?min(ute)? |30[- ]?min(ute)? )?"
         r"(call|chat|meeting|demo|conversation)|\bdemo\b|let'?s (talk|chat|connect|meet|do)|"
@@ -256,6 +258,8 @@ _NEGATION = re.compile(
     r"\W{0,3}(\w+\W{1,3}){0,1}$",
     re.IGNORECASE,
 )
+# A request to be written to again at a stated future time weighs as much as one timing phrase.
+CONTACT_AGAIN_WEIGHT = 2.0
 _NEGATABLE = frozenset({ReplyLabel.INTEREST, ReplyLabel.REFERRAL})
 # Someone else being away ("Kim is travelling until May", "Er ist bis März in Elternzeit",
 # "她在休产假"), up to the end of its clause. When the reply names who to talk to
@@ -302,6 +306,16 @@ def score_label(label: ReplyLabel, text: str) -> float:
         hits = [m for m in pattern.finditer(head) if not _negated(label, head, m.start())]
         total += weight * min(len(hits), 2) * (1.0 if len(hits) <= 1 else 0.75)
     return total
+
+
+def contact_again_evidence(text: str, sent: date) -> float:
+    """Evidence for "not now" from a request to be written to again at a later time.
+
+    "Email me in the fall" or "get in touch again in 2026" hold no phrase of the NOT_NOW table,
+    yet say when to come back. Only a time that resolves to a day after the reply's date counts,
+    so the date is needed and this sits apart from the date-free tables.
+    """
+    return CONTACT_AGAIN_WEIGHT if contact_again_date(text, sent) is not None else 0.0
 
 
 def without_someone_elses_absence(text: str) -> str:

@@ -11,7 +11,12 @@ import pytest
 
 from engine.classify import ReplyLabel, classify_message
 from engine.classify.autoreplies import return_date
-from engine.classify.dates import mask_past_times, resume_date, weekday_days
+from engine.classify.dates import (
+    contact_again_date,
+    mask_past_times,
+    resume_date,
+    weekday_days,
+)
 from tests.classify.test_classify import reply
 
 MONDAY_3_MARCH = date(2025, 3, 3)
@@ -206,3 +211,67 @@ def test_chinese_return_date_in_a_marked_auto_reply() -> None:
 def test_chinese_date_with_weekday_but_no_return_word_is_not_a_return_date() -> None:
     text = "4月14日（周一）有个培训。"
     assert return_date(text, MONDAY_3_MARCH) is None
+
+
+# -- a request to be written to again at a later time is a "not now" on its own -----------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # autumn starts on 1 September (northern hemisphere)
+        ("Email me in the fall.", date(2025, 9, 1)),
+        ("Write to us in autumn, we'll know more.", date(2025, 9, 1)),
+        ("Contact me after 1 June.", date(2025, 6, 1)),
+        ("Please get in touch again in 2026.", date(2026, 1, 1)),
+        ("Bitte kontaktieren Sie mich in drei Monaten.", date(2025, 6, 3)),
+        ("Schreiben Sie mir im Herbst.", date(2025, 9, 1)),
+        ("Vuelva a escribirme en marzo.", date(2026, 3, 1)),
+        ("请三个月后再联系我。", date(2025, 6, 3)),
+        ("Drop us a line in September.", date(2025, 9, 1)),
+    ],
+)
+def test_contact_verb_with_a_future_time_is_not_now(body: str, expected: date) -> None:
+    assert resume_after(body) == expected
+
+
+def test_autumn_said_in_autumn_is_next_year() -> None:
+    assert resume_date("Email me in the fall.", date(2025, 10, 6)) == date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Contact me if you have questions.",  # no time
+        "I contacted them in March.",  # a time already past
+        "We spoke with your team in January.",
+        "Reach out to Dana in May, she's the owner.",  # someone else to write to
+        "Don't email me in the fall or ever again.",  # a refusal
+        "Email me in 2025.",  # the reply's own year is no later time
+        "Sales usually fall in summer; contact me about that.",  # "fall" the verb
+    ],
+)
+def test_no_contact_again_date(text: str) -> None:
+    assert contact_again_date(text, MONDAY_3_MARCH) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [
+        ("Contact me if you have questions.", ReplyLabel.UNCLEAR),
+        ("I contacted them in March.", ReplyLabel.UNCLEAR),
+        ("Reach out to Dana Whit in May, she's the owner.", ReplyLabel.REFERRAL),
+        ("Email me the deck.", ReplyLabel.INTEREST),
+        ("Don't email me in the fall or ever again.", ReplyLabel.UNSUBSCRIBE),
+    ],
+)
+def test_contact_verb_near_misses_are_not_not_now(body: str, label: ReplyLabel) -> None:
+    result = classify_message(reply(body))
+    assert result.label == label, (result.best_guess, result.confidence)
+    assert result.resume_after is None
+
+
+def test_what_was_talked_about_keeps_its_time() -> None:
+    # a past "we spoke" does not hide the future time it was about
+    text = "We spoke about revisiting this in June, so reach out then."
+    assert resume_date(text, MONDAY_3_MARCH) == date(2025, 6, 1)

@@ -369,3 +369,121 @@ def test_a_time_to_write_again_is_still_not_now() -> None:
     result = classify_message(reply("Not now, send me a note in two weeks."))
     assert result.label == ReplyLabel.NOT_NOW
     assert result.resume_after == date(2025, 3, 17)
+
+
+# -- a person's reply that names addresses is not a bounce ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # between commas (what a loose flufl.bounce heuristic takes for a failed address)
+        "Not my area - ask Rosa Vidal, rosa.vidal@prospect.example, she manages our warehouse.",
+        "Try Piet Moll (piet.moll@prospect.example) for anything fleet related.",
+        "Wrong desk - kofi.mensah@prospect.example handles vendor onboarding.",
+        "Either Lena Berg, lena.berg@prospect.example, or Ravi Nair, ravi.nair@prospect.example, "
+        "can help.",
+        "Not me; the owner is Jo Park - jo.park@prospect.example, and the backup is "
+        "ops@prospect.example, ext. 4.",
+    ],
+)
+def test_referral_with_addresses_is_not_a_bounce(body: str) -> None:
+    result = classify_message(reply(body))
+    assert result.bounce is None
+    assert result.label == ReplyLabel.REFERRAL, (result.best_guess, result.confidence)
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [
+        (
+            "Happy to chat, Thursday at 3pm works.\n\n--\nAnn Lee, ann.lee@prospect.example, "
+            "Head of Ops",
+            ReplyLabel.INTEREST,
+        ),
+        (
+            "Thanks, we're not interested.\n\n-----Original Message-----\n"
+            "From: Sam Rep <sam@outreach.example>\nSent: Friday\n\n"
+            "Ask around: Mia Holt, mia.holt@customer.example, says it paid off.",
+            ReplyLabel.NOT_INTERESTED,
+        ),
+    ],
+)
+def test_addresses_in_signature_or_quoted_original_are_not_a_bounce(
+    body: str, label: ReplyLabel
+) -> None:
+    result = classify_message(reply(body))
+    assert result.bounce is None
+    assert result.label == label, (result.best_guess, result.confidence)
+
+
+def test_out_of_office_naming_a_colleague_is_not_a_bounce() -> None:
+    # RFC 3834 responders send "Auto-Submitted: auto-replied" too: not a sign of a mail system
+    raw = reply(
+        "I am out of the office until 10 March with limited access to email. "
+        "For urgent matters contact Rosa Vidal, rosa.vidal@prospect.example, in my absence.",
+        subject="Automatic reply: Who runs sales operations?",
+        headers="Auto-Submitted: auto-replied\r\n",
+    )
+    result = classify_message(raw)
+    assert result.bounce is None
+    assert result.label == ReplyLabel.AUTO_REPLY
+
+
+def mta_text_bounce(subject: str, body: str, *, sender: str = "Mail Delivery System") -> bytes:
+    """A plain-text report from an MTA: no DSN part, no X-Failed-Recipients."""
+    return (
+        f"From: {sender} <MAILER-DAEMON@mx.relay.example>\r\nTo: sam@outreach.example\r\n"
+        f"Subject: {subject}\r\nDate: Mon, 03 Mar 2025 10:00:00 +0000\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n" + body.replace("\n", "\r\n")
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "address", "kind"),
+    [
+        (
+            mta_text_bounce(
+                "Mail delivery failed: returning message to sender",
+                "This message was created automatically by mail delivery software.\n\n"
+                "A message that you sent could not be delivered to one or more of its\n"
+                "recipients. This is a permanent error. The following address(es) failed:\n\n"
+                "  gone@far.example\n    host mx.far.example [192.0.2.7]\n"
+                "    SMTP error from remote mail server after RCPT TO:<gone@far.example>:\n"
+                "    550 5.1.1 User unknown\n",
+            ),
+            "gone@far.example",
+            BounceKind.HARD,
+        ),
+        (
+            mta_text_bounce(
+                "Returned mail: see transcript for details",
+                "The original message was received from outreach.example.\n\n"
+                "   ----- The following addresses had permanent fatal errors -----\n"
+                "<gone@far.example>\n    (reason: 550 Requested action not taken: "
+                "mailbox unavailable)\n",
+            ),
+            "gone@far.example",
+            BounceKind.HARD,
+        ),
+        (
+            # a person-like sender name, but the subject and the wording are a mailer's
+            mta_text_bounce(
+                "Undeliverable: Who runs sales operations?",
+                "Delivery has failed to these recipients or groups:\n\n"
+                "full@far.example\nThe recipient's mailbox is full and can't accept messages "
+                "now. Please try resending later.\n",
+                sender="Ops Mail",
+            ),
+            "full@far.example",
+            BounceKind.SOFT,
+        ),
+    ],
+)
+def test_plain_text_mta_bounces_are_still_bounces(
+    raw: bytes, address: str, kind: BounceKind
+) -> None:
+    result = classify_message(raw)
+    assert result.bounce is not None, result.label
+    assert result.bounce.kind == kind, result.bounce.reason
+    assert [r.address for r in result.bounce.recipients] == [address]
