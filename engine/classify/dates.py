@@ -10,8 +10,11 @@ with small patterns per language.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import date, timedelta
+
+import holidays
 
 # Month names in the languages we read, lower-case, mapped to month numbers.
 MONTHS: dict[str, int] = {}
@@ -115,6 +118,34 @@ def next_occurrence(base: date, month: int, day: int = 1) -> date:
         if candidate > base:
             return candidate
     return date(base.year + 1, month, day)
+
+
+def after_spring_festival(base: date) -> date:
+    """The first day after the Spring Festival break still to come on `base`.
+
+    The lunar new year moves between late January and late February, so no fixed date will do;
+    the break people mean lasts a week from it (mainland China's official holiday, eve to the
+    seventh day), so the day to write again is a week after new year's day.
+    """
+    for year in (base.year, base.year + 1):
+        new_year = _lunar_new_year(year)
+        if new_year is not None and new_year + SPRING_FESTIVAL_BREAK > base:
+            return new_year + SPRING_FESTIVAL_BREAK
+    return next_occurrence(base, 2, 20)  # a year the calendar does not cover: late February
+
+
+SPRING_FESTIVAL_BREAK = timedelta(days=7)
+
+
+@functools.cache
+def _lunar_new_year(year: int) -> date | None:
+    """The lunar new year's day of `year` (from the `holidays` package's Chinese calendar)."""
+    days = [
+        day
+        for day, name in holidays.country_holidays("CN", years=year).items()
+        if "Spring Festival" in name
+    ]
+    return min(days) if days else None
 
 
 def _first_of_next_quarter(base: date) -> date:
@@ -228,6 +259,8 @@ _AUTUMN = re.compile(
     re.IGNORECASE,
 )
 AUTUMN_START_MONTH = 9
+# La rentrée: France's return from the summer break, the start of September.
+_RENTREE = re.compile(r"\brentr[ée]e\b", re.IGNORECASE)
 # A year on its own ("get in touch again in 2026"): its first day, if it is still to come.
 _NAMED_YEAR = re.compile(
     r"\b(?:in|during|im jahr|im|en|dans|en el año)\s+(20\d\d)\b", re.IGNORECASE
@@ -388,7 +421,7 @@ def _first_time(text: str, base: date) -> date | None:
         }.get(token.lower()) or int(token)
         return next_occurrence(base - timedelta(days=1), 3 * (number - 1) + 1)
     if _SPRING_FESTIVAL.search(text):  # before "节后", which it contains
-        return next_occurrence(base, 2, 20)
+        return after_spring_festival(base)
     if _AFTER_HOLIDAYS.search(text):
         return date(base.year + 1, 1, 2)
     if _HALF_YEAR.search(text):
@@ -407,7 +440,7 @@ def _first_time(text: str, base: date) -> date | None:
     named = _named_month(text, base)
     if named is not None:
         return named
-    if _AUTUMN.search(text):
+    if _AUTUMN.search(text) or _RENTREE.search(text):
         return next_occurrence(base, AUTUMN_START_MONTH)
     if _END_OF_MONTH.search(text):
         return add_months(base.replace(day=1), 1)

@@ -119,7 +119,7 @@ def test_referral_by_name_only_and_obfuscated_address() -> None:
         ("Swamped until the end of the month, ping me after.", date(2025, 4, 1)),
         ("明年再说吧，现在不考虑。", date(2026, 1, 1)),
         ("现在太忙了，三个月后再联系。", date(2025, 6, 3)),
-        ("春节后再联系吧。", date(2026, 2, 20)),
+        ("春节后再联系吧。", date(2026, 2, 24)),  # a week after the 2026 lunar new year
     ],
 )
 def test_resume_dates_relative_to_date_header(body: str, expected: date) -> None:

@@ -275,3 +275,35 @@ def test_what_was_talked_about_keeps_its_time() -> None:
     # a past "we spoke" does not hide the future time it was about
     text = "We spoke about revisiting this in June, so reach out then."
     assert resume_date(text, MONDAY_3_MARCH) == date(2025, 6, 1)
+
+
+# -- the Spring Festival moves with the lunar calendar; la rentrée is September ------------------
+
+
+@pytest.mark.parametrize(
+    ("replied", "expected"),
+    [
+        (date(2024, 12, 2), date(2025, 2, 5)),  # new year's day 29 January 2025
+        (date(2025, 2, 3), date(2025, 2, 5)),  # during the break: when it ends
+        (date(2025, 3, 3), date(2026, 2, 24)),  # past it: next year's (17 February 2026)
+        (date(2027, 11, 15), date(2028, 2, 2)),  # an early one: 26 January 2028
+    ],
+)
+def test_after_the_spring_festival_follows_the_lunar_new_year(
+    replied: date, expected: date
+) -> None:
+    for body in ("春节后再联系我吧。", "過完年再說。", "Let's talk after Chinese New Year."):
+        assert resume_date(body, replied) == expected, body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Pas le bon moment, écrivez-moi à la rentrée.",
+        "Recontactez-moi après la rentrée, merci.",
+        "On en reparle à la rentree.",
+    ],
+)
+def test_la_rentree_is_the_first_of_september(body: str) -> None:
+    assert resume_date(body, date(2025, 6, 12)) == date(2025, 9, 1)
+    assert resume_date(body, date(2025, 10, 2)) == date(2026, 9, 1)
