@@ -198,6 +198,9 @@ def test_truncated_ses_complaint_json() -> None:
         ("请把我从邮件列表里删除。", ReplyLabel.UNSUBSCRIBE),
         ("Nope, and likely not ever. We're consolidating vendors.", ReplyLabel.NOT_INTERESTED),
         ("我们团队规模比较小，用不着这种系统。", ReplyLabel.NOT_INTERESTED),
+        ("Honestly this isn't a fit for how we work.", ReplyLabel.NOT_INTERESTED),
+        ("We're not really a good fit. No need to follow up.", ReplyLabel.NOT_INTERESTED),
+        ("Please don't follow up on this one.", ReplyLabel.NOT_INTERESTED),
         (
             "Funny timing. Could you share the latest pricing deck? 20 min Friday?",
             ReplyLabel.INTEREST,

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
+from engine.classify import classify_message
 from engine.clock import FixedClock
 from engine.harness import Harness, MailStore
 from engine.harness.replies import Outreach, build_answer, outreach_from
@@ -232,3 +233,13 @@ async def test_run_uses_the_clock_for_its_delays(tmp_path: Path) -> None:
     await asyncio.wait_for(until_delivered(), 5)
     # Delivered on the first tick at or after the due time, then one more tick was slept.
     assert planned.due_at <= clock.now() < planned.due_at + timedelta(hours=2)
+
+
+@pytest.mark.parametrize("outcome", list(Outcome))
+def test_the_classifier_reads_every_answer_the_harness_writes(outcome: Outcome) -> None:
+    """Each wording the responder can choose is read as the outcome it stands for: a demo reply
+    that lands in review as unclear is a defect on one side or the other."""
+    for seed in range(40):  # enough draws to use every template and every "when"
+        raw = build_answer(outcome, outreach(), random.Random(seed), START)
+        result = classify_message(raw)
+        assert result.label.value == outcome.value, (seed, result.label, result.confidence)
