@@ -14,6 +14,7 @@ from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -25,6 +26,8 @@ from engine.yamlfile import dotted, line_of, load_yaml, validate
 DEFAULT_CONFIG_FILE = "spear.yaml"
 CONFIG_ENV = "SPEAR_CONFIG"
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_URL_EXAMPLE = "https://unsubscribe.example.com"
+MIN_SECRET_LENGTH = 16
 
 
 class Secret:
@@ -189,9 +192,42 @@ class Replies(_Strict):
     block_alarm_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
 
 
+class OneClick(_Strict):
+    """RFC 8058 one-click unsubscribe, served by Spear (`spear run`, `spear unsubscribe serve`).
+
+    `public_url` is what recipients reach (usually a reverse proxy terminating TLS); Spear listens
+    on `host`:`port` behind it. `secret` signs the per-recipient tokens in the URLs.
+    """
+
+    public_url: str
+    secret: Secret
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8058
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_base(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        # Mail providers only offer one-click for https; a query or fragment would break /u/TOKEN.
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"must be an https:// base URL without query, like {_URL_EXAMPLE}")
+        return value.strip().rstrip("/")
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret:
+        if isinstance(raw, Secret):
+            return raw
+        secret = resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+        if len(secret.value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"the secret must be at least {MIN_SECRET_LENGTH} characters long")
+        return secret
+
+
 class Unsubscribe(_Strict):
+    # None: each message's own sending mailbox. Else one of the polled mailboxes (checked).
     mailto: str | None = None
-    url: str | None = None
+    one_click: OneClick | None = None
 
 
 class Metrics(_Strict):
@@ -242,6 +278,15 @@ class Config(_Strict):
             if mailbox.name == name:
                 return mailbox
         raise KeyError(name)
+
+    @property
+    def unsubscribe_mailbox(self) -> MailboxConfig | None:
+        """The polled mailbox `unsubscribe.mailto` names (None when unset or not one of them)."""
+        target = (self.unsubscribe.mailto or "").strip().lower()
+        for mailbox in self.mailboxes:
+            if mailbox.imap is not None and mailbox.address.strip().lower() == target:
+                return mailbox
+        return None
 
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.base_dir / relative
@@ -305,7 +350,7 @@ def config_from_document(document: Any, path: Path | str) -> Config:
         )
     data["base_dir"] = base_dir
     try:
-        return validate(Config, data, path, ConfigError, context={"config_dir": base_dir})
+        config = validate(Config, data, path, ConfigError, context={"config_dir": base_dir})
     except ConfigError as exc:
         # `validate` looked lines up in the copy; look again in the document the user wrote.
         field = exc.location.field or ""
@@ -313,3 +358,12 @@ def config_from_document(document: Any, path: Path | str) -> Config:
         raise ConfigError(
             Location(path, line_of(document, parts), dotted(parts) or None), exc.reason
         ) from None
+    target = config.unsubscribe.mailto
+    if target is not None and config.unsubscribe_mailbox is None:
+        key: list[str | int] = ["unsubscribe", "mailto"]
+        raise ConfigError(
+            Location(path, line_of(document, key), dotted(key)),
+            f"{target} is not the address of a mailbox Spear polls (one with imap settings), so "
+            "requests sent there would never be read; leave it out to use each sending mailbox",
+        )
+    return config

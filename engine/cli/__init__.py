@@ -26,6 +26,7 @@ COMMANDS = {
     "segment": "engine.cli.prospects:segment_group",
     "enroll": "engine.cli.prospects:enroll_command",
     "suppress": "engine.cli.prospects:suppress_group",
+    "unsubscribe": "engine.cli.unsubscribe:command",
     "schedule": "engine.cli.schedule:command",
     "mailbox": "engine.cli.mailboxes:command",
     "run": "engine.cli.run:run",

@@ -101,8 +101,6 @@ segments:
     seniority: [c-level, vp, director]
 hand_off:
   account_executive: {ACCOUNT_EXECUTIVE}
-unsubscribe:
-  mailto: unsubscribe@{SENDER_DOMAIN}
 """
 
 

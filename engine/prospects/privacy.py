@@ -29,6 +29,7 @@ from engine.store.models import (
     Prospect,
     ReviewDecision,
     Suppression,
+    SuppressionSource,
 )
 
 
@@ -78,7 +79,9 @@ def forget_person(session: Session, email: str, *, now: datetime) -> bool:
     prospect = session.exec(select(Prospect).where(Prospect.email == address)).first()
     for entry in session.exec(select(Suppression).where(Suppression.value == address)):
         session.delete(entry)
-    add_hash(session, address, now=now, reason="forgotten on request", source="forget")
+    add_hash(
+        session, address, now=now, reason="forgotten on request", source=SuppressionSource.FORGET
+    )
     session.add(Event(at=now, kind="forgotten", data={"hash": email_hash(address)}))
     if prospect is None:
         session.flush()

@@ -25,7 +25,7 @@ from engine.errors import ImportRowError, InputError, Location
 from engine.prospects.addresses import AddressError, email_hash, normalise_email, parse_address
 from engine.prospects.fields import RowProblem, parse_domain
 from engine.prospects.reading import open_import_file
-from engine.store.models import Suppression, SuppressionKind
+from engine.store.models import Suppression, SuppressionKind, SuppressionSource
 
 _TABLE = Suppression.__table__  # type: ignore[attr-defined]
 _HEADER_VALUES = frozenset({"email", "address", "domain", "value", "entry", "e-mail"})
@@ -102,19 +102,27 @@ def add_suppression(
     *,
     now: datetime,
     reason: str = "",
-    source: str = "manual",
+    source: SuppressionSource = SuppressionSource.MANUAL,
 ) -> tuple[Suppression, bool]:
     """Add an entry (see `parse_entry`); returns it and whether it is new (else kept as it was)."""
     kind, value = parse_entry(text)
     return _add(session, kind, value, now=now, reason=reason, source=source)
 
 
-def add_hash(session: Session, email: str, *, now: datetime, reason: str, source: str) -> None:
+def add_hash(
+    session: Session, email: str, *, now: datetime, reason: str, source: SuppressionSource
+) -> None:
     _add(session, SuppressionKind.HASH, email_hash(email), now=now, reason=reason, source=source)
 
 
 def _add(
-    session: Session, kind: SuppressionKind, value: str, *, now: datetime, reason: str, source: str
+    session: Session,
+    kind: SuppressionKind,
+    value: str,
+    *,
+    now: datetime,
+    reason: str,
+    source: SuppressionSource,
 ) -> tuple[Suppression, bool]:
     existing = session.exec(select(Suppression).where(Suppression.value == value)).first()
     if existing is not None:
@@ -154,7 +162,12 @@ class SuppressionImport:
 
 
 def import_suppressions(
-    session: Session, path: Path, *, now: datetime, reason: str = "", source: str = "import"
+    session: Session,
+    path: Path,
+    *,
+    now: datetime,
+    reason: str = "",
+    source: SuppressionSource = SuppressionSource.IMPORT,
 ) -> SuppressionImport:
     """One address or `@domain` per line, or a CSV whose header names an email/domain column and
     optionally a reason column. Lines starting with `#` are comments."""

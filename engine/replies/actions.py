@@ -28,7 +28,10 @@ The play's rules, label by label:
 - auto-reply: the next step waits until the day after the return date (or the configured delay);
   an alternate contact it names goes to the review queue;
 - then the cadence's `on_reply` rule for the label: enrol (the referred people for a referral,
-  the replier otherwise, at the resume date when asked), hand off, stop, suppress, or review.
+  the replier otherwise, at the resume date when asked), hand off, stop, suppress, or review;
+- an unsubscribe request sent to the List-Unsubscribe mailto (see `engine.unsubscribe.requests`)
+  suppresses and stops whatever the cadence says, but only when it comes from the very address
+  Spear mailed; anything else waits for a person.
 """
 
 from __future__ import annotations
@@ -53,10 +56,11 @@ from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Refer
 from engine.clock import utc
 from engine.config import Config, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
+from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.suppression import add_suppression
 from engine.replies.changes import UNDO_KEY, ChangeLog, revert
-from engine.replies.stored import from_record
+from engine.replies.stored import from_record, stored_request
 from engine.sending.pauses import account_pause_reason
 from engine.store.models import (
     Account,
@@ -71,6 +75,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    SuppressionSource,
 )
 
 log = logging.getLogger(__name__)
@@ -99,6 +104,8 @@ class ReplySettings:
     hand_off_mailbox: str | None = None
     webhooks: Sequence[Webhook] = ()
     cadences: Mapping[str, Cadence] = field(default_factory=dict)
+    # A separate List-Unsubscribe mailto address (None: each sending mailbox's own).
+    unsubscribe_address: str | None = None
     # Pinned cadences rebuilt from the database, by (name, version): parsing is not free.
     _pinned: dict[tuple[str, str], Cadence | None] = field(default_factory=dict, repr=False)
 
@@ -111,6 +118,7 @@ class ReplySettings:
             hand_off_mailbox=config.hand_off.from_mailbox,
             webhooks=tuple(config.webhooks),
             cadences=cadences,
+            unsubscribe_address=config.unsubscribe.mailto,
         )
 
     def cadence_of(self, session: Session, enrollment: Enrollment) -> Cadence | None:
@@ -301,6 +309,7 @@ class _Run:
         self.actor = actor
         self.classification: Classification = from_record(inbound.classification, inbound.label)
         self.label = self.classification.label
+        self.request = stored_request(inbound.classification)
         self.review: list[str] = []
         self.events: list[int] = []
         self.prospect = (
@@ -313,7 +322,9 @@ class _Run:
         if self.prospect is None:
             self.review.append("unmatched: no outbound message or prospect found")
             return
-        if self.label is ReplyLabel.BOUNCE:
+        if self.request is not None and self.label is ReplyLabel.UNSUBSCRIBE:
+            self.unsubscribe_request(self.prospect, self.request)
+        elif self.label is ReplyLabel.BOUNCE:
             self.bounce(self.prospect)
         elif self.label is ReplyLabel.AUTO_REPLY:
             self.auto_reply(self.prospect)
@@ -366,7 +377,7 @@ class _Run:
                 return  # probably not a person writing: leave the cadence to the reviewer
         self.stop_enrollments(prospect, f"replied: {self.label}")
         if self.classification.complaint:
-            self.suppress(prospect.email, "complaint")
+            self.suppress(prospect.email, "complaint", SuppressionSource.COMPLAINT)
         if self.label is not ReplyLabel.UNCLEAR:
             # Before colleagues pause: re-enrolling the replier (not-now -> nurture) must not find
             # the account paused by their own reply. Referred people need no such care: enrolment
@@ -583,9 +594,36 @@ class _Run:
             },
         )
 
-    def suppress(self, address: str, reason: str) -> None:
+    def unsubscribe_request(self, prospect: Prospect, source: SuppressionSource) -> None:
+        """A request to the mailto: honoured for an address Spear mailed, else a person looks."""
+        sender = normalise_email(self.inbound.from_address or "")
+        if sender != prospect.email or not self.was_mailed(prospect):
+            self.review.append(
+                f"unsubscribe request from {sender or 'an unreadable sender'}, "
+                f"not an address Spear has mailed"
+            )
+            return
+        self.stop_enrollments(prospect, "unsubscribed")
+        self.suppress(prospect.email, "unsubscribe request", source)
+
+    def was_mailed(self, prospect: Prospect) -> bool:
+        return (
+            self.session.exec(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.prospect_id == prospect.id,
+                    col(OutboundMessage.status).in_(
+                        (OutboundStatus.SENT, OutboundStatus.UNCERTAIN)
+                    ),
+                )
+            ).first()
+            is not None
+        )
+
+    def suppress(
+        self, address: str, reason: str, source: SuppressionSource = SuppressionSource.REPLY
+    ) -> None:
         entry, new = add_suppression(
-            self.session, address, now=self.now, reason=reason, source=f"reply:{self.inbound.id}"
+            self.session, address, now=self.now, reason=reason, source=source
         )
         if not new:
             return
@@ -625,7 +663,7 @@ class _Run:
         changes.set(prospect, "email_status", EmailStatus.INVALID)
         changes.set(prospect, "updated_at", self.now)
         self.record("prospect.invalid", changes, data={"reason": reason})
-        self.suppress(prospect.email, reason)
+        self.suppress(prospect.email, reason, SuppressionSource.BOUNCE)
         self.stop_enrollments(prospect, "bounced")
 
     def soft_bounce(self, prospect: Prospect, reason: str) -> None:

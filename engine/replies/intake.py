@@ -5,6 +5,8 @@
    (a UIDVALIDITY change renumbers a folder and the syncer fetches it all again). A message
    without a Message-ID is known by a hash of its content instead.
 2. `process` classifies it, matches it to the outreach it answers and hands it to the actions.
+   A request sent to the List-Unsubscribe mailto is an unsubscribe before any classifier reads
+   it (`engine.unsubscribe.requests`).
    Any failure there leaves the row in the review queue with the error, never lost. A copy of
    Spear's own hand-off email (Cc'd to the rep's polled mailbox) is recognised and ignored.
 
@@ -22,8 +24,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from engine.classify import classify_message
-from engine.classify.parse import header_text, parse_message, sender_address
+from engine.classify import Classification, ReplyLabel, classify_message
+from engine.classify.parse import body_text, header_text, parse_message, sender_address
 from engine.clock import Clock
 from engine.replies.actions import ReplySettings, apply_actions
 from engine.replies.handoff import is_own_handoff
@@ -31,6 +33,7 @@ from engine.replies.matching import match_reply
 from engine.replies.stored import to_record
 from engine.store.db import session_scope
 from engine.store.models import InboundMessage, InboundStatus
+from engine.unsubscribe.requests import unsubscribe_request
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,12 @@ def process(
         log.info("inbound id=%s is Spear's own hand-off email: ignored", inbound_id)
         return inbound
     msg = parse_message(inbound.raw)
-    classification = classify_message(inbound.raw, threshold=settings.threshold)
+    # Sent to the List-Unsubscribe mailto: an unsubscribe whatever the classifier would say.
+    request = unsubscribe_request(msg, settings.unsubscribe_address)
+    if request is not None:
+        classification = Classification(ReplyLabel.UNSUBSCRIBE, 1.0, reply_text=body_text(msg))
+    else:
+        classification = classify_message(inbound.raw, threshold=settings.threshold)
     if not msg.keys() and classification.error is None:
         classification = type(classification)(
             label=classification.label,
@@ -134,7 +142,7 @@ def process(
     inbound.outbound_id = match.outbound_id
     inbound.label = str(classification.label)
     inbound.confidence = classification.confidence
-    inbound.classification = to_record(classification, match.method)
+    inbound.classification = to_record(classification, match.method, request)
     inbound.error = classification.error
     session.add(inbound)
     session.flush()

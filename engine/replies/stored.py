@@ -1,9 +1,10 @@
 """A `Classification` as stored on an inbound row (`InboundMessage.classification`) and back.
 
 The stored record is `Classification.to_json()` plus what the actions and the review queue need
-later: the best guess, the complaint flag, the stripped reply text, the error and how the message
-was matched. Actions read the record, never the classifier, so a re-classification by a person
-(which edits the record) is acted on exactly like the classifier's own result.
+later: the best guess, the complaint flag, the stripped reply text, the error, how the message
+was matched and, for an unsubscribe request (`engine.unsubscribe.requests`), its channel.
+Actions read the record, never the classifier, so a re-classification by a person (which edits
+the record) is acted on exactly like the classifier's own result.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from engine.classify import (
     Referral,
     ReplyLabel,
 )
+from engine.store.models import SuppressionSource
 
+REQUEST_KEY = "unsubscribe_request"
 MAX_REPLY_TEXT = 4000  # enough for a person to read in the queue; the raw message is kept too
 
 
-def to_record(classification: Classification, match_method: str) -> dict[str, Any]:
+def to_record(
+    classification: Classification,
+    match_method: str,
+    request: SuppressionSource | None = None,
+) -> dict[str, Any]:
     record = classification.to_json()
     record.pop("file", None)
     record["best_guess"] = str(classification.best_guess) if classification.best_guess else None
@@ -31,7 +38,15 @@ def to_record(classification: Classification, match_method: str) -> dict[str, An
     record["reply_text"] = classification.reply_text[:MAX_REPLY_TEXT]
     record["error"] = classification.error
     record["match"] = match_method
+    if request is not None:
+        record[REQUEST_KEY] = str(request)
     return record
+
+
+def stored_request(record: dict[str, Any]) -> SuppressionSource | None:
+    """The channel of an unsubscribe request the record was made for (None: an ordinary reply)."""
+    value = record.get(REQUEST_KEY)
+    return SuppressionSource(value) if value in set(SuppressionSource) else None
 
 
 def from_record(record: dict[str, Any], label: str | None) -> Classification:

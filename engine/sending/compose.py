@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from engine.clock import utc
 from engine.errors import SpearError
+from engine.unsubscribe.requests import UNSUBSCRIBE_SUBJECT
 
 # SMTP line endings, 8-bit allowed in bodies (aiosmtplib speaks 8BITMIME), lines folded at 78.
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=78, raise_on_defect=True)
@@ -55,14 +56,14 @@ class Thread:
 
 @dataclass(frozen=True)
 class UnsubscribeLinks:
-    """Where a recipient unsubscribes: `mailto` address and/or an https one-click URL.
+    """Where a recipient unsubscribes: a mailto address and, optionally, a one-click URL.
 
-    `{token}` in the URL is replaced by the message's unique token (the left part of its
-    Message-ID), so a one-click POST identifies the message without exposing the address.
+    `mailto` None means the sending mailbox itself, which Spear polls. `one_click_url` is the
+    recipient's own https URL (see `engine.unsubscribe.tokens`).
     """
 
     mailto: str | None = None
-    url: str | None = None
+    one_click_url: str | None = None
 
 
 def new_message_id(domain: str) -> str:
@@ -96,7 +97,7 @@ def compose(
         message["In-Reply-To"] = first
         message["References"] = first
     if unsubscribe is not None:
-        _add_unsubscribe(message, sender, unsubscribe, message_id)
+        _add_unsubscribe(message, sender, unsubscribe)
     message["MIME-Version"] = "1.0"
     message.set_content(_normalise_body(body), subtype="plain", charset="utf-8")
     return message
@@ -153,15 +154,14 @@ def _checked_message_id(message_id: str) -> str:
     return message_id
 
 
-def _add_unsubscribe(
-    message: EmailMessage, sender: Sender, links: UnsubscribeLinks, message_id: str
-) -> None:
-    token = message_id.strip("<>").split("@", 1)[0]
-    mailto = links.mailto or sender.reply_to or sender.address
-    entries = [f"<mailto:{clean_header_value(mailto)}?subject={quote('unsubscribe')}>"]
-    one_click = links.url is not None and links.url.lower().startswith("https://")
-    if links.url is not None and one_click:
-        url = clean_header_value(links.url).replace("{token}", quote(token))
+def _add_unsubscribe(message: EmailMessage, sender: Sender, links: UnsubscribeLinks) -> None:
+    # The sending mailbox itself by default (not Reply-To, which Spear may not poll), with the
+    # subject Spear recognises in what comes back (engine.unsubscribe.requests).
+    mailto = clean_header_value(links.mailto or sender.address)
+    entries = [f"<mailto:{quote(mailto, safe='@+')}?subject={quote(UNSUBSCRIBE_SUBJECT)}>"]
+    url = clean_header_value(links.one_click_url or "")
+    one_click = url.lower().startswith("https://") and not re.search(r"[\s<>,\"]", url)
+    if one_click:
         entries.append(f"<{url}>")
     message["List-Unsubscribe"] = ", ".join(entries)
     if one_click:

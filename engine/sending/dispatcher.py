@@ -68,6 +68,7 @@ from engine.store.models import (
     EmailStatus,
     EnrollmentStatus,
     OutboundStatus,
+    SuppressionSource,
 )
 
 log = logging.getLogger(__name__)
@@ -942,7 +943,11 @@ def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> No
     )
     with Session(bind=db) as session:
         add_suppression(
-            session, row.to_address, now=now, reason=f"hard bounce: {reply}"[:500], source="smtp"
+            session,
+            row.to_address,
+            now=now,
+            reason=f"hard bounce: {reply}"[:500],
+            source=SuppressionSource.BOUNCE,
         )
     enrollments = list(
         db.scalars(

@@ -38,7 +38,6 @@ from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, sen
 from engine.sending.compose import (
     Sender,
     Thread,
-    UnsubscribeLinks,
     compose,
     message_bytes,
     new_message_id,
@@ -55,6 +54,7 @@ from engine.store.models import (
     OutboundStatus,
     Prospect,
 )
+from engine.unsubscribe.links import unsubscribe_links
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +305,7 @@ class Planner:
                 message_id=message_id,
                 date=slot,
                 thread=thread,
-                unsubscribe=UnsubscribeLinks(
-                    self.config.unsubscribe.mailto, self.config.unsubscribe.url
-                ),
+                unsubscribe=unsubscribe_links(self.config.unsubscribe, prospect),
             )
         except SpearError as exc:
             raise PlanningError(f"step {step.id} cannot be composed: {exc}") from None

@@ -73,12 +73,14 @@ def register_secret(secret: Secret | str | None) -> None:
 
 
 def config_secrets(config: Config) -> list[Secret]:
-    """Every secret the configuration resolved: mail passwords and webhook secrets."""
+    """Every secret the configuration resolved: passwords, webhook and one-click secrets."""
     secrets: list[Secret | None] = []
     for mailbox in config.mailboxes:
         secrets.append(mailbox.smtp.password)
         secrets.append(mailbox.imap.password if mailbox.imap else None)
     secrets += [webhook.secret for webhook in config.webhooks]
+    one_click = config.unsubscribe.one_click
+    secrets.append(one_click.secret if one_click else None)
     return [s for s in secrets if s is not None]
 
 

@@ -2,7 +2,8 @@
 
 `build_runtime` reads `spear.yaml` and the cadences, opens the database and wires the planner,
 the dispatcher (which also resolves what dead dispatchers left in flight), the IMAP syncers with
-their intake, the hand-off sender and the webhook sender into `Job`s. A SIGHUP calls it again:
+their intake, the hand-off sender and the webhook sender into `Job`s, and the one-click
+unsubscribe endpoint (when `unsubscribe.one_click` is set) into a service. A SIGHUP calls it again:
 an invalid configuration or cadence raises `SpearError`, and the daemon keeps the runtime it has.
 
 Polling: in `spear run` every mailbox's syncer stays connected and waits with IDLE (or sleeps the
@@ -33,9 +34,10 @@ from engine.replies.intake import Intake
 from engine.sending.dispatcher import Dispatcher
 from engine.sending.liveness import advisory_key
 from engine.sending.planner import Planner
-from engine.service.daemon import Job, Runtime
+from engine.service.daemon import Job, Runtime, Service
 from engine.service.webhooks import WebhookSender
 from engine.store.db import is_sqlite, make_engine
+from engine.unsubscribe.app import one_click_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,10 @@ async def build_runtime(config_path: Path, options: RuntimeOptions) -> Runtime:
             f"worker {options.worker_id}, {len(cadences)} cadences, "
             f"{len(config.mailboxes)} mailboxes"
         ),
-        services=[parts.watch_mailbox(m) for m in config.mailboxes if m.imap is not None],
+        services=[
+            *(parts.watch_mailbox(m) for m in config.mailboxes if m.imap is not None),
+            *parts.one_click(),
+        ],
     )
 
 
@@ -152,6 +157,18 @@ class Parts:
                     await asyncio.wait_for(stop.wait(), self.config.poll_interval_seconds)
 
         return watch
+
+    def one_click(self) -> list[Service]:
+        """The RFC 8058 endpoint as a service, when configured (`spear run` serves it)."""
+        settings = self.config.unsubscribe.one_click
+        if settings is None:
+            return []
+        app = one_click_app(self.engine, settings, self.options.clock)
+
+        async def serve_one_click(stop: asyncio.Event) -> None:
+            await serve(app, settings, stop)
+
+        return [serve_one_click]
 
     def _syncer(self, mailbox: MailboxConfig) -> ImapSyncer:
         assert mailbox.imap is not None

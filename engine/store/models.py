@@ -97,6 +97,20 @@ class SuppressionKind(StrEnum):
     HASH = "hash"  # a forgotten person: only the hash of the address is kept
 
 
+class SuppressionSource(StrEnum):
+    """Which channel put an entry on the list (`spear suppress list` shows it)."""
+
+    REPLY = "reply"  # a reply the classifier read as an unsubscribe (or a cadence's suppress rule)
+    MAILTO = "mailto"  # a message to the List-Unsubscribe mailto, whatever its body says
+    ONE_CLICK = "one-click"  # an RFC 8058 POST to Spear's unsubscribe endpoint
+    PROVIDER_REQUEST = "provider-request"  # a mailbox provider's generated request (Gmail...)
+    COMPLAINT = "complaint"  # an ARF feedback report: the recipient marked us as spam
+    BOUNCE = "bounce"  # the address is gone (hard bounce, or too many soft ones)
+    MANUAL = "manual"  # `spear suppress add`
+    IMPORT = "import"  # `spear suppress import`
+    FORGET = "forget"  # `spear forget`: only the hash is kept
+
+
 class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(unique=True, index=True)
@@ -237,7 +251,7 @@ class Suppression(SQLModel, table=True):
     kind: SuppressionKind = _status(SuppressionKind, SuppressionKind.ADDRESS)
     value: str = Field(unique=True, index=True)  # address, domain or sha256 hex
     reason: str = ""
-    source: str = "manual"
+    source: SuppressionSource = _status(SuppressionSource, SuppressionSource.MANUAL)
     created_at: datetime | None = _utc_column()
 
 

@@ -75,16 +75,28 @@ def test_follow_up_is_threaded() -> None:
 
 
 def test_list_unsubscribe_mailto_and_one_click() -> None:
+    # The sending mailbox itself (Spear polls it), not Reply-To (it may not).
     plain = parse(build(unsubscribe=UnsubscribeLinks()))
-    assert plain["List-Unsubscribe"] == "<mailto:replies@spear.example?subject=unsubscribe>"
+    assert plain["List-Unsubscribe"] == "<mailto:robin@spear.example?subject=unsubscribe>"
     assert "List-Unsubscribe-Post" not in plain
 
-    links = UnsubscribeLinks(mailto="unsub@spear.example", url="https://spear.example/u/{token}")
+    links = UnsubscribeLinks(
+        mailto="optout@spear.example", one_click_url="https://spear.example/u/7-abc"
+    )
     one_click = parse(build(unsubscribe=links))
     assert one_click["List-Unsubscribe"] == (
-        "<mailto:unsub@spear.example?subject=unsubscribe>, <https://spear.example/u/abc123>"
+        "<mailto:optout@spear.example?subject=unsubscribe>, <https://spear.example/u/7-abc>"
     )
     assert one_click["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://spear.example/u/7-abc", "https://spear.example/u/7>, <https://evil.example"]
+)
+def test_one_click_only_for_a_plain_https_url(url: str) -> None:
+    message = parse(build(unsubscribe=UnsubscribeLinks(one_click_url=url)))
+    assert message["List-Unsubscribe"] == "<mailto:robin@spear.example?subject=unsubscribe>"
+    assert "List-Unsubscribe-Post" not in message
 
 
 def test_utf8_names_subject_and_body() -> None:
