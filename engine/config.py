@@ -288,6 +288,13 @@ class Config(_Strict):
                 return mailbox
         return None
 
+    @property
+    def sending_mailboxes(self) -> list[MailboxConfig]:
+        """The mailboxes outreach goes out from: all but a separate unsubscribe mailbox, since
+        everything that arrives there (outside our threads) is read as an unsubscribe."""
+        reserved = self.unsubscribe_mailbox
+        return [m for m in self.mailboxes if m is not reserved]
+
     def path(self, relative: Path) -> Path:
         return relative if relative.is_absolute() else self.base_dir / relative
 
@@ -358,12 +365,23 @@ def config_from_document(document: Any, path: Path | str) -> Config:
         raise ConfigError(
             Location(path, line_of(document, parts), dotted(parts) or None), exc.reason
         ) from None
+    _check_unsubscribe_target(config, document, path)
+    return config
+
+
+def _check_unsubscribe_target(config: Config, document: Any, path: Path | str) -> None:
+    """A separate unsubscribe address must be a polled mailbox of its own, or requests are lost."""
     target = config.unsubscribe.mailto
-    if target is not None and config.unsubscribe_mailbox is None:
+    if target is None:
+        return
+    problem = None
+    if config.unsubscribe_mailbox is None:
+        problem = "is not the address of a mailbox Spear polls (one with imap settings)"
+    elif not config.sending_mailboxes:
+        problem = "is the only mailbox, and a separate unsubscribe mailbox sends no outreach"
+    if problem:
         key: list[str | int] = ["unsubscribe", "mailto"]
         raise ConfigError(
             Location(path, line_of(document, key), dotted(key)),
-            f"{target} is not the address of a mailbox Spear polls (one with imap settings), so "
-            "requests sent there would never be read; leave it out to use each sending mailbox",
+            f"{target} {problem}; leave mailto out to use each message's sending mailbox",
         )
-    return config

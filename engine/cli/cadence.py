@@ -94,7 +94,7 @@ def check(app: AppContext, paths: tuple[Path, ...], templates_dir: Path | None) 
     errors += cross_check(
         cadences.values(),
         known,
-        mailboxes=[m.name for m in config.mailboxes] if config else None,
+        mailboxes=[m.name for m in config.sending_mailboxes] if config else None,
         segments=list(config.segments) if config else None,
     )
     warnings: list[LintWarning] = []

@@ -124,7 +124,7 @@ def enroll_command(
     cadences = load_cadences(
         config.cadences_path,
         config.templates_path,
-        mailboxes=[m.name for m in config.mailboxes],
+        mailboxes=[m.name for m in config.sending_mailboxes],
         segments=list(config.segments),
     )
     if cadence_name not in cadences:

@@ -384,7 +384,7 @@ class Planner:
                 raise PlanningError(
                     f"mailbox {enrollment.mailbox} of this thread is no longer configured"
                 ) from None
-        allowed = list(cadence.mailboxes) or [m.name for m in self.config.mailboxes]
+        allowed = list(cadence.mailboxes) or [m.name for m in self.config.sending_mailboxes]
         paused = session.exec(select(MailboxState.name).where(col(MailboxState.paused))).all()
         load = dict(
             session.exec(

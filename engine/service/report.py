@@ -14,6 +14,8 @@ How the numbers are counted (the cohort of messages *sent* in the period):
   hand-off: a `handoff.email` event (the email to the account executive that the reply actions
   record) that is not undone, counted for the reply its `inbound_id` names. A hand-off undone by
   a reviewer (a reply re-classified) does not count; one without a reply is not attributable.
+  **complaints**: sent messages that drew an ARF feedback report (the recipient marked them as
+  spam; the address is suppressed).
 - Percentages are of **sent**; the play's benchmark is a 9% reply rate.
 - **segment** is the cadence's `audience.segment` in the pinned cadence version; a cadence with an
   inline filter or no audience is its own segment (the cadence name).
@@ -90,6 +92,7 @@ class Reply:
     outbound_id: int | None
     label: str
     received_at: datetime
+    complaint: bool = False  # an ARF feedback report: marked as spam
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,18 @@ class Funnel:
     referrals: int = 0
     interest: int = 0
     handed_off: int = 0
+    complaints: int = 0
 
     def add(self, other: Funnel) -> None:
-        for name in ("sent", "bounced", "replied", "referrals", "interest", "handed_off"):
+        for name in (
+            "sent",
+            "bounced",
+            "replied",
+            "referrals",
+            "interest",
+            "handed_off",
+            "complaints",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def rate(self, count: int) -> float | None:
@@ -222,6 +234,7 @@ def message_outcomes(
     """For each message that drew anything before `end`: a one-message funnel of 0/1 flags."""
     find = _Attribution(messages)
     labels: dict[int, set[str]] = defaultdict(set)
+    complained: set[int] = set()
     answered_by: dict[int, int] = {}  # reply id -> message id
     for reply in replies:
         if reply.received_at >= end:
@@ -230,6 +243,8 @@ def message_outcomes(
         if message_id is not None:
             labels[message_id].add(reply.label)
             answered_by[reply.id] = message_id
+            if reply.complaint:
+                complained.add(message_id)
     handed: set[int] = set()
     for hand_off in hand_offs:
         if hand_off.at >= end:
@@ -239,12 +254,14 @@ def message_outcomes(
         if message_id is not None:
             handed.add(message_id)
     return {
-        message_id: _one_message(labels.get(message_id, set()), message_id in handed)
+        message_id: _one_message(
+            labels.get(message_id, set()), message_id in handed, message_id in complained
+        )
         for message_id in labels.keys() | handed
     }
 
 
-def _one_message(labels: set[str], handed_off: bool) -> Funnel:
+def _one_message(labels: set[str], handed_off: bool, complaint: bool = False) -> Funnel:
     return Funnel(
         sent=1,
         bounced=int("bounce" in labels),
@@ -252,6 +269,7 @@ def _one_message(labels: set[str], handed_off: bool) -> Funnel:
         referrals=int("referral" in labels),
         interest=int("interest" in labels),
         handed_off=int(handed_off),
+        complaints=int(complaint),
     )
 
 
@@ -311,6 +329,7 @@ FUNNEL_COLUMNS = (
     "referrals",
     "interest",
     "handed off",
+    "complaints",
 )
 WEEK_COLUMNS = ("week", "sent", "replied", "replied %", "interest")
 
@@ -334,6 +353,7 @@ def _funnel_cells(funnel: Funnel) -> list[str]:
         str(funnel.referrals),
         str(funnel.interest),
         str(funnel.handed_off),
+        str(funnel.complaints),
     ]
 
 
@@ -484,6 +504,7 @@ def replies(session: Session, end: datetime) -> list[Reply]:
             outbound_id=inbound.outbound_id,
             label=str(inbound.label),
             received_at=utc(inbound.received_at) if inbound.received_at else end,
+            complaint=bool(inbound.classification.get("complaint")),
         )
         for inbound in session.exec(query).all()
     ]

@@ -60,7 +60,7 @@ def load_everything(config_path: Path) -> tuple[Config, dict[str, Cadence]]:
     cadences = load_cadences(
         config.cadences_path,
         config.templates_path,
-        mailboxes=[m.name for m in config.mailboxes],
+        mailboxes=[m.name for m in config.sending_mailboxes],
         segments=list(config.segments),
     )
     return config, cadences

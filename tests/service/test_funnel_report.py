@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -14,7 +14,9 @@ from sqlmodel import Session
 from engine.service.report import (
     Funnel,
     Report,
+    Reply,
     ReportError,
+    SentMessage,
     build_report,
     forecast,
     load_report,
@@ -226,9 +228,9 @@ def test_outputs(report_db: Engine) -> None:
     lines = table.splitlines()
     assert lines[2].split() == [
         *("cadence", "step", "variant", "sent", "bounced", "bounced", "%", "replied", "replied"),
-        *("%", "vs", "play", "9%", "referrals", "interest", "handed", "off"),
+        *("%", "vs", "play", "9%", "referrals", "interest", "handed", "off", "complaints"),
     ]
-    row = ["ceo", "step1", "A", "2", "0", "0.0%", "2", "100.0%", "+91.0", "pts", "1", "1", "1"]
+    row = ["ceo", "step1", "A", "2", "0", "0.0%", "2", "100.0%", "+91.0", "pts", "1", "1", "1", "0"]
     assert lines[3].split() == row
     end_of_sent = lines[2].index("sent") + len("sent")
     assert lines[3][:end_of_sent].endswith(" 2")  # numbers right-aligned under their header
@@ -245,6 +247,18 @@ def test_outputs(report_db: Engine) -> None:
     assert document["play_reply_rate"] == 0.09
     assert document["rows"][0]["cadence"] == "ceo"
     assert document["forecast"]["qualified_leads"] == 1
+
+
+def test_complaints_count_for_the_message_they_answer() -> None:
+    sent_at = datetime.combine(SINCE, time(8), UTC)
+    messages = [SentMessage(n, n, sent_at, "ceo", "step1", "-", "ceo", "alice") for n in (1, 2, 3)]
+    feedback = [
+        Reply(10, 1, 1, "unclear", sent_at + timedelta(hours=2), complaint=True),
+        Reply(11, 2, 2, "not-interested", sent_at + timedelta(hours=3)),
+    ]
+    report = build_report(messages, feedback, [], since=SINCE, until=UNTIL, deal_size=1)
+    assert (report.total.sent, report.total.complaints) == (3, 1)
+    assert json.loads(render_json(report))["total"]["complaints"] == 1
 
 
 def test_an_empty_period() -> None:
