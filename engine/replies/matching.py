@@ -3,7 +3,8 @@
 The thread headers are the strongest evidence (In-Reply-To and References name the Message-ID we
 gave the outbound message when it was planned). A reply from a new thread or a client that drops
 those headers is matched by its sender's address. A bounce comes from a mail server, not from the
-prospect, so it is matched by the address that failed.
+prospect, so it is matched by the Message-ID it quotes or the address that failed; a complaint
+(an ARF feedback report from the recipient's provider) by the Message-ID it quotes.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def match_reply(
 ) -> Match:
     """The prospect (and outbound message, when known) a classified message is about."""
     message_ids = referenced_message_ids(msg)
-    if classification.bounce is not None:
-        # A bounce quotes the failed message's headers, Message-ID included, in its body.
+    if classification.bounce is not None or classification.complaint:
+        # A bounce (or an ARF complaint) quotes our message's headers, Message-ID included.
         message_ids += [m.decode("ascii", "replace") for m in _MESSAGE_ID.findall(raw[:_SCAN])]
     by_thread = _by_thread(session, message_ids)
     if by_thread is not None:
