@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from engine.service.report import (
     Funnel,
-    Report,
     Reply,
+    Report,
     ReportError,
     SentMessage,
     build_report,

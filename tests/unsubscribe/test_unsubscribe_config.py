@@ -115,7 +115,7 @@ def test_one_click_settings_are_checked(
 ) -> None:
     monkeypatch.setenv("S", "a-secret-long-enough")
     monkeypatch.setenv("SHORT", "short")
-    with pytest.raises(ConfigError, match="unsubscribe.one_click") as error:
+    with pytest.raises(ConfigError, match=r"unsubscribe\.one_click") as error:
         load_config(write(tmp_path, f"unsubscribe:\n  one_click: {one_click}\n"))
     assert expected in str(error.value)
 
