@@ -322,7 +322,11 @@ class _Run:
         if self.prospect is None:
             self.review.append("unmatched: no outbound message or prospect found")
             return
-        if self.request is not None and self.label is ReplyLabel.UNSUBSCRIBE:
+        if (
+            self.request is not None
+            and self.label is ReplyLabel.UNSUBSCRIBE
+            and self.actor == SYSTEM_ACTOR  # a person's decision is followed as it is
+        ):
             self.unsubscribe_request(self.prospect, self.request)
         elif self.label is ReplyLabel.BOUNCE:
             self.bounce(self.prospect)

@@ -151,3 +151,16 @@ def test_a_complaint_about_mail_that_is_not_ours_waits_for_a_person(world: World
 def test_an_unsubscribe_reply_is_recorded_as_a_reply(world: World) -> None:
     world.receive(world.reply("Please remove me from your list and stop emailing me."))
     assert suppressions(world) == [("dana@acme.example", SuppressionSource.REPLY)]
+
+
+def test_a_person_may_honour_a_forwarded_request(world: World) -> None:
+    forwarded = world.receive(
+        world.reply(PROVIDER_BODY, sender="assistant@acme.example", subject="Re: unsubscribe")
+    )
+    assert forwarded.id is not None and forwarded.status is InboundStatus.REVIEW
+    with Session(world.engine) as session:
+        reclassify(
+            session, forwarded.id, "unsubscribe", world.settings, now=world.clock.now(), actor="rev"
+        )
+        session.commit()
+    assert suppressions(world) == [("dana@acme.example", SuppressionSource.REPLY)]
