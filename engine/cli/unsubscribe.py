@@ -14,7 +14,7 @@ import click
 
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
-from engine.config import OneClick
+from engine.config import OneClick, config_path
 from engine.errors import SpearError
 from engine.service.logs import config_secrets, configure_logging
 from engine.unsubscribe.app import one_click_app, serve
@@ -39,8 +39,8 @@ def serve_command(app: AppContext, host: str | None, port: int | None) -> None:
     settings = config.unsubscribe.one_click
     if settings is None:
         raise SpearError(
-            "unsubscribe.one_click is not configured in the configuration file: "
-            "set public_url and secret first"
+            f"{config_path(app.config_file)}: unsubscribe.one_click is not set "
+            "(give it a public_url and a secret)"
         )
     settings = settings.model_copy(
         update={"host": host or settings.host, "port": port or settings.port}
