@@ -22,6 +22,7 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
+import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -75,8 +76,14 @@ def one_click_app(engine: Engine, settings: OneClick, clock: Clock) -> Starlette
             return recipient_of(session, secret, token) is not None
 
     def unsubscribe(token: str) -> bool:
-        with session_scope(engine) as session:
-            return unsubscribe_by_token(session, secret, token, now=clock.now())
+        try:
+            with session_scope(engine) as session:
+                return unsubscribe_by_token(session, secret, token, now=clock.now())
+        except sa.exc.IntegrityError:
+            # A second click (or the provider's retry) listed the address at the same moment:
+            # once more, it finds the entry there and only confirms it.
+            with session_scope(engine) as session:
+                return unsubscribe_by_token(session, secret, token, now=clock.now())
 
     async def endpoint(request: Request) -> Response:
         token = request.path_params["token"]

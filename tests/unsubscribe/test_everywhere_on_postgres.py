@@ -19,6 +19,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    Suppression,
 )
 from engine.unsubscribe.app import one_click_app, serve
 from engine.unsubscribe.tokens import make_token
@@ -81,3 +82,37 @@ async def test_one_click_on_one_host_cancels_the_next_send_of_another(postgres_u
     assert "suppressed" in (cancelled.error or "")
     web_host.dispose()
     daemon_host.dispose()
+
+
+async def test_clicks_at_the_same_moment_all_succeed_and_list_once(postgres_url: str) -> None:
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    seed_outbox(engine, 1, scheduled_at=T0)
+    with Session(engine) as db:
+        person = db.exec(select(Prospect)).one()
+        assert person.id is not None
+        token = make_token(SECRET, person.id, person.email)
+    settings = OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=free_port())
+    stop = asyncio.Event()
+    server = asyncio.create_task(
+        serve(one_click_app(engine, settings, FixedClock(T0)), settings, stop)
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}") as client:
+            for _ in range(100):
+                try:
+                    await client.get("/")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            clicks = [
+                client.post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"}) for _ in range(8)
+            ]
+            answers = await asyncio.gather(*clicks)
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+    assert [a.status_code for a in answers] == [200] * 8
+    with Session(engine) as db:
+        assert [s.value for s in db.exec(select(Suppression))] == [person.email]
+    engine.dispose()
