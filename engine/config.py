@@ -17,10 +17,21 @@ from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from engine.errors import ConfigError, Location
 from engine.prospects.segments import SegmentFilter
+from engine.prospects.stages import win_rates
+from engine.store.models import AccountGrade, AccountStage
+from engine.tasks.outcomes import Outcome, parse_outcome_key
 from engine.yamlfile import dotted, line_of, load_yaml, validate
 
 DEFAULT_CONFIG_FILE = "spear.yaml"
@@ -153,6 +164,7 @@ class MailboxConfig(_Strict):
     min_gap_seconds: Annotated[float, Field(ge=0)] = 60.0
     jitter_seconds: Annotated[float, Field(ge=0)] = 30.0
     warmup: Warmup | None = None
+    owner: str | None = None  # the rep this mailbox belongs to: their tasks, their pipeline
 
     @property
     def domain(self) -> str:
@@ -165,9 +177,60 @@ class RedFlags(_Strict):
     customer_domains: list[str] = Field(default_factory=list)
 
 
+class Routing(StrEnum):
+    ROUND_ROBIN = "round-robin"  # each hand-off to the next executive in turn
+    BY_SEGMENT = "by-segment"  # to the executive whose segments the prospect is in
+
+
+class AccountExecutive(_Strict):
+    address: str
+    name: str = ""  # how the pipeline names the owner; the address when empty
+    segments: list[str] = Field(default_factory=list)  # for routing: by-segment
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_address(cls, raw: object) -> object:
+        return {"address": raw} if isinstance(raw, str) else raw
+
+    @property
+    def owner(self) -> str:
+        return self.name or self.address
+
+
 class HandOff(_Strict):
-    account_executive: str | None = None
+    account_executive: str | None = None  # one executive; or several in account_executives
+    account_executives: list[AccountExecutive] = Field(default_factory=list)
+    routing: Routing = Routing.ROUND_ROBIN
     from_mailbox: str | None = None
+
+    @property
+    def executives(self) -> list[AccountExecutive]:
+        single = (
+            [AccountExecutive(address=self.account_executive)] if self.account_executive else []
+        )
+        return [*self.account_executives, *single]
+
+
+class Tasks(_Strict):
+    """Call, LinkedIn and other task steps: what the team calls each outcome, and defaults."""
+
+    outcome_names: dict[Annotated[Outcome, BeforeValidator(parse_outcome_key)], str] = Field(
+        default_factory=dict
+    )
+    call_back_days: Annotated[int, Field(ge=1)] = 14  # "call back later" without a date
+
+
+class Pipeline(_Strict):
+    """The weighted pipeline: each stage's win rate, deal sizes by grade, speed to lead."""
+
+    win_rates: dict[AccountStage, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    deal_sizes: dict[AccountGrade, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    speed_to_lead_hours: Annotated[float, Field(gt=0)] = 24.0
+
+    @field_validator("win_rates")
+    @classmethod
+    def _with_defaults(cls, value: dict[AccountStage, float]) -> dict[AccountStage, float]:
+        return win_rates(value)
 
 
 class Webhook(_Strict):
@@ -257,6 +320,8 @@ class Config(_Strict):
     metrics: Metrics = Metrics()
     log_format: LogFormat = LogFormat.PLAIN
     deal_size: Annotated[float, Field(ge=0)] = 50_000.0
+    tasks: Tasks = Tasks()
+    pipeline: Pipeline = Pipeline()
     # Where the file was read from; relative paths in it are taken from there.
     base_dir: Path = Path(".")
 
@@ -272,6 +337,21 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"mailbox names must be unique: {', '.join(duplicates)}")
         return self
+
+    @model_validator(mode="after")
+    def _known_segments(self) -> Self:
+        for executive in self.hand_off.account_executives:
+            unknown = [s for s in executive.segments if s not in self.segments]
+            if unknown:
+                raise ValueError(
+                    f"hand_off.account_executives: {executive.address} names segments that are "
+                    f"not configured: {', '.join(unknown)}"
+                )
+        return self
+
+    def deal_size_for(self, grade: AccountGrade | None) -> float:
+        """A deal's size when the account has none of its own: by grade, else `deal_size`."""
+        return self.pipeline.deal_sizes.get(grade, self.deal_size) if grade else self.deal_size
 
     def mailbox(self, name: str) -> MailboxConfig:
         for mailbox in self.mailboxes:

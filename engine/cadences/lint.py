@@ -68,6 +68,8 @@ def lint(cadence: Cadence, context: TemplateContext | None = None) -> list[LintW
     context = context or sample_context()
     warnings = list(_touches(cadence))
     for index, step in enumerate(cadence.steps):
+        if step.is_task:
+            continue  # read by a rep, not a prospect: the email rules do not apply
         for variant_index, only in _each_variant(step):
             field = f"steps.{index}" + (
                 f".variants.{variant_index}" if variant_index is not None else ""

@@ -30,6 +30,12 @@ from engine.sending.windows import (
     WaitUnit,
     next_slot,
 )
+from engine.tasks.outcomes import (
+    DEFAULT_ON_OUTCOME,
+    Outcome,
+    OutcomeAction,
+    parse_outcome_key,
+)
 
 # The play: 4 to 8 touches per prospect (fewer gives up too early, more is pestering).
 PLAY_TOUCHES = (4, 8)
@@ -300,10 +306,18 @@ class Variant(_Strict):
     weight: Annotated[float, Field(gt=0)] = 1.0
 
 
+class StepType(StrEnum):
+    EMAIL = "email"
+    CALL = "call"  # a person calls; the outcome decides what comes next (`on_outcome`)
+    LINKEDIN = "linkedin"
+    TASK = "task"
+
+
 class Step(_Strict):
     id: Annotated[str, Field(pattern=_NAME)]
+    type: StepType = StepType.EMAIL
     wait: Annotated[Wait, BeforeValidator(parse_wait)] = Wait(0, WaitUnit.DAYS)
-    template: str
+    template: str  # for a task step, its instructions (written `instructions:` in the file)
     subject: str | None = None  # None: a reply in the same thread ("Re:", In-Reply-To set)
     variants: tuple[Variant, ...] = ()
 
@@ -312,6 +326,12 @@ class Step(_Strict):
     def _variants_inherit(cls, raw: object) -> object:
         # A variant names only what it changes; the rest comes from its step. A step with
         # variants may leave out its own template: the first variant's is its default.
+        if isinstance(raw, dict) and "instructions" in raw:
+            if raw.get("type", StepType.EMAIL) == StepType.EMAIL:
+                raise ValueError("instructions are for call, linkedin and task steps")
+            if "template" in raw:
+                raise ValueError("give either instructions or template, not both")
+            raw = {("template" if k == "instructions" else k): v for k, v in raw.items()}
         if not isinstance(raw, dict) or not isinstance(raw.get("variants"), list):
             return raw
         step = dict(raw)
@@ -336,11 +356,20 @@ class Step(_Strict):
             raise ValueError("this step is a reply in the thread: its variants take no subject")
         if self.subject is not None and any(v.subject is None for v in self.variants):
             raise ValueError("a step with a subject needs one in every variant")
+        if self.is_task and (self.subject is not None or self.variants):
+            raise ValueError(
+                f"a {self.type} step is done by a person: it takes no subject or variants"
+            )
         return self
 
     @property
+    def is_task(self) -> bool:
+        """Done by a person (a call, a LinkedIn touch, a task), not sent."""
+        return self.type is not StepType.EMAIL
+
+    @property
     def is_reply(self) -> bool:
-        return self.subject is None
+        return not self.is_task and self.subject is None
 
     def template_names(self) -> list[str]:
         names = [self.template, *(v.template for v in self.variants)]
@@ -367,6 +396,9 @@ class CadenceSpec(_Strict):
     steps: Annotated[tuple[Step, ...], Field(min_length=1)]
     stop: StopRules = StopRules()
     on_reply: dict[ReplyLabel, ReplyAction] = Field(default_factory=dict)
+    on_outcome: dict[Annotated[Outcome, BeforeValidator(parse_outcome_key)], OutcomeAction] = Field(
+        default_factory=dict
+    )
 
     @field_validator("steps")
     @classmethod
@@ -376,14 +408,22 @@ class CadenceSpec(_Strict):
         if duplicates:
             # Steps are matched by id across versions: two with one id would be ambiguous.
             raise ValueError(f"step ids must be unique: {', '.join(duplicates)}")
-        if steps[0].is_reply:
-            raise ValueError(f"the first step ({steps[0].id}) starts the thread: give it a subject")
+        emails = [s for s in steps if not s.is_task]
+        if emails and emails[0].is_reply:
+            raise ValueError(
+                f"the first email ({emails[0].id}) starts the thread: give it a subject"
+            )
         return steps
 
     @field_validator("on_reply")
     @classmethod
     def _with_defaults(cls, value: dict[ReplyLabel, ReplyAction]) -> dict[ReplyLabel, ReplyAction]:
         return {**DEFAULT_ON_REPLY, **value}
+
+    @field_validator("on_outcome")
+    @classmethod
+    def _outcome_defaults(cls, value: dict[Outcome, OutcomeAction]) -> dict[Outcome, OutcomeAction]:
+        return {**DEFAULT_ON_OUTCOME, **value}
 
 
 class Cadence(CadenceSpec):
@@ -409,6 +449,9 @@ class Cadence(CadenceSpec):
         if position is None:
             raise KeyError(f"cadence {self.name} has no step {step_id!r}")
         return self.steps[position + 1] if position + 1 < len(self.steps) else None
+
+    def outcome_action(self, outcome: Outcome) -> OutcomeAction:
+        return self.on_outcome[outcome]
 
     def reply_action(self, label: ReplyLabel | str) -> ReplyAction:
         return self.on_reply[ReplyLabel(label)]

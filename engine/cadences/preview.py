@@ -20,7 +20,7 @@ from engine.sending.windows import due_after, next_slot
 class PlannedEmail:
     step: Step
     email: RenderedEmail
-    subject: str  # as the recipient sees it: a reply in the thread gets "Re:"
+    subject: str  # as the recipient sees it: a reply in the thread gets "Re:"; a task says so
     send_at: datetime  # UTC
     local_time: datetime  # the same instant in the recipient's zone
 
@@ -48,9 +48,12 @@ def plan_preview(
     for step in cadence.steps:
         send_at = next_slot(due_after(previous, step.wait, tz, rules), tz, rules)
         email = render_step(cadence, step, context, variant_seed=variant_seed)
-        if email.subject is not None:
-            thread_subject = email.subject
-        subject = email.subject if email.subject is not None else f"Re: {thread_subject}"
+        if step.is_task:
+            subject = f"({step.type} for the rep: instructions below)"
+        elif email.subject is not None:
+            thread_subject = subject = email.subject
+        else:
+            subject = f"Re: {thread_subject}"
         planned.append(PlannedEmail(step, email, subject, send_at, send_at.astimezone(tz)))
         previous = send_at
     return planned

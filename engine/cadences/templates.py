@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from engine.store.models import Account, Prospect
 
 TEMPLATE_SUFFIX = ".txt.j2"
+# Custom fields (imported columns) that hold a person's profile URL, the first one given wins.
+PROFILE_FIELDS = (
+    "linkedin",
+    "linkedin_url",
+    "linkedin url",
+    "profile_url",
+    "profile url",
+    "profile",
+)
 
 
 def template_filename(name: str) -> str:
@@ -50,6 +59,8 @@ class PersonVars:
     company: str = ""
     country: str = ""
     region: str = ""
+    phone: str = ""  # for call steps' instructions
+    profile_url: str = ""  # a LinkedIn or other profile, from the custom fields in PROFILE_FIELDS
 
     @property
     def name(self) -> str:
@@ -106,6 +117,8 @@ def sample_context() -> TemplateContext:
             company="Northwind Logistics",
             country="US",
             region="Midwest",
+            phone="+1 312 555 0142",
+            profile_url="https://www.linkedin.com/in/dana-whitfield-example",
         ),
         account=AccountVars(
             name="Northwind Logistics",
@@ -179,7 +192,19 @@ def _person(row: Prospect, company: str) -> PersonVars:
         company=company,
         country=row.country or "",
         region=row.region or "",
+        phone="" if row.phone_invalid else row.phone or "",
+        profile_url=profile_url(row.custom or {}),
     )
+
+
+def profile_url(custom: Mapping[str, Any]) -> str:
+    """The first of `PROFILE_FIELDS` given in a prospect's custom fields (keys in any case)."""
+    by_key = {str(k).strip().lower(): v for k, v in custom.items()}
+    for key in PROFILE_FIELDS:
+        value = by_key.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 def _account(row: Account | None) -> AccountVars:

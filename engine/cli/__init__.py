@@ -28,6 +28,8 @@ COMMANDS = {
     "suppress": "engine.cli.prospects:suppress_group",
     "unsubscribe": "engine.cli.unsubscribe:command",
     "schedule": "engine.cli.schedule:command",
+    "tasks": "engine.cli.tasks:tasks",
+    "task": "engine.cli.tasks:task",
     "mailbox": "engine.cli.mailboxes:command",
     "run": "engine.cli.run:run",
     "poll": "engine.cli.replies:poll",

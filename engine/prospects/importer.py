@@ -43,7 +43,7 @@ from engine.prospects.accounts import red_flag
 from engine.prospects.fields import ParsedRow, RowProblem, is_blank, parse_row
 from engine.prospects.reading import BadLine, open_import_file, read_rows
 from engine.prospects.timezones import zone_for_place
-from engine.store.models import Account, AccountStatus, EmailStatus, Prospect
+from engine.store.models import Account, AccountStage, AccountStatus, EmailStatus, Prospect
 
 ACCOUNTS: sa.Table = Account.__table__  # type: ignore[attr-defined]
 PROSPECTS: sa.Table = Prospect.__table__  # type: ignore[attr-defined]
@@ -187,6 +187,7 @@ class _ChunkWriter:
                 "domain": domain,
                 "name": domain,
                 "status": AccountStatus.PROSPECTING,
+                "stage": AccountStage.OPPORTUNITY,
                 "paused": False,
                 "created_at": self.now,
             }
@@ -217,6 +218,7 @@ class _ChunkWriter:
                 "disposable": False,
                 "email_status": EmailStatus.UNKNOWN,
                 "soft_bounces": 0,
+                "phone_invalid": False,
                 "created_at": self.now,
             }
         changed = _merge(prospect, row.prospect) or is_new

@@ -30,6 +30,7 @@ from engine.store.models import (
     ReviewDecision,
     Suppression,
     SuppressionSource,
+    Task,
 )
 
 
@@ -62,6 +63,9 @@ def export_person(session: Session, email: str) -> dict[str, Any]:
     held["messages_received"] = [
         {k: v for k, v in _plain(m).items() if k != "raw"}
         for m in session.exec(select(InboundMessage).where(_inbound_of(prospect)))
+    ]
+    held["tasks"] = [
+        _plain(t) for t in session.exec(select(Task).where(Task.prospect_id == prospect.id))
     ]
     held["events"] = [
         _plain(e) for e in session.exec(select(Event).where(Event.prospect_id == prospect.id))
@@ -107,6 +111,7 @@ def _erase(session: Session, prospect: Prospect) -> None:
             )
         ),
         sa.delete(InboundMessage).where(inbound),
+        sa.delete(Task).where(col(Task.prospect_id) == pid),
         sa.delete(OutboundMessage).where(col(OutboundMessage.prospect_id) == pid),
         sa.update(Enrollment).where(col(Enrollment.referrer_id) == pid).values(referrer_id=None),
         sa.delete(Enrollment).where(col(Enrollment.prospect_id) == pid),

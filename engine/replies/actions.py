@@ -54,12 +54,20 @@ from engine.cadences import (
 )
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
 from engine.clock import utc
-from engine.config import Config, Replies, Webhook
+from engine.config import Config, HandOff, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
+from engine.prospects.segments import SegmentFilter
 from engine.prospects.suppression import add_suppression
 from engine.replies.changes import UNDO_KEY, ChangeLog, revert
+from engine.replies.routing import (
+    HANDED_OFF_EVENT,
+    choose_executive,
+    hand_off_account,
+    handed_off_data,
+    handoff_email_data,
+)
 from engine.replies.stored import from_record, stored_request
 from engine.sending.pauses import account_pause_reason
 from engine.store.models import (
@@ -106,8 +114,16 @@ class ReplySettings:
     cadences: Mapping[str, Cadence] = field(default_factory=dict)
     # A separate List-Unsubscribe mailto address (None: each sending mailbox's own).
     unsubscribe_address: str | None = None
+    hand_off: HandOff = field(default_factory=HandOff)  # the executives and how leads route
+    segments: Mapping[str, SegmentFilter] = field(default_factory=dict)
     # Pinned cadences rebuilt from the database, by (name, version): parsing is not free.
     _pinned: dict[tuple[str, str], Cadence | None] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.account_executive and not self.hand_off.executives:
+            self.hand_off = self.hand_off.model_copy(
+                update={"account_executive": self.account_executive}
+            )
 
     @classmethod
     def from_config(cls, config: Config, cadences: Mapping[str, Cadence]) -> ReplySettings:
@@ -119,6 +135,8 @@ class ReplySettings:
             webhooks=tuple(config.webhooks),
             cadences=cadences,
             unsubscribe_address=config.unsubscribe.mailto,
+            hand_off=config.hand_off,
+            segments=config.segments,
         )
 
     def cadence_of(self, session: Session, enrollment: Enrollment) -> Cadence | None:
@@ -572,31 +590,26 @@ class _Run:
 
     def hand_off(self, prospect: Prospect) -> None:
         account = self.session.get(Account, prospect.account_id) if prospect.account_id else None
+        executive = choose_executive(
+            self.session, self.settings.hand_off, self.settings.segments, prospect, account
+        )
         changes = self.changes()
         if account is not None:
-            changes.set(account, "status", AccountStatus.HANDED_OFF)
-            changes.set(account, "status_reason", f"interest from {prospect.email}")
-            changes.set(account, "updated_at", self.now)
-        self.record("account.handed-off", changes)
-        executive = self.settings.account_executive
-        if not executive:
+            hand_off_account(
+                changes, account, executive, f"interest from {prospect.email}", self.now
+            )
+        interest_at = utc(self.inbound.received_at) if self.inbound.received_at else self.now
+        self.record(
+            HANDED_OFF_EVENT, changes, data=handed_off_data(account, executive, interest_at)
+        )
+        if executive is None:
             self.review.append("interest: no hand_off.account_executive configured")
             return
-        name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p)
-        company = account.name or account.domain if account is not None else ""
-        where = f" at {company}" if company else ""
-        self.record(
-            HANDOFF_EVENT,
-            None,
-            data={
-                "status": "pending",
-                "to": executive,
-                "mailbox": self.settings.hand_off_mailbox or self.inbound.mailbox,
-                "subject": f"Hand-off: {name or prospect.email}{where} is interested",
-                "prospect": {"email": prospect.email, "name": name, "title": prospect.title},
-                "reply_text": self.classification.reply_text,
-            },
+        mailbox = self.settings.hand_off_mailbox or self.inbound.mailbox
+        data = handoff_email_data(
+            prospect, account, executive, mailbox, self.classification.reply_text
         )
+        self.record(HANDOFF_EVENT, None, data=data)
 
     def unsubscribe_request(self, prospect: Prospect, source: SuppressionSource) -> None:
         """A request to the mailto: honoured for an address Spear mailed, else a person looks."""

@@ -34,6 +34,7 @@ from engine.store.models import (
     MailboxState,
     Prospect,
     Suppression,
+    Task,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ TABLES: dict[str, type[SQLModel]] = {
     "enrollment": Enrollment,
     "suppression": Suppression,
     "mailbox_state": MailboxState,
+    "task": Task,
 }
 
 
@@ -225,7 +227,7 @@ def _table_of(row: SQLModel) -> str:
 def _key_of(row: SQLModel) -> Any:
     if isinstance(row, MailboxState):
         return row.name
-    assert isinstance(row, Account | Prospect | Enrollment | Suppression)
+    assert isinstance(row, Account | Prospect | Enrollment | Suppression | Task)
     return row.id
 
 

@@ -54,6 +54,7 @@ from engine.store.models import (
     OutboundStatus,
     Prospect,
 )
+from engine.tasks.planning import open_task, plan_task
 from engine.unsubscribe.links import unsubscribe_links
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ RECHECK = timedelta(hours=1)
 @dataclass
 class PlanStats:
     planned: int = 0
+    tasks: int = 0  # call, LinkedIn and other task steps that became tasks for a rep
     deferred: int = 0  # the previous step has not been sent yet
     parked: int = 0  # could not be planned (render error, no mailbox): paused for a person
     reslotted: int = 0  # missed their window: moved to the next one
@@ -145,6 +147,8 @@ class Planner:
                 continue
             if outcome == "planned":
                 stats.planned += 1
+            elif outcome == "task":
+                stats.tasks += 1
             elif outcome == "deferred":
                 stats.deferred += 1
         return stats
@@ -265,7 +269,8 @@ class Planner:
         rules = cadence.schedule.rules
 
         previous = _previous_message(session, enrollment_id)
-        if previous is not None and previous.status in WAITING:
+        waiting = previous is not None and previous.status in WAITING
+        if waiting or open_task(session, enrollment_id) is not None:
             enrollment.next_due_at = now + RECHECK
             return "deferred"
         due = utc(enrollment.next_due_at or now)
@@ -276,6 +281,8 @@ class Planner:
                 return "deferred"
 
         mailbox = self._mailbox(session, enrollment, cadence, now)
+        if step.is_task:
+            return self._plan_task(session, cadence, enrollment, mailbox, max(due, now), now)
         limits, bookings = self._capacity(session, mailbox, now)
         slot = send_slot(max(due, now), tz, rules, limits, bookings, self.rng)
 
@@ -363,6 +370,41 @@ class Planner:
             slot.astimezone(tz).isoformat(),
         )
         return "planned"
+
+    def _plan_task(
+        self,
+        session: Session,
+        cadence: Cadence,
+        enrollment: Enrollment,
+        sender: MailboxConfig,
+        not_before: datetime,
+        now: datetime,
+    ) -> str:
+        """A call, LinkedIn or other step: a task for a rep in the window, not a message."""
+        step = cadence.step(enrollment.next_step or "")
+        prospect = session.get(Prospect, enrollment.prospect_id)
+        if prospect is None:
+            raise PlanningError("the prospect no longer exists")
+        account = session.get(Account, prospect.account_id) if prospect.account_id else None
+        thread = self.config.mailbox(enrollment.mailbox) if enrollment.mailbox else None
+        try:
+            outcome = plan_task(
+                session,
+                cadence=cadence,
+                step=step,
+                enrollment=enrollment,
+                prospect=prospect,
+                account=account,
+                sender=sender,
+                thread_mailbox=thread,
+                tz=recipient_zone(cadence, prospect, account, self.config.timezone),
+                not_before=not_before,
+                now=now,
+            )
+        except SpearError as exc:
+            raise PlanningError(f"step {step.id} cannot be rendered: {exc}") from None
+        session.flush()
+        return "task" if outcome == "planned" else "skipped"
 
     def _cadence(self, session: Session, enrollment: Enrollment) -> Cadence:
         key = (enrollment.cadence, enrollment.cadence_version)

@@ -28,12 +28,14 @@ def _json() -> Any:
     return Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
 
 
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
 def _status(enum: type[StrEnum], default: StrEnum, *, index: bool = False) -> Any:
     # VARCHAR holding the enum's value (not its name, not a native PostgreSQL enum type), so
     # adding a status later is a code change, not a schema migration.
-    column_type = sa.Enum(
-        enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]
-    )
+    column_type = sa.Enum(enum, native_enum=False, length=32, values_callable=_values)
     return Field(default=default, sa_column=Column(column_type, nullable=False, index=index))
 
 
@@ -111,6 +113,42 @@ class SuppressionSource(StrEnum):
     FORGET = "forget"  # `spear forget`: only the hash is kept
 
 
+class AccountStage(StrEnum):
+    """How far the sale has gone; each stage has a win rate (`engine.prospects.stages`)."""
+
+    OPPORTUNITY = "opportunity"
+    TARGET_IDENTIFIED = "target-identified"
+    DEMO = "demo"  # demo and support
+    KEY_PEOPLE = "key-people"  # key people engaged
+    NEGOTIATION = "negotiation"
+    WON = "won"
+    PAID = "paid"
+    LOST = "lost"
+
+
+class AccountGrade(StrEnum):
+    """How far the sale has gone with the economic, user and technical buyers (A is closest)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class BuyerRole(StrEnum):
+    """The three key people of a B2B decision."""
+
+    ECONOMIC = "eb"
+    USER = "ub"
+    TECHNICAL = "tb"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"  # waiting for a person to do it and record the outcome
+    DONE = "done"
+    CANCELLED = "cancelled"  # its enrollment ended before it was done
+
+
 class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(unique=True, index=True)
@@ -124,6 +162,25 @@ class Account(SQLModel, table=True):
     status: AccountStatus = _status(AccountStatus, AccountStatus.PROSPECTING, index=True)
     status_reason: str | None = None
     paused: bool = False  # someone there replied (or a person paused it): other contacts wait
+    # Server defaults: the importer inserts accounts and prospects in bulk, naming its columns.
+    stage: AccountStage = Field(
+        default=AccountStage.OPPORTUNITY,
+        sa_column=Column(
+            sa.Enum(AccountStage, native_enum=False, length=32, values_callable=_values),
+            nullable=False,
+            index=True,
+            server_default=AccountStage.OPPORTUNITY.value,
+        ),
+    )
+    grade: AccountGrade | None = Field(
+        default=None,
+        sa_column=Column(
+            sa.Enum(AccountGrade, native_enum=False, length=32, values_callable=_values),
+            nullable=True,
+        ),
+    )
+    owner: str | None = None  # the account executive working it since the hand-off
+    deal_size: float | None = None  # None: the configured deal size
     created_at: datetime | None = _utc_column()
     updated_at: datetime | None = _utc_column()
 
@@ -136,6 +193,16 @@ class Prospect(SQLModel, table=True):
     title: str | None = None
     seniority: str | None = None
     phone: str | None = None
+    phone_invalid: bool = Field(  # a call ended "wrong number": not dialled again
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    buyer_role: BuyerRole | None = Field(
+        default=None,
+        sa_column=Column(
+            sa.Enum(BuyerRole, native_enum=False, length=32, values_callable=_values),
+            nullable=True,
+        ),
+    )
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     country: str | None = None
     region: str | None = None
@@ -305,3 +372,30 @@ class ReviewDecision(SQLModel, table=True):
     new_label: str
     data: dict[str, Any] = _json()
     undone_at: datetime | None = _utc_column()
+
+
+class Task(SQLModel, table=True):
+    """A call, LinkedIn or other step a person does: one row per (enrollment, step), like the
+    outbox, and closed with the outcome the person records."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("enrollment_id", "step_id"),
+        sa.Index("ix_task_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollment.id", index=True)
+    prospect_id: int = Field(foreign_key="prospect.id", index=True)
+    step_id: str
+    kind: str  # the step's type: call, linkedin or task
+    owner: str | None = Field(default=None, index=True)  # the rep who does it
+    instructions: str = ""
+    due_at: datetime | None = _utc_column(nullable=False)  # the start of a window of the prospect's
+    due_before: datetime | None = _utc_column()  # the end of that window
+    status: TaskStatus = _status(TaskStatus, TaskStatus.OPEN)
+    outcome: str | None = None  # an `engine.tasks.outcomes.Outcome` value
+    note: str | None = None
+    resume_on: date | None = None
+    done_at: datetime | None = _utc_column()
+    done_by: str | None = None
+    created_at: datetime | None = _utc_column()
