@@ -23,6 +23,7 @@ COMMANDS = {
     "cadence": "engine.cli.cadence:command",
     "import": "engine.cli.prospects:import_command",
     "account": "engine.cli.accounts:command",
+    "prospect": "engine.cli.sales:prospect_group",
     "segment": "engine.cli.prospects:segment_group",
     "enroll": "engine.cli.prospects:enroll_command",
     "suppress": "engine.cli.prospects:suppress_group",

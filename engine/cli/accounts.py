@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.sales import ACCOUNT_COMMANDS
 from engine.clock import SystemClock
 from engine.prospects.account_control import (
     AccountSummary,
@@ -21,6 +22,7 @@ from engine.prospects.account_control import (
     resume_account,
     set_account_status,
 )
+from engine.prospects.sales import SalesView, sales_view
 from engine.store.models import NEVER_ENROLL, AccountStatus
 
 STATUSES = [s.value for s in AccountStatus]
@@ -28,7 +30,8 @@ STATUSES = [s.value for s in AccountStatus]
 
 @click.group("account")
 def command() -> None:
-    """Accounts (prospects grouped by domain): list, show, pause, resume, set the status.
+    """Accounts (prospects grouped by domain): list, show, pause, resume, set the status; the
+    sale's stage and grade, with their history.
 
     Spear pauses an account itself when someone there replies: the other contacts' cadences wait
     until `spear account resume DOMAIN`. Domains match in any case.
@@ -62,11 +65,14 @@ def list_command(app: AppContext, paused_only: bool, status: str | None, as_json
 def show_command(app: AppContext, domain: str, as_json: bool) -> None:
     """The account for DOMAIN, its status and why, and each contact with their enrollments."""
     with app.session() as session:
-        detail = account_detail(session, find_account(session, domain))
+        account = find_account(session, domain)
+        detail = account_detail(session, account)
+        sales = sales_view(session, account)
     if as_json:
-        click.echo(_json(asdict(detail)))
+        click.echo(_json(asdict(detail) | {"sales": asdict(sales)}))
         return
     click.echo(_summary_line(detail.summary))
+    click.echo(f"  {_sales_line(sales)}")
     if detail.summary.status_reason:
         click.echo(f"  status reason: {detail.summary.status_reason}")
     for contact in detail.contacts:
@@ -145,6 +151,18 @@ def status_command(app: AppContext, domain: str, status: str, reason: str | None
     click.echo(line)
 
 
+def _sales_line(s: SalesView) -> str:
+    grade = s.grade.value if s.grade else "-"
+    suggested = s.suggested_grade.value if s.suggested_grade else "-"
+    roles = ", ".join(
+        f"{role} {email}" for email, role in sorted(s.roles.items(), key=lambda r: r[1])
+    )
+    return (
+        f"stage {s.stage.value}, grade {grade} (suggested {suggested}), "
+        f"owner {s.owner or '-'}" + (f", roles: {roles}" if roles else "")
+    )
+
+
 def _summary_line(a: AccountSummary) -> str:
     paused = ", PAUSED" if a.paused else ""
     name = f" ({a.name})" if a.name and a.name != a.domain else ""
@@ -177,3 +195,7 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+for _command in ACCOUNT_COMMANDS:
+    command.add_command(_command)

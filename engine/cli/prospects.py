@@ -19,14 +19,14 @@ from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
 from engine.prospects.privacy import export_person, forget_person
-from engine.prospects.segments import SegmentFilter, find_segment, segment_members
+from engine.prospects.segments import SegmentFilter, find_segment, matches, segment_members
 from engine.prospects.suppression import (
     add_suppression,
     import_suppressions,
     list_suppressions,
     remove_suppression,
 )
-from engine.store.models import Prospect
+from engine.store.models import Account, AccountGrade, AccountStage, Prospect
 
 SAMPLE_SIZE = 10
 
@@ -108,6 +108,20 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
 @click.option("--prospect", "emails", multiple=True, help="Enrol this address (repeatable).")
 @click.option("--start", type=click.DateTime(), help="First step due at (UTC; default now).")
 @click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    type=click.Choice([s.value for s in AccountStage]),
+    help="Only accounts at this stage (repeatable).",
+)
+@click.option(
+    "--grade",
+    "grades",
+    multiple=True,
+    type=click.Choice([g.value for g in AccountGrade], case_sensitive=False),
+    help="Only accounts of this grade (repeatable).",
+)
 @pass_app
 def enroll_command(
     app: AppContext,
@@ -116,8 +130,11 @@ def enroll_command(
     emails: tuple[str, ...],
     start: datetime | None,
     dry_run: bool,
+    stages: tuple[str, ...],
+    grades: tuple[str, ...],
 ) -> None:
-    """Enrol prospects in CADENCE: a segment, given addresses, or the cadence's own audience."""
+    """Enrol prospects in CADENCE: a segment, given addresses, or the cadence's own audience;
+    --stage and --grade narrow it to accounts that far along."""
     if segment_name and emails:
         raise click.UsageError("give --segment or --prospect, not both")
     config = app.config
@@ -134,8 +151,15 @@ def enroll_command(
     with app.session() as session:
         if emails:
             prospects = _prospects_by_email(session, emails)
+            if stages or grades:
+                narrow = SegmentFilter(stage=list(stages), grade=[g.upper() for g in grades])
+                prospects = [p for p in prospects if _in_segment(session, narrow, p)]
         else:
-            prospects = list(segment_members(session, _audience(app, cadence, segment_name)))
+            audience = _audience(app, cadence, segment_name)
+            if stages or grades:
+                only = {"stage": list(stages), "grade": [g.upper() for g in grades]}
+                audience = SegmentFilter.model_validate(audience.model_dump() | only)
+            prospects = list(segment_members(session, audience))
         red_flags = app.config.red_flags
         plan = plan_enrollment(session, cadence, prospects, now, red_flags=red_flags)
         if not dry_run:
@@ -156,6 +180,11 @@ def _audience(app: AppContext, cadence: Cadence, segment_name: str | None) -> Se
     if cadence.audience.filter is not None:
         return cadence.audience.filter
     raise SpearError("the cadence has no audience: give --segment or --prospect")
+
+
+def _in_segment(session: Session, segment: SegmentFilter, prospect: Prospect) -> bool:
+    account = session.get(Account, prospect.account_id) if prospect.account_id else None
+    return matches(segment, prospect, account)
 
 
 def _prospects_by_email(session: Session, emails: tuple[str, ...]) -> list[Prospect]:

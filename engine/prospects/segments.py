@@ -4,7 +4,8 @@ A segment is declared in YAML (in `spear.yaml` under `segments:`, or inline as a
 audience). This module holds the filter's schema; `matches` applies it to one prospect and its
 account, so the same rule serves `spear segment show`, enrolment and tests.
 
-Where each condition looks: industry, employees, revenue and business model are the account's;
+Where each condition looks: industry, employees, revenue, business model, stage and grade are the
+account's;
 country and region are the prospect's own, else its account's (countries compare as ISO codes, so
 `US`, `USA` and `United States` are one); seniority and title are the prospect's. A prospect with no
 value for a condition does not match it, except `last_interaction_before`: someone never contacted
@@ -23,7 +24,7 @@ from sqlmodel import Session, select
 
 from engine.errors import NotFoundError
 from engine.prospects.timezones import country_code
-from engine.store.models import Account, Prospect
+from engine.store.models import Account, AccountGrade, AccountStage, Prospect
 
 
 class Range(BaseModel):
@@ -60,6 +61,20 @@ class SegmentFilter(BaseModel):
     title: str | None = None  # a regular expression, searched case-blind
     last_interaction_before: date | None = None
     last_interaction_after: date | None = None
+    stage: list[AccountStage] = Field(default_factory=list)
+    grade: list[AccountGrade] = Field(default_factory=list)
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade_letters(cls, value: object) -> object:
+        # `grade: [a, b]` or `grade: A`: letters in either case.
+        items = value if isinstance(value, list) else [value]
+        return [v.strip().upper() if isinstance(v, str) else v for v in items]
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_list(cls, value: object) -> object:
+        return value if isinstance(value, list) else [value]
 
     @field_validator("title")
     @classmethod
@@ -107,6 +122,8 @@ def matches(segment: SegmentFilter, prospect: Prospect, account: Account | None)
             segment.last_interaction_after is None
             or (last is not None and last > segment.last_interaction_after)
         )
+        and (not segment.stage or (account is not None and account.stage in segment.stage))
+        and (not segment.grade or (account is not None and account.grade in segment.grade))
     )
 
 

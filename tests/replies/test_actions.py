@@ -147,13 +147,25 @@ def test_interest_hands_off_and_queues_the_email_and_webhook(db_engine, clock) -
     inbound = world.receive(world.reply(INTEREST))
 
     assert inbound.label == "interest" and inbound.status is InboundStatus.APPLIED
-    assert world.get(Account, world.ids["account"]).status is AccountStatus.HANDED_OFF
+    account = world.get(Account, world.ids["account"])
+    assert account.status is AccountStatus.HANDED_OFF
+    # The lead is the executive's now, and the sale at least at "target identified".
+    assert (account.stage, account.owner) == ("target-identified", "ae@example-sender.com")
     assert enrollment(world, "dana_enrollment").status is EnrollmentStatus.STOPPED
     kinds = [e.kind for e in world.events(inbound.id)]
     assert "handoff.email" in kinds and "webhook.pending" in kinds
     [handoff] = [e for e in world.events(inbound.id) if e.kind == "handoff.email"]
     assert handoff.data["to"] == "ae@example-sender.com"
     assert handoff.data["status"] == "pending"
+
+    # Re-classified: the hand-off and its stage and owner are undone with it.
+    from engine.replies.actions import undo_actions
+
+    with Session(world.engine) as session:
+        undo_actions(session, inbound.id, now=clock.now(), actor="kim")
+        session.commit()
+    account = world.get(Account, world.ids["account"])
+    assert (account.status, account.stage, account.owner) == ("prospecting", "opportunity", None)
 
 
 def test_not_now_stops_and_re_enrols_in_nurture_at_the_resume_date(world: World) -> None:
