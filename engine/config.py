@@ -223,7 +223,9 @@ class Tasks(_Strict):
 class Pipeline(_Strict):
     """The weighted pipeline: each stage's win rate, deal sizes by grade, speed to lead."""
 
-    win_rates: dict[AccountStage, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    win_rates: dict[AccountStage, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: win_rates({})
+    )
     deal_sizes: dict[AccountGrade, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     speed_to_lead_hours: Annotated[float, Field(gt=0)] = 24.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import click
@@ -15,6 +16,7 @@ from engine.service.report import (
     ReportError,
     check_dimensions,
     load_report,
+    period_bounds,
 )
 from engine.service.status import collect_status, render_status
 
@@ -80,8 +82,12 @@ def report(
     deal_size: float | None,
 ) -> None:
     """The funnel of messages sent in a period: sent, bounced, replied (against the play's 9%),
-    referrals, interest, handed off; the weekly trend; and the pipeline a month brings."""
-    last = _day(until) or SystemClock().now().date()
+    referrals, interest, handed off; the weekly trend; the pipeline a month brings; the weighted
+    pipeline now by stage, grade and owner; and speed to lead for the period's hand-offs."""
+    from engine.service import pipeline
+
+    now = SystemClock().now()
+    last = _day(until) or now.date()
     first = _day(since) or last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
     with Session(app.engine) as session:
         result = load_report(
@@ -91,7 +97,22 @@ def report(
             by=by,
             deal_size=app.config.deal_size if deal_size is None else deal_size,
         )
-    click.echo(RENDERERS[output](result).rstrip("\n"))
+        deals = pipeline.build_pipeline(
+            pipeline.deals(session, app.config), app.config.pipeline.win_rates
+        )
+        start, end = period_bounds(first, last)
+        speed = pipeline.speed_to_lead(
+            pipeline.lead_waits(session, start, end),
+            app.config.pipeline.speed_to_lead_hours,
+            min(now, end),
+        )
+    funnel = RENDERERS[output](result).rstrip("\n")
+    if output == "json":
+        click.echo(json.dumps(json.loads(funnel) | pipeline.to_dict(deals, speed), indent=2))
+    elif output == "csv":
+        click.echo(funnel + "\n\n" + pipeline.render_csv(deals, speed).rstrip("\n"))
+    else:
+        click.echo(funnel + "\n\n" + pipeline.render_table(deals, speed))
 
 
 commands: list[click.Command] = [status, report]
