@@ -23,10 +23,12 @@ from sqlmodel import Session
 
 from engine.clock import FastClock, SystemClock
 from engine.demo.checks import Check, run_checks
+from engine.demo.executives import work_the_leads
 from engine.demo.world import World, open_world
+from engine.service import pipeline
 from engine.service.daemon import Daemon
 from engine.service.logs import configure_logging
-from engine.service.report import load_report, render_table
+from engine.service.report import load_report, period_bounds, render_table
 from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.store.db import make_engine
 
@@ -84,6 +86,7 @@ async def run_demo(
         await asyncio.gather(*background, return_exceptions=True)
         await world.harness.stop()
     echo("")
+    work_the_leads(engine, clock.now(), seed)
     _summarise(engine, world, start, echo)
     checks = run_checks(engine, world.config())
     engine.dispose()
@@ -153,7 +156,13 @@ def _summarise(engine: Engine, world: World, start: datetime, echo: Callable[[st
             by=("cadence", "step"),
             deal_size=config.deal_size,
         )
+        deals = pipeline.build_pipeline(pipeline.deals(session, config), config.pipeline.win_rates)
+        first, last = period_bounds(start.date(), (start + timedelta(days=30)).date())
+        waits = pipeline.lead_waits(session, first, last)
+    speed = pipeline.speed_to_lead(waits, config.pipeline.speed_to_lead_hours, SystemClock().now())
     echo(render_table(report))
+    echo("")
+    echo(pipeline.render_table(deals, speed))
     echo("\nWhat the run shows:")
 
 

@@ -79,6 +79,7 @@ def _config_text(harness: Harness, poll_interval_seconds: float) -> str:
   - name: {name}
     address: {name}@{SENDER_DOMAIN}
     display_name: {display}
+    owner: {name}
     smtp: {{host: {harness.host}, port: {harness.smtp_port}, tls: none,
            user: {name}@{SENDER_DOMAIN}, password: {{file: mailbox-password}}}}
     imap: {{host: {harness.host}, port: {harness.imap_port}, tls: none,

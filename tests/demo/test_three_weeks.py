@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from engine.clock import FixedClock
 from engine.demo.checks import run_checks
+from engine.demo.executives import work_the_leads
 from engine.demo.world import open_world
 from engine.harness.scenario import scenario_from
+from engine.service.pipeline import build_pipeline, lead_waits, speed_to_lead
+from engine.service.pipeline import deals as pipeline_deals
 from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.store.db import make_engine
 
@@ -64,6 +68,17 @@ async def test_three_simulated_weeks_keep_the_plays_promises(tmp_path: Path) -> 
             )
             > 0
         )
+
+    # The simulated executive works the leads handed off: the pipeline and speed to lead show.
+    assert work_the_leads(engine, clock.now(), seed=3) > 0
+    config = world.config()
+    with Session(engine) as session:
+        deals = build_pipeline(pipeline_deals(session, config), config.pipeline.win_rates)
+        waits = lead_waits(session, START, clock.now())
+    assert deals.total.count > 0 and deals.total.weighted > 0
+    assert sum(row.count for row in deals.by_grade if row.key != "-") > 0
+    speed = speed_to_lead(waits, config.pipeline.speed_to_lead_hours, clock.now())
+    assert speed.leads > 0 and speed.acted_on == speed.leads and speed.median_hours is not None
     engine.dispose()
     # The checks looked at everything that was sent, not at an empty set.
     assert all(c.checked > 0 for c in checks), [(c.name, c.checked) for c in checks]
