@@ -30,7 +30,7 @@ def in_workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_passes_on_the_shipped_files(in_workdir: Path) -> None:
     result = spear("cadence", "check", "cadences/")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "3 cadence file(s) checked: 0 error(s), 0 warning(s)"
+    assert result.output.strip() == "4 cadence file(s) checked: 0 error(s), 0 warning(s)"
 
 
 def test_check_with_the_starter_config_checks_mailboxes_and_segments(in_workdir: Path) -> None:
@@ -64,13 +64,13 @@ def test_a_broken_copy_fails_with_the_right_lines(in_workdir: Path) -> None:
     assert errors == [
         f"cadences/nurture.yaml:{_line(nurture, 'referral:')}: on_reply.referral: error: "
         "enrol referal: there is no cadence named 'referal' "
-        "(known: nurture, referral-ask, referral-followup)",
+        "(known: call-and-email, nurture, referral-ask, referral-followup)",
         f"cadences/referral-ask.yaml:{wait_line}: steps.1.wait: error: a wait is 'N days', "
         "'N business days', 'N weeks' or 'N hours', not 'three days'",
         f"cadences/referral-followup.yaml:{followup_line}: steps.2.template: error: template "
         "'referral-followup-9' does not exist (looked for templates/referral-followup-9.txt.j2)",
     ]
-    assert result.output.strip().endswith("3 cadence file(s) checked: 3 error(s), 0 warning(s)")
+    assert result.output.strip().endswith("4 cadence file(s) checked: 3 error(s), 0 warning(s)")
 
 
 def test_check_one_file_resolves_its_neighbours(in_workdir: Path) -> None:

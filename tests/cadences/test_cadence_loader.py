@@ -19,6 +19,7 @@ from engine.cadences import (
 from engine.classify.result import ReplyLabel
 from engine.errors import CadenceError
 from engine.sending.windows import PLAY_WEEKDAYS, PLAY_WINDOWS, Wait, WaitUnit
+from engine.tasks.outcomes import Outcome, OutcomeAction
 
 GOOD = """\
 name: demo
@@ -64,7 +65,11 @@ def test_shipped_cadences_load_and_refer_to_each_other(workdir: Path) -> None:
     cadences = load_cadences(
         workdir / "cadences", workdir / "templates", mailboxes=["alex"], segments=["executives"]
     )
-    assert set(cadences) == {"referral-ask", "referral-followup", "nurture"}
+    assert set(cadences) == {"referral-ask", "referral-followup", "nurture", "call-and-email"}
+    mixed = cadences["call-and-email"]
+    assert [s.type for s in mixed.steps] == ["email", "email", "call", "linkedin", "email"]
+    assert mixed.outcome_action(Outcome.WRONG_NUMBER) is OutcomeAction.INVALID_PHONE
+    assert mixed.outcome_action(Outcome.REJECTED) is OutcomeAction.STOP  # the default
     ask = cadences["referral-ask"]
     assert ask.reply_action("referral") == ReplyAction(
         action=ReplyActionKind.ENROL, cadence="referral-followup"

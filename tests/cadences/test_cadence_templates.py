@@ -64,6 +64,11 @@ def test_every_shipped_step_and_variant_renders(workdir: Path) -> None:
                 only = step.model_copy(update={"variants": (variant,) if variant else ()})
                 email = render_step(cadence, only, sample_context())
                 assert "{{" not in email.body and "{%" not in email.body
+                rendered_templates.add(variant.template if variant else step.template)
+                if step.is_task:  # instructions for the rep, with what a call needs
+                    assert "Dana Whitfield" in email.body and email.subject is None
+                    assert "+1 312 555 0142" in email.body or "linkedin.com" in email.body
+                    continue
                 assert email.body.startswith("Hi Dana,")
                 assert email.body.rstrip().endswith("Alex Rivera\nExample Sender")
                 assert (email.subject is None) == step.is_reply
@@ -88,8 +93,11 @@ def test_shipped_templates_render_for_a_real_prospect_with_gaps(workdir: Path) -
     for cadence in cadences.values():
         for step in cadence.steps:
             email = render_step(cadence, step, context)
-            assert email.body.startswith("Hi there,")
             assert "None" not in email.body
+            if step.is_task:
+                assert "none on file" in email.body or "no profile on file" in email.body
+            else:
+                assert email.body.startswith("Hi there,")
     ask = cadences["referral-ask"]
     assert "Acme" in (render_step(ask, ask.first_step(), context).subject or "")
 
