@@ -228,6 +228,15 @@ class Pipeline(_Strict):
     )
     deal_sizes: dict[AccountGrade, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     speed_to_lead_hours: Annotated[float, Field(gt=0)] = 24.0
+    # Signs `POST /acknowledge` on the metrics endpoint (${ENV_VAR} or {file: PATH}).
+    acknowledge_secret: Secret | None = None
+
+    @field_validator("acknowledge_secret", mode="before")
+    @classmethod
+    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
+        if raw is None or isinstance(raw, Secret):
+            return raw
+        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
 
     @field_validator("win_rates")
     @classmethod

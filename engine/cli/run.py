@@ -93,14 +93,23 @@ async def _serve(path: Path, options: RuntimeOptions, once: bool, shutdown_grace
 
 @contextmanager
 def _metrics_endpoint(config: Config, clock: Clock) -> Iterator[None]:
-    """`/metrics` and `/healthz` on a background thread, when `metrics.port` is set."""
+    """`/metrics` and `/healthz` on a background thread, when `metrics.port` is set; and
+    `/acknowledge` for leads, when `pipeline.acknowledge_secret` is set too."""
+    from engine.service import acknowledgements
+
     if not config.metrics.port:
         yield
         return
     engine = make_engine(config.database_url)
     metrics = Metrics(engine, config, clock)
+    routes = {}
+    secret = config.pipeline.acknowledge_secret
+    if secret is not None:
+        routes[acknowledgements.PATH] = acknowledgements.acknowledgement_app(
+            engine, clock, secret.value
+        )
     server = start_http(
-        config.metrics.host, config.metrics.port, metrics.registry, database_health(engine)
+        config.metrics.host, config.metrics.port, metrics.registry, database_health(engine), routes
     )
     try:
         yield

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -212,10 +212,20 @@ class _QuietHandler(WSGIRequestHandler):
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def metrics_app(registry: CollectorRegistry, health: Callable[[], bool]) -> WsgiApp:
+def metrics_app(
+    registry: CollectorRegistry,
+    health: Callable[[], bool],
+    routes: Mapping[str, WsgiApp] | None = None,
+) -> WsgiApp:
+    """`/healthz`, the `routes` given (path -> app), and Prometheus for everything else."""
     prometheus = make_wsgi_app(registry)
+    routes = dict(routes or {})
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = routes.get(environ.get("PATH_INFO", ""))
+        if route is not None:
+            answered: Iterable[bytes] = route(environ, start_response)
+            return answered
         if environ.get("PATH_INFO") == "/healthz":
             ok = _safe(health)
             start_response(
@@ -238,13 +248,17 @@ def _safe(health: Callable[[], bool]) -> bool:
 
 
 def start_http(
-    host: str, port: int, registry: CollectorRegistry, health: Callable[[], bool]
+    host: str,
+    port: int,
+    registry: CollectorRegistry,
+    health: Callable[[], bool],
+    routes: Mapping[str, WsgiApp] | None = None,
 ) -> MetricsServer:
     """Serve on `host:port` (port 0: any free port; read it back from `.port`)."""
     server = make_server(
         host,
         port,
-        metrics_app(registry, health),
+        metrics_app(registry, health, routes),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
