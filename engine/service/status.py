@@ -27,11 +27,15 @@ from engine.config import Config
 from engine.sending.capacity import day_bounds
 from engine.sending.mailboxes import MailboxStatus, mailbox_statuses
 from engine.store.models import (
+    Enrollment,
+    EnrollmentStatus,
     ImapFolderState,
     InboundMessage,
     InboundStatus,
     OutboundMessage,
     OutboundStatus,
+    Task,
+    TaskStatus,
 )
 
 # The outbox rows still to be sent (or resolved): together, the queue.
@@ -61,6 +65,7 @@ class Status:
     replies_today: int
     review_queue: int
     alarms: list[str] = field(default_factory=list)
+    tasks_due: int = 0  # calls and other tasks waiting for a rep, due by now
 
     @property
     def sent_today(self) -> int:
@@ -122,6 +127,13 @@ def collect_status(session: Session, config: Config, now: datetime) -> Status:
         .select_from(InboundMessage)
         .where(InboundMessage.status == InboundStatus.REVIEW)
     ).one()
+    tasks_due = session.exec(
+        select(func.count())
+        .select_from(Task)
+        .join(Enrollment, col(Enrollment.id) == col(Task.enrollment_id))
+        .where(Task.status == TaskStatus.OPEN, Enrollment.status == EnrollmentStatus.ACTIVE)
+        .where(col(Task.due_at) <= now)
+    ).one()
     return Status(
         at=now,
         mailboxes=mailboxes,
@@ -136,6 +148,7 @@ def collect_status(session: Session, config: Config, now: datetime) -> Status:
         replies_today=replies_today,
         review_queue=review_queue,
         alarms=[f"{m.name}: {m.alarm}" for m in mailboxes if m.alarm],
+        tasks_due=tasks_due,
     )
 
 
@@ -168,7 +181,7 @@ def render_status(status: Status) -> str:
         f"failed {status.failed}",
         f"  outbox queue {status.queued} ({_pairs(status.outbox)}), uncertain {status.uncertain}",
         f"  replies today {status.replies_today}; by label: {_pairs(status.replies_by_label)}",
-        f"  review queue {status.review_queue}",
+        f"  review queue {status.review_queue}, tasks due {status.tasks_due} (spear tasks)",
         "",
         "Mailboxes",
     ]

@@ -67,6 +67,8 @@ def test_a_rep_lists_todays_calls_and_records_outcomes(tmp_path: Path) -> None:
     [item] = json.loads(run(tmp_path, "tasks", "--json", "--date", "2025-06-03"))
     assert item["kind"] == "call" and item["owner"] == "robin"
 
+    assert "tasks due 1 (spear tasks)" in run(tmp_path, "status")
+
     outcomes = run(tmp_path, "task", "outcomes")
     assert "no pickup" in outcomes and "meeting" in outcomes and "W/N" in outcomes
 
@@ -85,3 +87,5 @@ def test_a_rep_lists_todays_calls_and_records_outcomes(tmp_path: Path) -> None:
     exported = json.loads(run(tmp_path, "export", "pat@acme.example"))
     assert [t["outcome"] for t in exported["tasks"]] == ["rejected"]
     assert {"task.planned", "task.done"} <= {e["kind"] for e in exported["events"]}
+    run(tmp_path, "forget", "pat@acme.example", "--yes")
+    assert run(tmp_path, "tasks", "--all", "--date", "2025-06-03").strip() == "0 tasks"
