@@ -101,6 +101,16 @@ def resolve_password(raw: object, config_dir: Path) -> Secret:
     raise ValueError("a password must be ${ENV_VAR} or {file: PATH}")
 
 
+def _optional_secret(raw: object, info: ValidationInfo) -> Secret | None:
+    if raw is None or isinstance(raw, Secret):
+        return raw
+    return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+
+
+# A webhook's secret and the like: `${ENV_VAR}` or `{file: PATH}`, or nothing.
+OptionalSecret = Annotated[Secret | None, BeforeValidator(_optional_secret)]
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -229,14 +239,7 @@ class Pipeline(_Strict):
     deal_sizes: dict[AccountGrade, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     speed_to_lead_hours: Annotated[float, Field(gt=0)] = 24.0
     # Signs `POST /acknowledge` on the metrics endpoint (${ENV_VAR} or {file: PATH}).
-    acknowledge_secret: Secret | None = None
-
-    @field_validator("acknowledge_secret", mode="before")
-    @classmethod
-    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
-        if raw is None or isinstance(raw, Secret):
-            return raw
-        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+    acknowledge_secret: OptionalSecret = None
 
     @field_validator("win_rates")
     @classmethod
@@ -249,14 +252,7 @@ class Webhook(_Strict):
     events: list[str] = Field(
         default_factory=lambda: ["interest", "referral", "bounce", "unsubscribe"]
     )
-    secret: Secret | None = None
-
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
-        if raw is None or isinstance(raw, Secret):
-            return raw
-        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+    secret: OptionalSecret = None
 
 
 class Replies(_Strict):
