@@ -1,4 +1,6 @@
-"""The tasks a rep has to do: open, of an enrollment still running, due by the end of a day."""
+"""The tasks a rep has to do: open, of an enrollment still running, due by the end of a day, for
+someone not suppressed since (the list is checked when it is read, as the dispatcher checks it
+before each send)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from engine.clock import utc
+from engine.prospects.addresses import normalise_email
+from engine.prospects.suppression import suppression_reasons
 from engine.store.models import Account, Enrollment, EnrollmentStatus, Prospect, Task, TaskStatus
 
 
@@ -58,7 +62,11 @@ def due_tasks(
         )
     if owner is not None:
         query = query.where(Task.owner == owner)
-    return [_line(*row) for row in session.exec(query)]
+    rows = session.exec(query).all()
+    if include_done:
+        return [_line(*row) for row in rows]
+    suppressed = suppression_reasons(session, [prospect.email for _, _, prospect, _ in rows])
+    return [_line(*row) for row in rows if normalise_email(row[2].email) not in suppressed]
 
 
 def task_line(session: Session, task: Task) -> TaskLine:

@@ -7,7 +7,9 @@ subject to a mailbox's caps: nothing is sent. The enrollment then waits for the 
 records (`engine.tasks.recording`), which decides what comes next; the `(enrollment_id,
 step_id)` unique key means a step becomes a task at most once.
 
-A call step for someone whose phone turned out to be wrong is skipped: the cadence goes on.
+A call step for someone whose phone turned out to be wrong is skipped: the cadence goes on. No
+task is made for someone suppressed (an address, a domain, a forgotten person): no means no on
+every channel, so the enrollment stops.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session, select
 from engine.cadences.model import Cadence, Step, StepType
 from engine.cadences.templates import context_for, render_step
 from engine.config import MailboxConfig
+from engine.prospects.suppression import is_suppressed
 from engine.sending.windows import SendRules, due_after, next_slot, window_end
 from engine.store.models import (
     Account,
@@ -72,6 +75,15 @@ def plan_task(
     """
     rules = cadence.schedule.rules
     following = cadence.step_after(step.id)
+    suppressed = is_suppressed(session, prospect.email)
+    if suppressed is not None:
+        enrollment.status = EnrollmentStatus.STOPPED
+        enrollment.stop_reason = f"suppressed: {suppressed}"
+        enrollment.updated_at = now
+        _event(
+            session, "task.skipped", enrollment, now, {"step_id": step.id, "reason": "suppressed"}
+        )
+        return "skipped"
     if step.type is StepType.CALL and prospect.phone_invalid:
         _advance(enrollment, following, now, tz, rules, now)
         _event(

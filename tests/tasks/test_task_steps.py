@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from engine.clock import utc
 from engine.errors import SpearError
 from engine.prospects.stages import rank
+from engine.prospects.suppression import add_suppression
 from engine.replies.actions import HANDOFF_EVENT
 from engine.replies.routing import HANDED_OFF_EVENT
 from engine.sending.windows import in_window
@@ -235,3 +236,27 @@ def test_an_unknown_task_is_a_clear_error(db_engine: Engine) -> None:
     world = build(db_engine)
     with Session(db_engine) as db, pytest.raises(SpearError, match="no task 99"):
         record_outcome(db, 99, Outcome.NO_ANSWER, world.config, now=world.clock.now(), actor="x")
+
+
+def test_a_task_is_not_listed_once_its_prospect_is_suppressed(db_engine: Engine) -> None:
+    world = build(db_engine)
+    world.planner.plan_due()
+    today = end_of_day(date(2025, 6, 3), "America/New_York")
+    with Session(db_engine) as db:
+        assert len(due_tasks(db, until=today)) == 1
+        add_suppression(db, "@acme.example", now=world.clock.now(), reason="asked by legal")
+        db.commit()
+        assert due_tasks(db, until=today) == []  # the whole domain is off limits now
+
+
+def test_no_task_is_made_for_someone_suppressed_since_enrolment(db_engine: Engine) -> None:
+    world = build(db_engine)
+    with Session(db_engine) as db:
+        add_suppression(db, "pat@acme.example", now=world.clock.now(), reason="unsubscribed")
+        db.commit()
+    assert world.planner.plan_due().tasks == 0
+    enrollment = row(world, Enrollment, world.enrollment_id)
+    assert enrollment.status is EnrollmentStatus.STOPPED
+    assert (enrollment.stop_reason or "").startswith("suppressed:")
+    with Session(db_engine) as db:
+        assert db.exec(select(Task)).all() == []
