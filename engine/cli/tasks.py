@@ -13,7 +13,13 @@ from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
 from engine.errors import NotFoundError
 from engine.tasks.listing import TaskLine, due_tasks, end_of_day, task_line
-from engine.tasks.outcomes import DEFAULT_ON_OUTCOME, Outcome, outcome_names, parse_outcome
+from engine.tasks.outcomes import (
+    DEFAULT_ON_OUTCOME,
+    Outcome,
+    OutcomeAction,
+    outcome_names,
+    parse_outcome,
+)
 
 
 @click.command("tasks")
@@ -101,6 +107,8 @@ def done(
         line += f", next step due {result.next_due_at:%Y-%m-%d %H:%MZ}"
     if result.executive:
         line += f"; handed off to {result.executive}"
+    elif result.action is OutcomeAction.HAND_OFF:
+        line += "; no hand_off.account_executives configured: tell an executive yourself"
     click.echo(line)
 
 

@@ -183,12 +183,8 @@ class _Outcome:
         now: datetime,
     ) -> None:
         self.session, self.changes, self.config = session, changes, config
-        self.cadence, self.enrollment, self.prospect, self.account = (
-            cadence,
-            enrollment,
-            prospect,
-            account,
-        )
+        self.cadence, self.enrollment = cadence, enrollment
+        self.prospect, self.account = prospect, account
         self.now = now
         self.tz = recipient_zone(cadence, prospect, account, config.timezone)
         self.active = enrollment.status is EnrollmentStatus.ACTIVE
