@@ -111,6 +111,7 @@ class SuppressionSource(StrEnum):
     MANUAL = "manual"  # `spear suppress add`
     IMPORT = "import"  # `spear suppress import`
     FORGET = "forget"  # `spear forget`: only the hash is kept
+    TASK = "task"  # a call's recorded outcome (B/L, hostile: `spear task done`)
 
 
 class AccountStage(StrEnum):

@@ -47,6 +47,7 @@ from engine.store.models import (
     EnrollmentStatus,
     Event,
     Prospect,
+    SuppressionSource,
     Task,
     TaskStatus,
 )
@@ -124,7 +125,7 @@ def record_outcome(
     elif action is OutcomeAction.SUPPRESS:
         run.stop(f"{task.kind} outcome: {name}")
         entry, new = add_suppression(
-            session, prospect.email, now=now, reason=name, source=f"task:{task_id}"
+            session, prospect.email, now=now, reason=name, source=SuppressionSource.TASK
         )
         if new:
             changes.created_row(entry)
