@@ -30,7 +30,12 @@ from engine.tasks.outcomes import (
     type=click.DateTime(["%Y-%m-%d"]),
     help="Tasks due by the end of this day [default: today, in the config's time zone].",
 )
-@click.option("--all", "include_done", is_flag=True, help="Also the ones done or cancelled.")
+@click.option(
+    "--all",
+    "include_done",
+    is_flag=True,
+    help="Also the ones done, and those of ended enrollments.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @pass_app
 def tasks(

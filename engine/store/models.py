@@ -147,7 +147,6 @@ class BuyerRole(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"  # waiting for a person to do it and record the outcome
     DONE = "done"
-    CANCELLED = "cancelled"  # its enrollment ended before it was done
 
 
 class Account(SQLModel, table=True):

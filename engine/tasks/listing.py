@@ -47,7 +47,8 @@ def due_tasks(
     session: Session, *, until: datetime, owner: str | None = None, include_done: bool = False
 ) -> list[TaskLine]:
     """Open tasks due before `until` (overdue ones too), of active enrollments, oldest first;
-    with `include_done`, the ones done or cancelled in that time as well."""
+    with `include_done`, every task due in that time, done or not, whatever became of its
+    enrollment."""
     query = (
         select(Task, Enrollment, Prospect, Account)
         .join(Enrollment, col(Task.enrollment_id) == col(Enrollment.id))

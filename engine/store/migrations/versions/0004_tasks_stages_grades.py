@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("instructions", sa.String(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_before", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("status", _enum("taskstatus", "open", "done", "cancelled"), nullable=False),
+        sa.Column("status", _enum("taskstatus", "open", "done"), nullable=False),
         sa.Column("outcome", sa.String(), nullable=True),
         sa.Column("note", sa.String(), nullable=True),
         sa.Column("resume_on", sa.Date(), nullable=True),
