@@ -13,16 +13,10 @@ from datetime import date, timedelta
 from email.message import Message
 
 from engine.classify.dates import explicit_days, weekday_days
+from engine.classify.lexicon import combined, weighted
 from engine.classify.parse import ADDRESS, header_text
 
-SUBJECT_PREFIXES = re.compile(
-    r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|autoreply|out of (the )?office|"
-    r"abwesenheitsnotiz|automatische antwort|réponse automatique|reponse automatique|"
-    r"respuesta automática|respuesta automatica|risposta automatica|automatisch antwoord|"
-    r"resposta automática|autosvar|automatisk svar|odpowiedź automatyczna|"
-    r"automatická odpověď|自动回复|自動回覆|自動回复|自动答复|自動答覆|自動応答|자동 회신)",
-    re.IGNORECASE,
-)
+SUBJECT_PREFIXES = re.compile(rf"^\s*(?:{combined('auto_subject')})", re.IGNORECASE)
 _AUTO_HEADERS = (
     "X-Autoreply",
     "X-Autorespond",
@@ -34,74 +28,7 @@ _AUTO_HEADERS = (
 )
 
 # Wording that auto-replies use and people replying by hand almost never do, with weights.
-TEXT_SIGNALS: tuple[tuple[float, str], ...] = (
-    (0.9, r"out of (the )?office|\booo\b|away from (the )?office|away from my desk"),
-    (
-        0.7,
-        r"(limited|no|without) access to (my )?e-?mails?|sin acceso al correo|"
-        r"keinen zugriff auf (meine )?e-?mails|accès limité|sans accès",
-    ),
-    (
-        0.8,
-        r"(i am|i'm|i will be|i'll be) (currently )?(away|out|on (annual |parental |maternity |"
-        r"paternity |sick )?leave|on vacation|on holiday|travell?ing|at a conference|"
-        r"off)(?! the (right|best))",
-    ),
-    (0.6, r"on (parental|maternity|paternity|annual|medical|sick) leave|on vacation through"),
-    (
-        0.7,
-        r"(will|shall) (be )?(back|return)(ing)? (in the office |to the office )?"
-        r"(on|by|next|from)|back in the office|returning (on|to the office)|"
-        r"when i return|upon my return|until my return",
-    ),
-    (
-        0.6,
-        r"for (anything |any )?urgent (matters|issues|requests|enquiries|inquiries)?|"
-        r"if (your message|this|it) is urgent|in (urgent|dringenden) (cases|fällen)|"
-        r"en cas d'urgence|pour toute demande urgente|en caso de urgencia|para asuntos urgentes",
-    ),
-    (
-        0.9,
-        r"(this|the) (mailbox|inbox|e-?mail (address|account)) is (no longer |not )"
-        r"(being )?(monitored|active|in use)|no longer (being )?monitored|"
-        r"will not be (read|monitored|forwarded)|wird nicht weitergeleitet|"
-        r"n'est plus (consultée|active)",
-    ),
-    (
-        0.9,
-        r"auto(matic|mated)(ally)?[- ]?(generated|reply|response|message)|"
-        r"this is an auto|do not reply to this|please do not reply|noreply",
-    ),
-    (
-        0.8,
-        r"(ticket|case|request) (number|no\.?|id|#)|\[?(ticket|case) ?#|"
-        r"we (have )?received your (email|message|request|enquiry|inquiry)|"
-        r"your (request|message|email) has been received|a member of our team will|"
-        r"support team will (get back|respond)|within \d+ (business )?(hours|days)",
-    ),
-    (
-        0.9,
-        r"nicht im büro|außer haus|ausser haus|abwesend|im urlaub|betriebsferien|"
-        r"betriebsurlaub|elternzeit|mutterschutz|wieder (im büro|erreichbar|für sie da)",
-    ),
-    (
-        0.9,
-        r"absent(e)? du bureau|actuellement absent|en congé|en vacances|de retour le|"
-        r"serai de retour|hors du bureau",
-    ),
-    (
-        0.9,
-        r"fuera de la oficina|de vacaciones|estaré de regreso|estare de regreso|"
-        r"regresaré|regresare el|vuelvo el|ausente|de permiso",
-    ),
-    (
-        0.9,
-        r"休假|休年假|不在办公室|不在辦公室|返回办公室|返回辦公室|正常办公|正常辦公|"
-        r"自动回复|自動回覆|已收到您的(邮件|郵件|来信|來信)|无法及时回复|無法即時回覆|"
-        r"出差期间|出差期間|产假|產假|暂时无法|暫時無法|期间邮件|期間郵件|期间将|期間將",
-    ),
-)
-_COMPILED_SIGNALS = tuple((w, re.compile(p, re.IGNORECASE)) for w, p in TEXT_SIGNALS)
+_COMPILED_SIGNALS = tuple((w, re.compile(p, re.IGNORECASE)) for w, p in weighted("auto_reply"))
 
 # Words after which the return day follows ("back on Monday 3 March").
 _RETURN_BEFORE = re.compile(

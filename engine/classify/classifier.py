@@ -14,9 +14,11 @@ from datetime import date
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
-from engine.classify import autoreplies, intent
+from engine.classify import autoreplies, intent, unsubscribe
 from engine.classify.bounces import read_delivery_report
 from engine.classify.dates import resume_date
+from engine.classify.language import identify, supported
+from engine.classify.lexicon import combined
 from engine.classify.parse import (
     ADDRESS,
     body_text,
@@ -30,7 +32,9 @@ from engine.classify.quotes import ReplyParts, split_reply
 from engine.classify.referrals import ReferralContext, extract_referrals
 from engine.classify.result import DEFAULT_THRESHOLD, Classification, Referral, ReplyLabel
 
-_FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|wg|tr|rv|enc|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(rf"^\s*(?:{combined('forward_subject')})\s*[:：]", re.IGNORECASE)
+# A reply in a language Spear has no lexicon for never acts on its own.
+UNREAD_LANGUAGE_CONFIDENCE = 0.4
 # When two labels score the same, the one with the stronger consequence for the cadence wins.
 _TIE_ORDER = [
     ReplyLabel.UNSUBSCRIBE,
@@ -71,13 +75,24 @@ def _classify(raw: bytes) -> Classification:
             return Classification(label=ReplyLabel.AUTO_REPLY, confidence=0.9)
         if report.bounce is not None:
             return Classification(label=ReplyLabel.BOUNCE, confidence=1.0, bounce=report.bounce)
+    subject = header_text(msg, "Subject")
+    if unsubscribe.provider_request(subject, body):
+        # Whatever the body or the auto-reply headers say: the law binds us to this one.
+        return Classification(label=ReplyLabel.UNSUBSCRIBE, confidence=0.99)
     parts = split_reply(body)
+    if unsubscribe.short_request(body) or unsubscribe.short_request(parts.reply):
+        return Classification(label=ReplyLabel.UNSUBSCRIBE, confidence=0.95, reply_text=parts.reply)
     sent = _sent_date(msg)
     context = _referral_context(msg, body, parts)
     auto = _auto_reply(msg, parts, sent, context)
     if auto is not None:
         return auto
-    return _human_reply(msg, parts, sent, context)
+    result = _human_reply(msg, parts, sent, context)
+    language = identify(parts.reply or parts.unquoted)
+    if not supported(language):
+        # Spear has no lexicon for this language: whatever matched is no reading of it.
+        return replace(result, confidence=min(result.confidence, UNREAD_LANGUAGE_CONFIDENCE))
+    return result
 
 
 def _auto_reply(
@@ -89,7 +104,7 @@ def _auto_reply(
         if text_score < 0.55:
             return None
         human = intent.score_intents(parts.reply).ranked()[0][1]
-        if human >= 3.0 * text_score + 1.0:
+        if human >= 2.5 * text_score + 0.5:
             return None
     confidence = 0.95 if by_headers else round(0.5 + 0.45 * text_score, 3)
     exclude = set(context.excluded_addresses)
@@ -110,11 +125,17 @@ def _auto_reply(
 def _human_reply(
     msg: Message, parts: ReplyParts, sent: date | None, context: ReferralContext
 ) -> Classification:
-    text = parts.unquoted
+    # Intent is read without the signature (a job title is no intent); names and addresses of
+    # the people referred to may stand in it, so referrals are read with it.
+    text = parts.reply or parts.unquoted
     if not text.strip():
         text = header_text(msg, "Subject")
     scores = intent.score_intents(text).scores
-    referrals = tuple(extract_referrals(text, context)) if _may_refer(scores) else ()
+    referrals = (
+        tuple(extract_referrals(parts.unquoted or text, context)) if _may_refer(scores) else ()
+    )
+    if referrals and _joins_the_conversation(text, scores):
+        referrals = ()
     timing_text = text
     if referrals:
         scores[ReplyLabel.REFERRAL] += 2.5 + scores[ReplyLabel.WRONG_PERSON]
@@ -154,6 +175,16 @@ def _only_mentioned_as_absent(referral: Referral, text: str, present: str) -> bo
     mentions = [m.lower() for m in (referral.email, referral.name) if m]
     in_text = [m for m in mentions if m in text.lower()]
     return bool(in_text) and not any(m in present.lower() for m in in_text)
+
+
+def _joins_the_conversation(text: str, scores: dict[ReplyLabel, float]) -> bool:
+    """A colleague copied in to a meeting the replier wants is interest, not a referral."""
+    return (
+        intent.copies_someone_in(text)
+        and scores[ReplyLabel.INTEREST] > 0
+        and scores[ReplyLabel.INTEREST] >= scores[ReplyLabel.REFERRAL]
+        and scores[ReplyLabel.WRONG_PERSON] == 0
+    )
 
 
 def _may_refer(scores: dict[ReplyLabel, float]) -> bool:

@@ -117,6 +117,11 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode text whose declared charset may be missing, narrow or simply wrong."""
     declared = (charset or "").strip().strip('"').lower()
     if data.isascii():
+        if declared.startswith(("iso-2022", "utf-7")):  # 7-bit encodings of other scripts
+            try:
+                return data.decode(declared)
+            except (LookupError, UnicodeDecodeError):
+                pass
         return data.decode("ascii")
     tried: list[str] = []
     # Valid UTF-8 that is not ASCII is almost never an accident, whatever was declared.

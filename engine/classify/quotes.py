@@ -1,8 +1,12 @@
 """Separating what the replier wrote from the quoted original, signature and disclaimer.
 
-mail-parser-reply handles Gmail/Outlook-style quotes in several languages; Chinese clients
-(QQ/Foxmail "原始邮件" blocks, "发件人：/发送时间：" headers), forwarded-message banners and inline
-answers need patterns of our own on top, and are applied first.
+Every marker comes from the language lexicons: attribution lines ("On ... wrote:", "Em ...
+escreveu:", "2026年4月9日(木) ... <a@b>:"), also when a mailer wraps them over two lines; separator
+banners ("-----Original Message-----", "原始邮件", "원본 메일"); and Outlook's localised header
+blocks (From/Sent, Von/Gesendet, 差出人/送信日時, 보낸 사람/보낸 날짜, ...). Bottom-posted and
+inline answers keep every line that is not quoted. mail-parser-reply then trims what it knows of
+signatures; it finds no header in Japanese, Korean, Portuguese or Chinese client blocks, so it
+only runs after our own markers.
 """
 
 from __future__ import annotations
@@ -12,84 +16,98 @@ from dataclasses import dataclass
 
 from mailparser_reply import EmailReplyParser
 
-_REPLY_LANGUAGES = ["en", "de", "fr", "es", "zh"]
+from engine.classify.lexicon import LANGUAGES, combined
 
-# A line that starts the quoted original.
-QUOTE_HEADER = re.compile(
-    r"^\s*("
-    # Gmail wraps long attributions: "On <date> <name> <address>" / "wrote:" on the next line.
-    r"on .{0,200}(\n\s*)?(wrote|writes|a écrit|schrieb)\s*:?|"
-    r"am .{0,200}schrieb.{0,80}:?|le .{0,200}a écrit\s*:?|el .{0,200}escribió\s*:?|"
-    # Chinese clients put the name first: "张三 <a@b> 于 2025年7月1日 写道："
-    r".{0,120}(在|于|於)\s?.{0,200}(写道|寫道)\s*[:：]?|"
-    r"-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|"
-    r"weitergeleitete nachricht|"
-    r"message d'origine|message transféré|mensaje original|mensaje reenviado|"
-    r"原始邮件|原始郵件|转发邮件|轉寄郵件)\s*-*|"
-    r"begin forwarded message\s*:|_{8,}"
-    r")\s*$",
-    re.IGNORECASE | re.MULTILINE,
+_FLAGS = re.IGNORECASE | re.MULTILINE
+_REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "ja", "ko", "zh"]
+assert set(_REPLY_LANGUAGES) <= set(LANGUAGES)
+
+# The last line of an attribution: its verb ("wrote:"), or the quoted sender's address and a
+# colon, as Gmail writes it in Japanese. A line of a person's own prose rarely ends like that
+# and also holds a date or an address, which `quote_header` checks.
+_ATTRIBUTION_END = re.compile(
+    rf"^[^\n]*?(?:(?:{combined('attribution_verb')})\s*[:：]?|"
+    rf"[\w.+-]+@[\w.-]+>?\)?\s*[:：])[ \t]*$",
+    _FLAGS,
 )
-# Outlook-style header blocks: a From line followed closely by a Sent/Date line.
-_HEADER_FROM = re.compile(
-    r"^\s*\*?(from|von|de|发件人|發件人|寄件者|寄件人)\s*\*?\s*[:：]", re.IGNORECASE | re.MULTILINE
+_ATTRIBUTION_START = re.compile(rf"^\s*(?:{combined('attribution_start')})", re.IGNORECASE)
+_BANNER = re.compile(
+    rf"^[ \t]*(?:[-=_ ]{{2,}}[ \t]*(?:{combined('quote_banner')})[ \t]*[-=_ ]*|"
+    rf"(?:{combined('quote_banner')})[ \t]*:|_{{8,}})[ \t]*$",
+    _FLAGS,
 )
-_HEADER_SENT = re.compile(
-    r"^\s*\*?(sent|date|gesendet|datum|envoyé|enviado|fecha|发送时间|"
-    r"發送時間|寄件日期|日期|时间|時間|to|an|à|para|收件人)\s*\*?\s*[:：]",
-    re.IGNORECASE | re.MULTILINE,
-)
+# Outlook-style header blocks: a From line followed closely by a Sent/To/Subject line.
+_HEADER_FROM = re.compile(rf"^[ \t]*\*?(?:{combined('header_from')})[ \t]*\*?[ \t]*[:：]", _FLAGS)
+_HEADER_OTHER = re.compile(rf"^[ \t]*\*?(?:{combined('header_other')})[ \t]*\*?[ \t]*[:：]", _FLAGS)
 _SIGNATURE_START = re.compile(
-    r"^(--\s*|__+|sent from my .*|get outlook for .*|von meinem .* gesendet|envoyé de mon .*|"
-    r"enviado desde mi .*|发自我的.*|發自我的.*|来自.*的邮件|sent from mobile.*)$",
-    re.IGNORECASE | re.MULTILINE,
+    rf"^(?:--[ \t]*|__+|[-=━─＝]{{6,}}|(?:{combined('signature')}))[ \t]*$", _FLAGS
 )
-_DISCLAIMER = re.compile(
-    r"confidential|intended (only )?(for the )?(use of the )?(named )?(recipient|addressee)|"
-    r"vertraulich|bestimmt für den adressaten|destinataire|destinatario|机密|機密|保密|"
-    r"指定收件人|sitz der gesellschaft|registergericht|handelsregister",
-    re.IGNORECASE,
-)
+_DISCLAIMER = re.compile(combined("disclaimer"), re.IGNORECASE)
+_HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
 
 
 @dataclass(frozen=True)
 class ReplyParts:
     """The replier's own words: with signature (for referrals) and without (for intent)."""
 
-    unquoted: str  # everything before the quoted original, disclaimers removed
+    unquoted: str  # everything the replier wrote, disclaimers removed
     reply: str  # the same without signature
+    quote_found: bool = False  # a quote header or quoted lines were recognised
 
 
 def split_reply(text: str) -> ReplyParts:
-    unquoted = _drop_disclaimers(_strip_quoted(text)).strip()
-    return ReplyParts(unquoted=unquoted, reply=_strip_signature(unquoted))
+    own, found = _strip_quoted(text)
+    unquoted = _drop_disclaimers(own).strip()
+    return ReplyParts(unquoted=unquoted, reply=_strip_signature(unquoted), quote_found=found)
 
 
-def _strip_quoted(text: str) -> str:
-    cut = len(text)
-    header = QUOTE_HEADER.search(text)
-    if header:
-        cut = header.start()
-    for match in _HEADER_FROM.finditer(text, 0, cut):
-        following = text[match.end() : match.end() + 400]
-        if _HEADER_SENT.search(following):
-            cut = min(cut, match.start())
+def quote_header(text: str) -> tuple[int, int] | None:
+    """Where the first quote header starts and ends, or None."""
+    found: list[tuple[int, int]] = []
+    for match in _ATTRIBUTION_END.finditer(text):
+        start = match.start()
+        if not _ATTRIBUTION_START.match(match.group()):
+            # Wrapped: "On Mon, 3 Mar 2025 at 09:00 Sam Rep" / "<sam@x.example> wrote:"
+            previous_end = text.rfind("\n", 0, max(start - 1, 0))
+            previous = text[previous_end + 1 : max(start - 1, 0)]
+            if previous.strip() and _ATTRIBUTION_START.match(previous):
+                start = previous_end + 1
+        if _HAS_DATE_OR_ADDRESS.search(text, start, match.end()):
+            found.append((start, match.end()))
             break
+    banner = _BANNER.search(text)
+    if banner:
+        found.append((banner.start(), banner.end()))
+    for match in _HEADER_FROM.finditer(text):
+        if _HEADER_OTHER.search(text, match.end(), match.end() + 400):
+            found.append((match.start(), match.end()))
+            break
+    return min(found) if found else None
+
+
+def _strip_quoted(text: str) -> tuple[str, bool]:
+    header = quote_header(text)
+    cut, header_end = header if header else (len(text), len(text))
     before = text[:cut]
     own_lines = [line for line in before.split("\n") if not line.lstrip().startswith(">")]
+    quoted = header is not None or len(own_lines) < before.count("\n") + 1
     if any(line.strip() for line in own_lines):
         # Interleaved replies answer between quoted lines: keep every unquoted line.
-        return "\n".join(own_lines)
-    # Nothing before the quote: an inline answer below a quote header, or a bare forward.
-    after = text[cut:]
-    lines = after.split("\n")[1:]
-    return "\n".join(
+        return "\n".join(own_lines), quoted
+    # Nothing before the quote: a bottom-posted or inline answer below a quote header.
+    after = text[header_end:]
+    nested = quote_header(after)
+    lines = after.split("\n")
+    kept = [
         line
         for line in lines
         if not line.lstrip().startswith(">")
-        and not _HEADER_SENT.match(line)
+        and not _HEADER_OTHER.match(line)
         and not _HEADER_FROM.match(line)
-    )
+    ]
+    if nested is not None and not any(line.strip() for line in kept):
+        return "", quoted
+    return "\n".join(kept), quoted
 
 
 def _drop_disclaimers(text: str) -> str:

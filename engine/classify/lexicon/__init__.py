@@ -1,0 +1,76 @@
+"""Every word list and pattern the classifier reads, one module per language.
+
+A language is added in one place: write `engine/classify/lexicon/<code>.py` with a `LEXICON` and
+list it in `LANGUAGES`. The rest of the classifier only combines these tables; it holds no words of
+any language itself. Patterns are regular expressions matched case-insensitively against the
+reply's own words (quotes, signature and disclaimers removed), except the quote and signature
+markers, which are matched per line against the whole body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+Patterns = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What one language says, by use. Empty tuples are fine: a language may lack a marker."""
+
+    code: str  # the language's ISO 639-1 code, as language identification reports it
+    # A human reply's intent, one pattern per way of saying it.
+    unsubscribe: Patterns = ()
+    not_interested: Patterns = ()
+    not_now: Patterns = ()
+    interest: Patterns = ()
+    wrong_person: Patterns = ()
+    referral: Patterns = ()  # pointing away: "talk to Kim", "Kim handles this"
+    copying: Patterns = ()  # bringing someone in alongside: "I'm copying Kim", "looping in"
+    # Words that, before a positive phrase, turn it around ("not interested").
+    negation: Patterns = ()
+    # A whole reply or a whole Subject that asks to stop: "unsubscribe", "remove me", "退订",
+    # and the courtesy words that may stand around it ("please", "bitte", "谢谢").
+    unsubscribe_words: Patterns = ()
+    courtesy: Patterns = ()
+    # Machine-written notes: (weight, pattern), and localised automatic-reply Subject prefixes.
+    auto_reply: tuple[tuple[float, str], ...] = ()
+    auto_subject: Patterns = ()
+    # Quoting: the start and the verb of an attribution line ("On ... wrote:"), separator
+    # banners ("-----Original Message-----"), Outlook header block field names.
+    attribution_start: Patterns = ()
+    attribution_verb: Patterns = ()
+    quote_banner: Patterns = ()
+    header_from: Patterns = ()
+    header_other: Patterns = ()
+    # Lines that end the reply's own words: "Sent from my iPhone", and legal footers' words.
+    signature: Patterns = ()
+    disclaimer: Patterns = ()
+    forward_subject: Patterns = ()
+
+
+LANGUAGES = ("en", "zh", "ja", "ko", "pt", "it", "nl", "de", "fr", "es")
+
+
+def _load() -> dict[str, Lexicon]:
+    lexicons: dict[str, Lexicon] = {}
+    for code in LANGUAGES:
+        lexicon = import_module(f"engine.classify.lexicon.{code}").LEXICON
+        assert isinstance(lexicon, Lexicon) and lexicon.code == code
+        lexicons[code] = lexicon
+    return lexicons
+
+
+LEXICONS: dict[str, Lexicon] = _load()
+
+
+def combined(attribute: str) -> str:
+    """One alternation of a pattern list across every language ("" when none has any)."""
+    patterns = [p for lexicon in LEXICONS.values() for p in getattr(lexicon, attribute)]
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def weighted(attribute: str) -> tuple[tuple[float, str], ...]:
+    """A (weight, pattern) list across every language."""
+    return tuple(item for lexicon in LEXICONS.values() for item in getattr(lexicon, attribute))

@@ -1,0 +1,61 @@
+"""French (France, Belgium, Switzerland, Quebec)."""
+
+from engine.classify.lexicon import Lexicon
+
+LEXICON = Lexicon(
+    code="fr",
+    unsubscribe=(
+        r"désabonn|desabonn|desinscri|désinscri|retirez[- ]moi|ne (plus )?me (plus )?contactez|"
+        r"ne plus recevoir|\brgpd\b|supprimer? mes données|ne m'écrivez plus|"
+        r"(retirez|supprimez|enlevez|rayez) (moi|mon adresse|nous)|de votre (liste|fichier|base)|"
+        r"cessez de m'écrire",
+    ),
+    not_interested=(
+        r"pas intéress|ne sommes pas intéress|pas besoin|pas pour nous|non merci|"
+        r"avons déjà|ne nous intéresse pas|ça ne m'intéresse pas|déjà équipés?|"
+        r"(très |pleinement )?satisfaits? (de|du)|ne correspond pas|en interne",
+    ),
+    not_now=(
+        r"pas le bon moment|plus tard|recontact|revenir vers|reparler|"
+        r"en (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+        r"décembre)|pas pour le moment|pas pour l'instant|trimestre prochain|prochain trimestre|"
+        r"l'an prochain|l'année prochaine|après (l'été|les fêtes|la rentrée)|dans (deux|trois|"
+        r"six|\d+) (semaines|mois)",
+    ),
+    interest=(
+        r"intéress|envoyez|tarifs|\bprix\b|démo|volontiers|rendez-vous|un appel|"
+        r"en savoir plus|disponible|un échange|documentation",
+    ),
+    wrong_person=(
+        r"pas la bonne personne|pas le bon interlocuteur|ne suis pas (le|la) bon|"
+        r"ne travaille plus|n'est pas (de )?mon (ressort|domaine)|"
+        r"je ne suis pas (en charge|responsable)|j'ai quitté|j’ai quitté|ne suis plus (chez|à)|"
+        r"à la retraite|ne sais pas qui",
+    ),
+    referral=(r"contactez|s'adresser à|s'occupe|voir avec|c'est (avec )?lui|c'est (avec )?elle",),
+    copying=(r"(je )?(mets|mis|ajoute) en copie|en cc",),
+    negation=(r"\bpas|\bni|\bne",),
+    unsubscribe_words=(r"désabonner|désinscrire|désabonnement|désinscription|me désabonner",),
+    courtesy=(r"s'il vous plaît|svp|merci",),
+    auto_reply=(
+        (0.7, r"accès limité|sans accès"),
+        (0.6, r"en cas d'urgence|pour toute demande urgente"),
+        (0.9, r"n'est plus (consultée|active)"),
+        (
+            0.9,
+            r"absent(e)? du bureau|actuellement absent|en congé|en vacances|de retour le|"
+            r"serai de retour|hors du bureau",
+        ),
+        (0.9, r"message automatique|réponse automatique|généré automatiquement"),
+        (0.8, r"nous avons (bien )?reçu votre (message|demande)|dans les \d+ (heures|jours)"),
+    ),
+    auto_subject=(r"réponse automatique|reponse automatique|absent(e)? du bureau",),
+    attribution_start=(r"le\b",),
+    attribution_verb=(r"a écrit|écrit",),
+    quote_banner=(r"message d'origine|message transféré|message original",),
+    header_from=(r"de",),
+    header_other=(r"envoyé|date|à|objet|cc",),
+    signature=(r"envoyé de mon .*|envoyé depuis .*",),
+    disclaimer=(r"destinataire|confidentiel",),
+    forward_subject=(r"tr",),
+)

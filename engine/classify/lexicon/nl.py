@@ -1,0 +1,58 @@
+"""Dutch (Netherlands and Flanders)."""
+
+from engine.classify.lexicon import Lexicon
+
+LEXICON = Lexicon(
+    code="nl",
+    unsubscribe=(
+        r"uitschrijven|afmelden|uit (uw|je|jullie) (bestand|lijst|database|mailinglijst)|"
+        r"(verwijder|schrap) (mij|me|ons|mijn)|"
+        r"mij (niet|nooit) meer (mailen|benaderen|contacteren)|"
+        r"geen (e-?mails?|mails?|berichten) meer|\bavg\b|(gegevens|data) (te )?verwijderen|"
+        r"stop (met )?mailen",
+    ),
+    not_interested=(
+        r"geen (interesse|behoefte)|niet geïnteresseerd|hebben (al )?(een|onze)|"
+        r"(zeer |erg )?tevreden (over|met)|uitbesteed|nee,? dank|niet nodig|past niet bij|"
+        r"zelf (ontwikkeld|gebouwd)|niet relevant",
+    ),
+    not_now=(
+        r"over (twee|drie|zes|een paar|\d+) (weken|maanden)|later (dit|in het) jaar|"
+        r"volgend (kwartaal|jaar)|volgende maand|na de (zomer|vakantie|jaarafsluiting)|"
+        r"(kom|kun je|mag je) .{0,20}terug|nu (even )?niet|op dit moment niet|"
+        r"momenteel niet|niet het juiste moment|(neem|nemen) .{0,30}(later|opnieuw) contact",
+    ),
+    interest=(
+        r"geïnteresseerd|interessant|graag (meer|een|een afspraak)|stuur (me|mij|ons)|"
+        r"afspraak|(een )?(gesprek|belletje|demo)|plannen|prijzen|offerte",
+    ),
+    wrong_person=(
+        r"niet de (juiste|goede) (persoon|contactpersoon)|werk (hier )?niet meer|"
+        r"ga er (zelf )?niet over|niet mijn (afdeling|terrein|vakgebied)|met pensioen|"
+        r"ben vertrokken|weet (niet|ook niet) wie",
+    ),
+    referral=(
+        r"moet je bij|kun je (hem|haar) bereiken|ligt bij|doorgestuurd|neem contact op met|"
+        r"kun je terecht bij|gaat daarover",
+    ),
+    copying=(r"in de cc|in cc|zet .{0,30}in (de )?cc",),
+    negation=(r"\bniet|\bgeen|\bnooit",),
+    unsubscribe_words=(r"uitschrijven|afmelden|graag uitschrijven|verwijderen",),
+    courtesy=(r"graag|alstublieft|aub|a\.u\.b\.|dank( je| u)?|bedankt",),
+    auto_reply=(
+        (0.9, r"automatisch (antwoord|bericht|gegenereerd|verzonden)"),
+        (0.8, r"afwezig|met vakantie|niet op kantoor|weer aanwezig|ben terug op"),
+        (0.6, r"voor dringende (zaken|vragen)|bij spoed"),
+        (0.8, r"(we|wij) hebben uw (bericht|vraag) ontvangen|ticketnummer"),
+        (0.8, r"(mailbox|adres) wordt niet (meer )?(gelezen|gecontroleerd)"),
+    ),
+    auto_subject=(r"automatisch antwoord|afwezig",),
+    attribution_start=(r"op\b",),
+    attribution_verb=(r"schreef",),
+    quote_banner=(r"oorspronkelijk bericht|doorgestuurd bericht",),
+    header_from=(r"van",),
+    header_other=(r"verzonden|datum|aan|onderwerp|cc",),
+    signature=(r"verzonden (vanaf|met) .*|verstuurd (vanaf|met) .*",),
+    disclaimer=(r"vertrouwelijk|uitsluitend bestemd",),
+    forward_subject=(r"fw|doorst",),
+)
