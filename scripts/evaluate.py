@@ -1,11 +1,17 @@
-"""Score the reply classifier on a labelled corpus.
+"""Score the reply classifier on labelled replies: a corpus folder or a `spear queue export` file.
 
-Usage: python scripts/evaluate.py [CORPUS] [--check] [--verbose]
+Usage: python scripts/evaluate.py [SOURCE ...] [--check] [--verbose]
 
-CORPUS (default: ../shared/corpus relative to the repository root) may hold `replies/` with a
-`manifest.jsonl` and `bounces/` with a `labels.jsonl`, in the formats their READMEs describe.
-Prints per-label precision/recall and macro-F1 for replies, referral extraction precision/recall,
-date accuracy (within 7 days), and for bounces the detection rate, hard/soft agreement and
+SOURCE (default: ../shared/corpus relative to the repository root) is any of:
+- a folder of replies with a `manifest.jsonl` (`file`, `label`, optional `language` and the
+  extraction fields), or of bounces with a `labels.jsonl`, in the formats their READMEs describe;
+- a folder holding such folders (e.g. `replies/`, `replies-2/`, `bounces/`): each is scored;
+- a `.jsonl` file written by `spear queue export`: the team's own decisions, scored the same way.
+
+For replies it prints per-label precision/recall and macro-F1, accuracy per language, the
+confusion matrix, calibration (how often the label given with confidence in each bin is right),
+the share of replies acted on with a wrong label and the share sent to review, referral
+extraction and date accuracy (within 7 days). For bounces: detection, hard/soft agreement and
 Final-Recipient coverage. With --check, exits 1 when a target is missed.
 """
 
@@ -15,7 +21,9 @@ import argparse
 import json
 import re
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -25,11 +33,13 @@ sys.path.insert(0, str(REPO_ROOT))
 from engine.classify import classify_message  # noqa: E402
 from engine.classify.result import Classification, ReplyLabel  # noqa: E402
 
-TARGET_MACRO_F1 = 0.90
+TARGET_MACRO_F1 = 0.95
+TARGET_ACTED_WRONGLY = 0.02
 TARGET_DETECTION = 0.99
 TARGET_AGREEMENT = 0.95
 TARGET_FINAL_RECIPIENTS = 1.0
 DATE_TOLERANCE_DAYS = 7
+CALIBRATION_BINS = (0.0, 0.4, 0.6, 0.7, 0.8, 0.9, 1.01)
 REPLY_LABELS = [
     "referral",
     "interest",
@@ -41,28 +51,45 @@ REPLY_LABELS = [
 ]
 
 
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: its name, raw bytes and the manifest row (label and extras)."""
+
+    name: str
+    raw: bytes
+    row: dict[str, object]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", nargs="?", default=str(REPO_ROOT.parent / "shared" / "corpus"))
+    parser.add_argument("sources", nargs="*", default=[str(REPO_ROOT.parent / "shared" / "corpus")])
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--verbose", action="store_true", help="list every mistake")
     args = parser.parse_args()
-    corpus = Path(args.corpus)
-    if not corpus.is_dir():
-        print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
-        return 2
-    replies, bounces = corpus / "replies", corpus / "bounces"
     missed: list[str] = []
-    evaluated = False
-    if (replies / "manifest.jsonl").is_file():
-        missed += evaluate_replies(replies, args.verbose)
-        evaluated = True
-    if (bounces / "labels.jsonl").is_file():
-        missed += evaluate_bounces(bounces, args.verbose)
-        evaluated = True
+    evaluated = 0
+    for source in map(Path, args.sources):
+        if not source.exists():
+            print(f"error: {source}: no such file or folder", file=sys.stderr)
+            return 2
+        for kind, path in _sources(source):
+            evaluated += 1
+            if kind == "replies":
+                examples = list(_corpus_examples(path))
+                missed += evaluate_replies(str(path), examples, args.verbose)
+            elif kind == "export":
+                try:
+                    examples = list(_export_examples(path))
+                except (ValueError, KeyError) as error:
+                    print(f"error: {path}: not a queue export ({error})", file=sys.stderr)
+                    return 2
+                missed += evaluate_replies(str(path), examples, args.verbose)
+            else:
+                missed += evaluate_bounces(path, args.verbose)
     if not evaluated:
         print(
-            f"error: no replies/manifest.jsonl or bounces/labels.jsonl in {corpus}", file=sys.stderr
+            "error: no manifest.jsonl, labels.jsonl or queue export in " + " ".join(args.sources),
+            file=sys.stderr,
         )
         return 2
     if missed:
@@ -72,29 +99,67 @@ def main() -> int:
     return 1 if (args.check and missed) else 0
 
 
+def _sources(path: Path) -> Iterator[tuple[str, Path]]:
+    """What to score under a path: ("replies" | "bounces" | "export", path) pairs."""
+    if path.is_file():
+        yield "export", path
+        return
+    if (path / "manifest.jsonl").is_file():
+        yield "replies", path
+    elif (path / "labels.jsonl").is_file():
+        yield "bounces", path
+    else:
+        for child in sorted(p for p in path.iterdir() if p.is_dir()):
+            if (child / "manifest.jsonl").is_file():
+                yield "replies", child
+            elif (child / "labels.jsonl").is_file():
+                yield "bounces", child
+
+
 def read_jsonl(path: Path) -> list[dict[str, object]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def classify_file(path: Path) -> Classification:
-    return classify_message(path.read_bytes())
+def _corpus_examples(folder: Path) -> Iterator[Example]:
+    for row in read_jsonl(folder / "manifest.jsonl"):
+        name = str(row["file"])
+        yield Example(name, (folder / name).read_bytes(), row)
+
+
+def _export_examples(path: Path) -> Iterator[Example]:
+    from engine.review.decisions import decode_example_raw
+
+    for number, row in enumerate(read_jsonl(path), 1):
+        if not row.get("label"):
+            raise ValueError(f"line {number} has no label")
+        name = f"inbound {row.get('inbound_id', number)}"
+        yield Example(name, decode_example_raw(row), row)
 
 
 # -- replies -----------------------------------------------------------------------------------
 
 
-def evaluate_replies(folder: Path, verbose: bool) -> list[str]:
-    rows = read_jsonl(folder / "manifest.jsonl")
+def evaluate_replies(title: str, examples: list[Example], verbose: bool) -> list[str]:
     pairs: list[tuple[str, str]] = []
+    by_language: dict[str, list[bool]] = defaultdict(list)
+    calibration: dict[int, list[bool]] = defaultdict(list)
+    acted_wrongly = to_review = 0
     referral_true = referral_found = referral_hits = 0
     dates_total = dates_right = 0
     mistakes: list[str] = []
-    for row in rows:
-        name = str(row["file"])
-        result = classify_file(folder / name)
+    for example in examples:
+        name, row = example.name, example.row
+        result = classify_message(example.raw)
         expected, predicted = str(row["label"]), str(result.label)
         pairs.append((expected, predicted))
+        by_language[str(row.get("language") or "?")].append(expected == predicted)
+        reading = result.best_guess or result.label  # what the classifier thought, acted on or not
+        calibration[_bin(result.confidence)].append(str(reading) == expected)
+        if result.label == ReplyLabel.UNCLEAR:
+            to_review += 1
+        elif expected != predicted:
+            acted_wrongly += 1
         if expected != predicted:
             mistakes.append(
                 f"{name}: expected {expected}, got {predicted} "
@@ -108,13 +173,17 @@ def evaluate_replies(folder: Path, verbose: bool) -> list[str]:
         if verbose and wanted != got and (wanted or got):
             mistakes.append(f"{name}: referrals expected {sorted(wanted)}, got {sorted(got)}")
         for field in ("resume_after", "return_date"):
+            if field not in row and expected not in ("not-now", "auto-reply"):
+                continue
             expected_day = row.get(field)
             got_day = getattr(result, field)
             if expected_day is None and got_day is None:
                 continue
-            if expected_day is None and str(row["label"]) not in (
-                "not-now" if field == "resume_after" else "auto-reply",
+            if expected_day is None and expected != (
+                "not-now" if field == "resume_after" else "auto-reply"
             ):
+                continue
+            if field not in row:  # an export carries no dates to compare with
                 continue
             dates_total += 1
             if expected_day is not None and got_day is not None:
@@ -124,22 +193,43 @@ def evaluate_replies(folder: Path, verbose: bool) -> list[str]:
                     continue
             if verbose:
                 mistakes.append(f"{name}: {field} expected {expected_day}, got {got_day}")
-    print(f"replies: {len(rows)} messages")
+    total = len(pairs)
+    print(f"\nreplies: {title}: {total} messages")
+    labels = REPLY_LABELS + sorted({e for e, _ in pairs} - set(REPLY_LABELS))
     print(f"{'label':16} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
     f1s = []
-    for label in REPLY_LABELS:
+    for label in labels:
         tp = sum(1 for e, p in pairs if e == label and p == label)
         fp = sum(1 for e, p in pairs if e != label and p == label)
         fn = sum(1 for e, p in pairs if e == label and p != label)
+        if tp + fp + fn == 0:
+            continue
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         f1s.append(f1)
         print(f"{label:16} {precision:9.3f} {recall:7.3f} {f1:6.3f} {tp + fn:8d}")
-    unclear = sum(1 for _, p in pairs if p == ReplyLabel.UNCLEAR)
-    macro_f1 = sum(f1s) / len(f1s)
-    accuracy = sum(1 for e, p in pairs if e == p) / len(pairs) if pairs else 0.0
-    print(f"macro-F1 {macro_f1:.3f}  accuracy {accuracy:.3f}  unclear {unclear}")
+    macro_f1 = sum(f1s) / len(f1s) if f1s else 0.0
+    accuracy = sum(1 for e, p in pairs if e == p) / total if total else 0.0
+    print(f"macro-F1 {macro_f1:.3f}  accuracy {accuracy:.3f}")
+    wrong_share = acted_wrongly / total if total else 0.0
+    review_share = to_review / total if total else 0.0
+    print(
+        f"acted on wrongly {wrong_share:.3f} ({acted_wrongly}/{total})  "
+        f"sent to review {review_share:.3f} ({to_review}/{total})"
+    )
+    print(
+        "accuracy by language: "
+        + ", ".join(
+            f"{language} {sum(hits) / len(hits):.2f} ({len(hits)})"
+            for language, hits in sorted(by_language.items())
+        )
+    )
+    _print_confusion(pairs, labels)
+    print("calibration (reading right, by confidence):")
+    for index, hits in sorted(calibration.items()):
+        low, high = CALIBRATION_BINS[index], min(CALIBRATION_BINS[index + 1], 1.0)
+        print(f"  {low:.1f}-{high:.1f}: {sum(hits) / len(hits):.2f} right ({len(hits)})")
     ref_p = referral_hits / referral_found if referral_found else 1.0
     ref_r = referral_hits / referral_true if referral_true else 1.0
     print(
@@ -153,11 +243,31 @@ def evaluate_replies(folder: Path, verbose: bool) -> list[str]:
     )
     if verbose:
         print("\n".join(mistakes))
-    return (
-        [f"replies macro-F1 {macro_f1:.3f} < {TARGET_MACRO_F1}"]
-        if macro_f1 < TARGET_MACRO_F1
-        else []
-    )
+    missed = []
+    if macro_f1 < TARGET_MACRO_F1:
+        missed.append(f"{title}: macro-F1 {macro_f1:.3f} < {TARGET_MACRO_F1}")
+    if wrong_share > TARGET_ACTED_WRONGLY:
+        missed.append(f"{title}: acted on wrongly {wrong_share:.3f} > {TARGET_ACTED_WRONGLY}")
+    return missed
+
+
+def _bin(confidence: float) -> int:
+    for index, upper in enumerate(CALIBRATION_BINS[1:]):
+        if confidence < upper:
+            return index
+    return len(CALIBRATION_BINS) - 2
+
+
+def _print_confusion(pairs: list[tuple[str, str]], labels: list[str]) -> None:
+    """Rows: the expected label; columns: the label given (unclear = sent to review)."""
+    columns = [*labels, "unclear", *sorted({p for _, p in pairs} - set(labels) - {"unclear"})]
+    counts = Counter(pairs)
+    short = [c[:6] for c in columns]
+    print("confusion (rows expected, columns given):")
+    print(f"  {'':14} " + " ".join(f"{c:>6}" for c in short))
+    for label in labels:
+        cells = " ".join(f"{counts[(label, c)] or '.':>6}" for c in columns)
+        print(f"  {label:14} {cells}")
 
 
 def _wanted_referrals(row: dict[str, object]) -> set[str]:
@@ -241,7 +351,7 @@ def evaluate_bounces(folder: Path, verbose: bool) -> list[str]:
     detection = detected / len(rows) if rows else 1.0
     agreement = agreed / hard_soft if hard_soft else 1.0
     coverage = final_found / final_total if final_total else 1.0
-    print(f"\nbounces: {len(rows)} messages")
+    print(f"\nbounces: {folder}: {len(rows)} messages")
     print(f"detected {detection:.3f} ({detected}/{len(rows)})")
     print(f"hard/soft agreement {agreement:.3f} ({agreed}/{hard_soft})")
     print(f"Final-Recipient found {coverage:.3f} ({final_found}/{final_total})")
