@@ -59,8 +59,6 @@ def header_evidence(msg: Message) -> bool:
         return True
     if header_text(msg, "Precedence").lower() in ("auto_reply", "bulk", "junk"):
         return True
-    if header_text(msg, "X-Auto-Response-Suppress"):
-        return True
     return bool(SUBJECT_PREFIXES.search(header_text(msg, "Subject")))
 
 

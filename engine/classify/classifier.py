@@ -136,6 +136,10 @@ def _human_reply(
     )
     if referrals and _joins_the_conversation(text, scores):
         referrals = ()
+    if not scores[ReplyLabel.REFERRAL] and not context.is_forward:
+        # A name alone, with no word pointing to it, is no referral: it is usually a place, a
+        # product or the replier's own signature. An address or a copied colleague still is.
+        referrals = tuple(r for r in referrals if r.email)
     timing_text = text
     if referrals:
         scores[ReplyLabel.REFERRAL] += 2.5 + scores[ReplyLabel.WRONG_PERSON]
@@ -206,7 +210,11 @@ def _referral_context(msg: Message, body: str, parts: ReplyParts) -> ReferralCon
     our_domains = {
         mid.strip("<>").rsplit("@", 1)[-1].lower() for mid in referenced_message_ids(msg)
     }
-    quoted = body.replace(parts.unquoted, "") if parts.unquoted else body
+    if parts.unquoted in body:
+        quoted = body.replace(parts.unquoted, "") if parts.unquoted else body
+    else:  # an inline answer: the replier's lines stand between quoted ones
+        own = set(parts.unquoted.split("\n"))
+        quoted = "\n".join(line for line in body.split("\n") if line not in own)
     excluded = {a.lower() for a in ADDRESS.findall(quoted[:200_000])}
     excluded |= {a for _, a in from_pairs} | {
         a for _, a in header_addresses(msg, "Sender", "Reply-To")

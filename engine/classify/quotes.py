@@ -91,23 +91,24 @@ def _strip_quoted(text: str) -> tuple[str, bool]:
     before = text[:cut]
     own_lines = [line for line in before.split("\n") if not line.lstrip().startswith(">")]
     quoted = header is not None or len(own_lines) < before.count("\n") + 1
-    if any(line.strip() for line in own_lines):
-        # Interleaved replies answer between quoted lines: keep every unquoted line.
-        return "\n".join(own_lines), quoted
-    # Nothing before the quote: a bottom-posted or inline answer below a quote header.
-    after = text[header_end:]
+    if header is not None:
+        wrote_above = any(line.strip() for line in own_lines)
+        own_lines += _answers_below(text[header_end:], wrote_above)
+    return "\n".join(own_lines), quoted
+
+
+def _answers_below(after: str, wrote_above: bool) -> list[str]:
+    """The replier's lines below a quote header: answers between ">" lines (inline or
+    bottom-posted), or, when nothing stands above the header, every line that is not quoted."""
     nested = quote_header(after)
+    if nested is not None:
+        after = after[: nested[0]]
     lines = after.split("\n")
-    kept = [
-        line
-        for line in lines
-        if not line.lstrip().startswith(">")
-        and not _HEADER_OTHER.match(line)
-        and not _HEADER_FROM.match(line)
-    ]
-    if nested is not None and not any(line.strip() for line in kept):
-        return "", quoted
-    return "\n".join(kept), quoted
+    if any(line.lstrip().startswith(">") for line in lines):
+        return [line for line in lines if not line.lstrip().startswith(">")]
+    if wrote_above:  # an Outlook-style original, quoted without ">"
+        return []
+    return [line for line in lines if not (_HEADER_OTHER.match(line) or _HEADER_FROM.match(line))]
 
 
 def _drop_disclaimers(text: str) -> str:

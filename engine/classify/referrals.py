@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from engine.classify.lexicon import combined
 from engine.classify.parse import ADDRESS
 from engine.classify.result import Referral
 
@@ -26,18 +27,14 @@ _PERSON = rf"{_SURNAME_WORD}(?:\s+{_SURNAME_WORD}){{0,2}}"
 _HAN_NAME = r"[\u4e00-\u9fff]{2,3}"
 # Phrases that introduce the person we should talk to, and phrases where the person comes first.
 _CUE_BEFORE = re.compile(
-    rf"(?i:\b(?:talk to|speak (?:to|with)|reach out to|get in touch with|contact|connect with|"
-    rf"ask|try|email|e-mail|ping|looping in|loop in|cc'?ing|copying|adding|introduce you to|"
-    rf"forwarding (?:this|it|your note) to|forwarded (?:this|it|your note) to|over to|"
-    rf"wenden sie sich an|kontaktieren sie|contactez|hable con|contacte a|escríbale a))"
+    rf"(?i:\b(?:{combined('person_before')}))"
     rf"\s+(?:(?:our|my) [A-Za-z ]{{1,30}}?,\s+)?"
-    rf"(?:(?:my|our) (?:colleague|coworker|head of [\w ]+?|vp[\w ]*?|cfo|cto|coo|ceo|"
-    rf"kollegen?|kollegin|collègue|colega)\s*,?\s+)?(?:@)?({_PERSON})"
+    rf"(?:(?:my|our|mein\w*|unser\w*|notre|mon|ma|nuestr[oa]|mi|nosso|nossa|il nostro|"
+    rf"la nostra|onze|mijn)?\s*(?:{combined('colleague')})\s*,?\s+)?(?:@)?({_PERSON})"
 )
 _CUE_AFTER = re.compile(
     rf"(?:@)?({_PERSON})\b(?:\s*\([^)]*\))?\s*(?:<[^>]*>)?\s*(?:,\s*(?:our|my) [\w ]+,\s*)?"
-    rf"(?:is|would be|'s|handles|owns|runs|leads|manages|heads|is responsible|is in charge|"
-    rf"ist zuständig|ist der|ist die|s'occupe|se encarga|is the)\b"
+    rf"(?:{combined('person_after')})\b"
 )
 _CUE_HAN = re.compile(
     rf"(?:联系|聯繫|聯絡|找|问问|問問|转发给|轉發給|转给|轉給|抄送|对接人是|對接人是|负责人是|負責人是|"
@@ -292,14 +289,8 @@ _HAN_STOP = frozenset(
         "微信",
     }
 )
-_SCHEDULING_ONLY = re.compile(
-    r"assistant|\bEA\b|schedul|calendar|diary|助理|秘书|秘書", re.IGNORECASE
-)
-_CC_CUE = re.compile(
-    r"cc|copied|copying|looping|loop in|adding|added|forward|抄送|转发|轉發|"
-    r"in kopie|en copie|en copia",
-    re.IGNORECASE,
-)
+_SCHEDULING_ONLY = re.compile(combined("scheduling_only"), re.IGNORECASE)
+_CC_CUE = re.compile(rf"{combined('copying')}|forward|转发|轉發", re.IGNORECASE)
 
 
 @dataclass

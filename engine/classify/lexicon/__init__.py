@@ -28,6 +28,12 @@ class Lexicon:
     wrong_person: Patterns = ()
     referral: Patterns = ()  # pointing away: "talk to Kim", "Kim handles this"
     copying: Patterns = ()  # bringing someone in alongside: "I'm copying Kim", "looping in"
+    # Around a referred person's name: words before it ("talk to"), after it ("handles"),
+    # a colleague's title between ("my colleague"), and helpers who only schedule ("assistant").
+    person_before: Patterns = ()
+    person_after: Patterns = ()
+    colleague: Patterns = ()
+    scheduling_only: Patterns = ()
     # Words that, before a positive phrase, turn it around ("not interested").
     negation: Patterns = ()
     # A whole reply or a whole Subject that asks to stop: "unsubscribe", "remove me", "退订",

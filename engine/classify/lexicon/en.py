@@ -19,7 +19,10 @@ LEXICON = Lexicon(
         # a bare "do not contact." and asking to drop the whole company or mailing list
         r"(do not|don'?t|please never) contact\b|remove (everyone|everybody|all of us|anyone|"
         r"our (whole |entire )?(team|company|domain))|from your (list|database|mailing list|"
-        r"distribution list|crm|contact list)\b(?! of)",
+        r"distribution list|crm|contact list)\b(?! of)|"
+        # where did you get my details, and erase what you hold on me
+        r"how did you get (my|this|our) (e-?mail|address|details|contact|data|number)|"
+        r"(anything|everything|whatever|all) (else )?you (have|hold|keep|store) (on|about) (me|us)",
     ),
     not_interested=(
         r"not interested|no interest|aren'?t interested|are not interested|"
@@ -41,12 +44,14 @@ LEXICON = Lexicon(
         r"(^|\n)\s*((hard|i'?ll|gonna|going to) )?(no|nope|nah|pass)\s*[.!,]*\s*(thanks?\.?|"
         r"thank you\.?)?\s*($|\n)|\bhard pass\b|"
         r"(fully |completely |entirely )?outsourced|nothing (for you )?to (sell|optimi[sz]e|offer)|"
-        r"no (opening|opportunity|use case|room)|don'?t see (a|the|any) (need|fit|use)",
+        r"no (opening|opportunity|use case|room)|don'?t see (a|the|any) (need|fit|use)|"
+        r"the answer is (still )?no|no appetite",
     ),
     not_now=(
         r"not (right )?now|not at (the|this) (moment|time|point)|(circle|reach|check|touch|"
         r"come|get) back|reconnect|revisit|follow up (in|next|after|later|again|around)|"
-        r"try (me|us|again) (in|next|after|later|around)|later (this|in the|next)|"
+        r"try (me|us|again) (in|next|after|later|around)|"
+        r"later (this (month|quarter|year)|in the (year|quarter)|next)|"
         r"next (quarter|year|month|fiscal)|budget (freeze|frozen|cycle|is (locked|set|spent|"
         r"allocated))|(bad|poor|tough|awkward|wrong) timing|timing (is|'s) (not|bad|off|wrong|"
         r"tough|tricky)|timing (isn'?t|is not) (right|great|good|ideal)|in the middle of|"
@@ -71,7 +76,7 @@ LEXICON = Lexicon(
         r"(call|chat|meeting|demo|conversation)|\bdemo\b|let'?s (talk|chat|connect|meet|do)|"
         r"happy to (chat|talk|connect|take|learn|hear|jump|hop|meet)|open to|"
         r"works for me|(does|would) (monday|tuesday|wednesday|thursday|friday|next week|"
-        r"tomorrow) work|what (times|time) work|my calendar|calendly|\btrial\b|pilot|"
+        r"tomorrow) work|what (times|time) work|my calendar|calendly|\btrial\b|\bpilot\b|"
         r"integrat(e|ion) with|do you (support|integrate|offer|have|work)|how does (it|this)|"
         r"call me|reach me (at|on)|(i'?m|i am) the right person|that'?s me|"
         r"i (do )?(own|handle|run) (this|that|it|sales ops)|could be (useful|helpful)|"
@@ -82,7 +87,8 @@ LEXICON = Lexicon(
         # "share the product brochure", "send over your latest deck": a few words between
         r"(send|share)( \w+){1,3} (brochure|deck|pricing|price list|case stud\w*|one-?pager)|"
         r"(we|i) can (connect|talk|chat|meet|speak)|can we (connect|talk|chat|meet|speak)|"
-        r"(a few|some) times|\bslot\b|take a look",
+        r"(a few|some) times|\bslot\b|take a look|"
+        r"(sent|sending|send) (you )?(an? )?(calendar |meeting )?(invite|invitation)",
     ),
     wrong_person=(
         r"not the (right|best|correct|appropriate) (person|contact|guy|one)|wrong (person|"
@@ -114,10 +120,23 @@ LEXICON = Lexicon(
         r"runs (our|the|sales)|manages|take (this|it) (one|from here)|over to|took over|"
         # "try Anna" refers; "try me in Q3" does not: the name must be capitalised.
         r"you'?ll want|(?-i:[Tt]ry [A-Z])|try (him|her)|(?-i:[Aa]sk [A-Z])|ask (him|her)|"
-        r"point(ing)? you to|best way to reach|"
+        r"point(ing)? you to|best way to reach|(he|she|they)'?d be the (one|person)|"
+        r"would be the (one|person)|call (him|her|them)|reach (him|her|them)|"
+        r"(his|her|their) (number|phone|extension|mobile|cell|direct line)|"
         r"\bcan you take",
     ),
     copying=(r"looping in|loop in|cc'?ing|cc'?d|copied|copying|adding|\bincluded\b",),
+    person_before=(
+        r"talk to|speak (?:to|with)|reach out to|get in touch with|contact|connect with|ask|try|"
+        r"email|e-mail|ping|looping in|loop in|cc'?ing|copying|adding|introduce you to|"
+        r"forwarding (?:this|it|your note) to|forwarded (?:this|it|your note) to|over to|that'?s",
+    ),
+    person_after=(
+        r"is|would be|'s|handles|owns|runs|leads|manages|heads|is responsible|is in charge|is the|"
+        r"took over|has taken over",
+    ),
+    colleague=(r"colleague|coworker|head of [\w ]+?|vp[\w ]*?|cfo|cto|coo|ceo",),
+    scheduling_only=(r"assistant|\bEA\b|schedul|calendar|diary",),
     negation=(r"\bnot|n'?t|\bno|\bnever",),
     unsubscribe_words=(
         r"unsubscribe|remove( me| us)?( from (your|the|this) (list|mailing list))?|stop|"

@@ -32,8 +32,15 @@ LEXICON = Lexicon(
         r"je ne suis pas (en charge|responsable)|j'ai quitté|j’ai quitté|ne suis plus (chez|à)|"
         r"à la retraite|ne sais pas qui",
     ),
-    referral=(r"contactez|s'adresser à|s'occupe|voir avec|c'est (avec )?lui|c'est (avec )?elle",),
+    referral=(
+        r"contactez|s'adresser à|s'occupe|voir avec|c'est (avec )?lui|c'est (avec )?elle|"
+        r"qui (pilote|gère|s'occupe|est responsable|est en charge)",
+    ),
     copying=(r"(je )?(mets|mis|ajoute) en copie|en cc",),
+    person_before=(r"contactez|voir avec|s'adresser à|en copie",),
+    person_after=(r"s'occupe|gère|pilote|est responsable|est en charge",),
+    colleague=(r"collègue",),
+    scheduling_only=(r"assistante?|secrétariat",),
     negation=(r"\bpas|\bni|\bne",),
     unsubscribe_words=(r"désabonner|désinscrire|désabonnement|désinscription|me désabonner",),
     courtesy=(r"s'il vous plaît|svp|merci",),

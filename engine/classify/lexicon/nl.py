@@ -36,6 +36,13 @@ LEXICON = Lexicon(
         r"kun je terecht bij|gaat daarover",
     ),
     copying=(r"in de cc|in cc|zet .{0,30}in (de )?cc",),
+    person_before=(
+        r"moet je bij|ligt bij|terecht bij|contact op met|neem contact met|mail|bel|"
+        r"doorgestuurd naar",
+    ),
+    person_after=(r"gaat (?:daar|hier)over|is verantwoordelijk|regelt|beheert",),
+    colleague=(r"collega",),
+    scheduling_only=(r"assistent|secretariaat|agenda",),
     negation=(r"\bniet|\bgeen|\bnooit",),
     unsubscribe_words=(r"uitschrijven|afmelden|graag uitschrijven|verwijderen",),
     courtesy=(r"graag|alstublieft|aub|a\.u\.b\.|dank( je| u)?|bedankt",),

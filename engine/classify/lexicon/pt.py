@@ -30,7 +30,9 @@ LEXICON = Lexicon(
     interest=(
         r"interess(ad|a-nos|a-me|e)|(me|nos) interessa|pode(m)? (me )?(enviar|mandar)|"
         r"envi(e|em|a)(-me| me)|(marcar|agendar) (uma )?(chamada|reunião|conversa|call)|"
-        r"reunião|demonstração|proposta|orçamento|preço|saber mais|conversar",
+        r"reunião|demonstração|proposta|orçamento|preço|saber mais|conversar|"
+        r"quero (entender|saber|conhecer|ver)|como funciona|(tem|tens|teria) agenda|"
+        r"(amanhã|segunda|terça|quarta|quinta|sexta)(-feira)? .{0,12}(às|\d+h|tarde|manhã)",
     ),
     wrong_person=(
         r"não (sou|é) (a pessoa|o responsável|a responsável)|não (é|e) (a )?minha área|"
@@ -43,6 +45,13 @@ LEXICON = Lexicon(
         r"(disso|é)|(é|e) (o|a) responsável|encaminhei|responsável (por|pel)",
     ),
     copying=(r"(coloquei|copiei|incluí|inclui) .{0,40}(em cópia|na conversa|no e-?mail)|em cópia",),
+    person_before=(
+        r"fale com|falar com|converse com|procure (?:o|a)|contate|contacte (?:o|a)|"
+        r"encaminhei (?:para|ao|à)",
+    ),
+    person_after=(r"cuida|trata|é (?:o|a) responsável|é quem|responde por",),
+    colleague=(r"colega",),
+    scheduling_only=(r"assistente|secretári[oa]",),
     negation=(r"\bnão|\bnao|\bnem|\bnunca|\bsem",),
     unsubscribe_words=(r"descadastrar|descadastre(-me)?|remover|cancelar inscrição|sair da lista",),
     courtesy=(r"por favor|favor|obrigad[oa]",),
