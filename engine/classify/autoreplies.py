@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from email.message import Message
 
 from engine.classify.dates import explicit_days, weekday_days
-from engine.classify.lexicon import combined, weighted
+from engine.classify.lexicon import combined, searcher, weighted
 from engine.classify.parse import ADDRESS, header_text
 
 SUBJECT_PREFIXES = re.compile(rf"^\s*(?:{combined('auto_subject')})", re.IGNORECASE)
@@ -29,6 +29,8 @@ _AUTO_HEADERS = (
 
 # Wording that auto-replies use and people replying by hand almost never do, with weights.
 _COMPILED_SIGNALS = tuple((w, re.compile(p, re.IGNORECASE)) for w, p in weighted("auto_reply"))
+# Any of them at all: most replies are people's and hold none, so one search settles those.
+_ANY_SIGNAL = searcher("auto_reply_phrases")
 
 # Words after which the return day follows ("back on Monday 3 March").
 _RETURN_BEFORE = re.compile(
@@ -65,6 +67,8 @@ def header_evidence(msg: Message) -> bool:
 def text_evidence(text: str) -> float:
     """How strongly the reply's own text reads as an automatic note (0 to about 1)."""
     head = text[:3000]
+    if not _ANY_SIGNAL.search(head):
+        return 0.0
     total = sum(weight for weight, pattern in _COMPILED_SIGNALS if pattern.search(head))
     return min(total, 1.5) / 1.5 if total < 1.5 else 1.0
 

@@ -88,8 +88,9 @@ def _classify(raw: bytes) -> Classification:
     if auto is not None:
         return auto
     result = _human_reply(msg, parts, sent, context)
-    language = identify(parts.reply or parts.unquoted)
-    if not supported(language):
+    if result.confidence >= UNREAD_LANGUAGE_CONFIDENCE and not supported(
+        identify(parts.reply or parts.unquoted)
+    ):
         # Spear has no lexicon for this language: whatever matched is no reading of it.
         return replace(result, confidence=min(result.confidence, UNREAD_LANGUAGE_CONFIDENCE))
     return result

@@ -4,9 +4,12 @@ Every marker comes from the language lexicons: attribution lines ("On ... wrote:
 escreveu:", "2026年4月9日(木) ... <a@b>:"), also when a mailer wraps them over two lines; separator
 banners ("-----Original Message-----", "原始邮件", "원본 메일"); and Outlook's localised header
 blocks (From/Sent, Von/Gesendet, 差出人/送信日時, 보낸 사람/보낸 날짜, ...). Bottom-posted and
-inline answers keep every line that is not quoted. mail-parser-reply then trims what it knows of
-signatures; it finds no header in Japanese, Korean, Portuguese or Chinese client blocks, so it
-only runs after our own markers.
+inline answers keep every line that is not quoted.
+
+Why not a library: on the two development corpora, mail-parser-reply (ten languages) and
+quotequail each misread more replies than these markers do (they find no header in Japanese,
+Korean, Portuguese or Chinese client blocks), and running mail-parser-reply after them changed
+no result while costing a third of the classification time.
 """
 
 from __future__ import annotations
@@ -14,13 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailparser_reply import EmailReplyParser
-
-from engine.classify.lexicon import LANGUAGES, combined
+from engine.classify.lexicon import combined
 
 _FLAGS = re.IGNORECASE | re.MULTILINE
-_REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "ja", "ko", "zh"]
-assert set(_REPLY_LANGUAGES) <= set(LANGUAGES)
 
 # The last line of an attribution: its verb ("wrote:"), or the quoted sender's address and a
 # colon, as Gmail writes it in Japanese. A line of a person's own prose rarely ends like that
@@ -121,8 +120,4 @@ def _strip_signature(text: str) -> str:
     marker = _SIGNATURE_START.search(text)
     if marker and marker.start() > 0:
         text = text[: marker.start()]
-    try:
-        parsed = EmailReplyParser(languages=_REPLY_LANGUAGES).parse_reply(text=text)
-    except Exception:  # the library's regexes are not ours to trust on hostile input
-        return text.strip()
-    return parsed.strip() if parsed and parsed.strip() else text.strip()
+    return text.strip()

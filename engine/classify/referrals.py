@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from engine.classify.lexicon import combined
+from engine.classify.lexicon import combined, searcher
 from engine.classify.parse import ADDRESS
 from engine.classify.result import Referral
 
@@ -289,7 +289,7 @@ _HAN_STOP = frozenset(
         "微信",
     }
 )
-_SCHEDULING_ONLY = re.compile(combined("scheduling_only"), re.IGNORECASE)
+_SCHEDULING_ONLY = searcher("scheduling_only")
 _CC_CUE = re.compile(rf"{combined('copying')}|forward|转发|轉發", re.IGNORECASE)
 
 

@@ -27,7 +27,7 @@ LEXICON = Lexicon(
     not_interested=(
         r"not interested|no interest|aren'?t interested|are not interested|"
         r"(we|i)'?(ll| will) pass|pass on this|no,? thanks?|no thank you|thanks,? but no|"
-        r"(not|n'?t) (a|the|really a) (good |great |right |strong )?fit|\bno fit\b|"
+        r"(not|\w*n'?t) (a|the|really a) (good |great |right |strong )?fit|\bno fit\b|"
         # This thread, not every message ever: stronger wording is unsubscribe.
         r"(do not|don'?t|no need to) follow up|not for us|not relevant|no need|don'?t need|"
         r"do not need|have no need|not something we|not looking|not in the market|"

@@ -4,6 +4,7 @@ from engine.classify.lexicon import Lexicon
 
 LEXICON = Lexicon(
     code="ja",
+    spaced=False,
     unsubscribe=(
         r"(配信|送信|送付|メール|ご連絡|ご案内)(を|は|の)?(停止|中止|解除|お断り)|(リスト|名簿)から(削除|外して)|"
         r"(今後|以後)(の)?(ご連絡|ご案内|メール|連絡)(は)?(不要|ご遠慮|お控え|結構)|"

@@ -4,6 +4,7 @@ from engine.classify.lexicon import Lexicon
 
 LEXICON = Lexicon(
     code="ko",
+    spaced=False,
     unsubscribe=(
         r"수신\s?거부|수신\s?거절|구독\s?취소|(메일|연락|이메일)\s?(을|를)?\s?(보내지|하지)\s?마|"
         r"더 이상 (메일|연락|이메일)|(명단|목록|리스트)에서 (빼|삭제|제외)|"

@@ -4,6 +4,7 @@ from engine.classify.lexicon import Lexicon
 
 LEXICON = Lexicon(
     code="zh",
+    spaced=False,
     unsubscribe=(
         r"退订|退訂|取消订阅|取消訂閱|不要再(发|發|联系|聯繫|聯絡|打扰|打擾|给我|給我|寄)|别再|別再|"
         r"请勿再|請勿再|勿再|移除|删除我|刪除我|拉黑|骚扰|騷擾|停止(发送|發送|寄送)|不要(发|發)|"
