@@ -11,7 +11,7 @@ LEXICON = Lexicon(
         r"schreiben sie (mir|uns) nicht mehr|meine daten (zu )?löschen",
     ),
     not_interested=(
-        r"kein (interesse|bedarf)|nicht interessiert|danke,? nein|haben bereits|"
+        r"kein(en|e)? (interesse|bedarf)|nicht interessiert|danke,? nein|haben bereits|"
         r"(sind|bin) (damit |sehr )*zufrieden|(selbst|intern) entwickelt|eigene[ns]? (lösung|"
         r"system|tool)|passt nicht zu uns|brauchen wir nicht|nicht relevant|"
         r"(^|\n)\s*nein,? danke|bereits (eingeführt|im einsatz)|erst (letztes|dieses) jahr",

@@ -31,8 +31,10 @@ LEXICON = Lexicon(
         # This thread, not every message ever: stronger wording is unsubscribe.
         r"(do not|don'?t|no need to) follow up|not for us|not relevant|no need|don'?t need|"
         r"do not need|have no need|not something we|not looking|not in the market|"
-        r"(we'?re|we are|i'?m) (all )?(set|good|covered)|happy with (our|what|the)|"
-        r"already (have|use|using|work with|built|got)|built (it|our own|this) (in-house|"
+        r"(we'?re|we are|i'?m) (all )?(set|good|covered)|(happy|satisfied) with (it|them|that|our|"
+        r"what|the)|"
+        r"already (have|use|using|run|running|work with|built|got|rely on|pay for)|"
+        r"(not|\w+n'?t) something (we|i)\b|built (it|our own|this) (in-house|"
         r"ourselves)|in-house|(our|we) own (tool|system|solution|platform|team)|too small|"
         r"decline|doesn'?t (make sense|apply)|"
         r"procurement|not (a )?priority|won'?t be (moving|pursuing|needing)|"
@@ -87,7 +89,8 @@ LEXICON = Lexicon(
         # "share the product brochure", "send over your latest deck": a few words between
         r"(send|share)( \w+){1,3} (brochure|deck|pricing|price list|case stud\w*|one-?pager)|"
         r"(we|i) can (connect|talk|chat|meet|speak)|can we (connect|talk|chat|meet|speak)|"
-        r"(a few|some) times|\bslot\b|take a look|"
+        r"(a few|some) times|\bslot\b|take a look|happy to (see|hear|look|review)|"
+        r"(^|\n)\s*(yes|yep|sure|absolutely|definitely)\b|"
         r"(sent|sending|send) (you )?(an? )?(calendar |meeting )?(invite|invitation)",
     ),
     wrong_person=(
@@ -179,9 +182,9 @@ LEXICON = Lexicon(
             r"auto(matic|mated)(ally)?[- ]?(generated|reply|response|message|acknowledg)|"
             r"this is an auto|do not reply to this|please do not reply|noreply",
         ),
+        (0.8, r"(ticket|case|request|reference) (number|no\.?|id|#)|\[?(ticket|case) ?#"),
         (
             0.8,
-            r"(ticket|case|request|reference) (number|no\.?|id|#)|\[?(ticket|case) ?#|"
             r"we (have )?received your (email|message|request|enquiry|inquiry)|"
             r"your (request|message|email|enquiry|inquiry) has been received|"
             r"a member of our team will|thank you for contacting|"

@@ -33,11 +33,12 @@ LEXICON = Lexicon(
         r"à la retraite|ne sais pas qui",
     ),
     referral=(
-        r"contactez|s'adresser à|s'occupe|voir avec|c'est (avec )?lui|c'est (avec )?elle|"
+        r"contactez|s'adresser à|adressez-vous à|s'occupe|voir avec|voyez avec|c'est (avec )?lui|"
+        r"c'est (avec )?elle|"
         r"qui (pilote|gère|s'occupe|est responsable|est en charge)",
     ),
     copying=(r"(je )?(mets|mis|ajoute) en copie|en cc",),
-    person_before=(r"contactez|voir avec|s'adresser à|en copie",),
+    person_before=(r"contactez|voir avec|voyez avec|adressez-vous à|s'adresser à|en copie",),
     person_after=(r"s'occupe|gère|pilote|est responsable|est en charge",),
     colleague=(r"collègue",),
     scheduling_only=(r"assistante?|secrétariat",),

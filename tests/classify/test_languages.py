@@ -1,0 +1,410 @@
+"""Replies in the eleven languages Spear reads, one test per kind of mistake a reader makes.
+
+Every message here is written for these tests. The quoted original under each reply asks
+whether the prospect is interested, who owns purchasing, and says how to unsubscribe, so a
+reply read from its quote instead of its own words comes out wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.classify import ReplyLabel, classify_message
+from engine.classify.language import chinese_script, identify, supported
+from engine.classify.quotes import split_reply
+
+ORIGINAL = (
+    "Hi Dana,\n\nAre you interested in a short demo? Who owns purchasing at your company?\n"
+    "If this is not for you, reply unsubscribe.\n\nSam Rep\n"
+)
+# Each mailer's and locale's way of introducing the quoted original.
+QUOTES = {
+    "gmail-wrapped": (
+        "On Tue, 3 Mar 2026 at 08:12, Sam Rep\n<sam@outreach.example> wrote:\n\n"
+        + "".join(f"> {line}\n" for line in ORIGINAL.split("\n"))
+    ),
+    "outlook-en": "From: Sam Rep <sam@outreach.example>\nSent: Tuesday, March 3, 2026 8:12 AM\n"
+    "To: Dana <dana@prospect.example>\nSubject: Purchasing\n\n" + ORIGINAL,
+    "outlook-de": "Von: Sam Rep <sam@outreach.example>\nGesendet: Dienstag, 3. März 2026 08:12\n"
+    "An: Dana <dana@prospect.example>\nBetreff: Einkauf\n\n" + ORIGINAL,
+    "outlook-fr": "De : Sam Rep <sam@outreach.example>\nEnvoyé : mardi 3 mars 2026 08:12\n"
+    "À : Dana <dana@prospect.example>\nObjet : Achats\n\n" + ORIGINAL,
+    "outlook-es": "De: Sam Rep <sam@outreach.example>\nEnviado: martes, 3 de marzo de 2026 8:12\n"
+    "Para: Dana <dana@prospect.example>\nAsunto: Compras\n\n" + ORIGINAL,
+    "outlook-pt": "De: Sam Rep <sam@outreach.example>\nEnviado: terça-feira, 3 de março de 2026\n"
+    "Para: Dana <dana@prospect.example>\nAssunto: Compras\n\n" + ORIGINAL,
+    "outlook-it": "Da: Sam Rep <sam@outreach.example>\nInviato: martedì 3 marzo 2026 08:12\n"
+    "A: Dana <dana@prospect.example>\nOggetto: Acquisti\n\n" + ORIGINAL,
+    "outlook-nl": "Van: Sam Rep <sam@outreach.example>\nVerzonden: dinsdag 3 maart 2026 08:12\n"
+    "Aan: Dana <dana@prospect.example>\nOnderwerp: Inkoop\n\n" + ORIGINAL,
+    "outlook-ja": "差出人: Sam Rep <sam@outreach.example>\n送信日時: 2026年3月3日 8:12\n"
+    "宛先: Dana <dana@prospect.example>\n件名: 購買について\n\n" + ORIGINAL,
+    "outlook-ko": "보낸 사람: Sam Rep <sam@outreach.example>\n보낸 날짜: 2026년 3월 3일 화요일 "
+    "오전 8:12\n받는 사람: Dana <dana@prospect.example>\n제목: 구매 문의\n\n" + ORIGINAL,
+    "outlook-zh": "发件人: Sam Rep <sam@outreach.example>\n发送时间: 2026年3月3日 8:12\n"
+    "收件人: Dana <dana@prospect.example>\n主题: 采购\n\n" + ORIGINAL,
+    "outlook-zh-hant": "寄件者: Sam Rep <sam@outreach.example>\n寄件日期: 2026年3月3日 8:12\n"
+    "收件者: Dana <dana@prospect.example>\n主旨: 採購\n\n" + ORIGINAL,
+    "qq": '------------------ 原始邮件 ------------------\n发件人: "Sam Rep"<sam@outreach'
+    '.example>;\n发送时间: 2026年3月3日(星期二) 上午8:12\n收件人: "Dana"<dana@prospect.example>;'
+    "\n主题: 采购\n\n" + ORIGINAL,
+    "daum": "----- 원본 메일 -----\n보낸사람: Sam Rep <sam@outreach.example>\n받는사람: Dana "
+    "<dana@prospect.example>\n날짜: 2026년 3월 3일 화요일, 8시 12분\n제목: 구매 문의\n\n"
+    + ORIGINAL,
+    "iphone-pt": "Em 3 de mar. de 2026, à(s) 08:12, Sam Rep <sam@outreach.example> escreveu:\n\n"
+    + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "gmail-it": "Il giorno mar 3 mar 2026 alle ore 08:12 Sam Rep\n<sam@outreach.example> ha "
+    "scritto:\n\n" + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "gmail-nl": "Op di 3 mrt 2026 om 08:12 schreef Sam Rep\n<sam@outreach.example>:\n\n"
+    + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "gmail-ja": "2026年3月3日(火) 8:12 Sam Rep <sam@outreach.example>:\n\n"
+    + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "gmail-ko": "2026년 3월 3일 (화) 오전 8:12, Sam Rep <sam@outreach.example>님이 작성:\n\n"
+    + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "gmail-fr": "Le mar. 3 mars 2026 à 08:12, Sam Rep <sam@outreach.example> a\nécrit :\n\n"
+    + "".join(f"> {line}\n" for line in ORIGINAL.split("\n")),
+    "none": "",
+}
+
+
+def message(
+    body: str,
+    *,
+    quote: str = "gmail-wrapped",
+    subject: str = "Re: Purchasing",
+    headers: str = "",
+    cc: str | None = None,
+) -> bytes:
+    head = (
+        "From: Dana Voss <dana@prospect.example>\r\nTo: Sam Rep <sam@outreach.example>\r\n"
+        f"Subject: {subject}\r\nDate: Wed, 04 Mar 2026 09:30:00 +0100\r\n"
+        "Message-ID: <d1@prospect.example>\r\nIn-Reply-To: <s1@outreach.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n"
+    )
+    if cc:
+        head += f"Cc: {cc}\r\n"
+    text = body + ("\n\n" + QUOTES[quote] if QUOTES[quote] else "")
+    return (head + headers + "\r\n" + text.replace("\n", "\r\n")).encode("utf-8")
+
+
+def assert_label(raw: bytes, label: ReplyLabel) -> None:
+    result = classify_message(raw)
+    assert result.label == label, (result.label, result.best_guess, result.confidence)
+    assert result.confidence >= 0.6
+
+
+# -- issue 15: requests to stop that never depend on the classifier's mood ---------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "headers"),
+    [
+        ("unsubscribe", "This message was automatically generated by Gmail.", ""),
+        ("Unsubscribe", "", "Auto-Submitted: auto-generated\r\n"),  # Yahoo/AOL style: empty
+        ("unsubscribe", "Sent from Outlook.com on behalf of a user.", ""),
+        ("Unsubscribe", "\n", "X-Mailer: iCloud MailServer\r\n"),
+        ("unsubscribe", "This unsubscribe request was sent by Fastmail for its user.", ""),
+        ("Abmelden", "", "Auto-Submitted: auto-generated\r\n"),
+        ("désabonner", "", ""),
+        ("darme de baja", "", ""),
+        ("descadastrar", "", ""),
+        ("cancellami", "", "Precedence: bulk\r\n"),
+        ("uitschrijven", "", ""),
+        ("退订", "", "Auto-Submitted: auto-replied\r\n"),
+        ("配信停止", "", ""),
+        ("수신거부", "", ""),
+    ],
+)
+def test_provider_and_subject_requests_are_unsubscribe(
+    subject: str, body: str, headers: str
+) -> None:
+    assert_label(
+        message(body, quote="none", subject=subject, headers=headers), ReplyLabel.UNSUBSCRIBE
+    )
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "remove",
+        "Stop",
+        "UNSUBSCRIBE",
+        "Take me off",
+        "please remove me",
+        "配信停止",
+        "退订",
+        "수신거부",
+        "abmelden",
+        "Désabonner SVP",
+        "descadastrar",
+        "cancellami",
+        "uitschrijven graag",
+    ],
+)
+@pytest.mark.parametrize("quote", ["gmail-wrapped", "outlook-en", "gmail-fr", "qq"])
+def test_short_imperative_above_any_quote_is_unsubscribe(word: str, quote: str) -> None:
+    assert_label(message(word, quote=quote), ReplyLabel.UNSUBSCRIBE)
+
+
+# -- 1: quoted text must not leak into the reading ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "quote"),
+    [
+        ("Thanks, but this isn't something we need.", "outlook-en"),
+        ("Danke, aber dafür haben wir keinen Bedarf.", "outlook-de"),
+        ("Merci, mais ce n'est pas pour nous.", "outlook-fr"),
+        ("Gracias, pero ya tenemos un proveedor.", "outlook-es"),
+        ("Obrigada, mas já temos uma ferramenta para isso.", "outlook-pt"),
+        ("Grazie, ma abbiamo già un fornitore.", "outlook-it"),
+        ("Bedankt, maar we hebben geen behoefte.", "outlook-nl"),
+        ("ご提案ありがとうございます。今回は必要ございません。", "outlook-ja"),
+        ("제안 감사합니다만 필요 없습니다.", "outlook-ko"),
+        ("谢谢，我们暂不需要。", "outlook-zh"),
+        ("謝謝，我們已經有類似的工具了。", "outlook-zh-hant"),
+        ("不考虑，谢谢。", "qq"),
+        ("도입 계획이 없습니다.", "daum"),
+        ("Não temos interesse, obrigado.", "iphone-pt"),
+        ("No grazie, non ci interessa.", "gmail-it"),
+        ("Nee, dank je. Niet relevant voor ons.", "gmail-nl"),
+        ("結構です。", "gmail-ja"),
+        ("괜찮습니다.", "gmail-ko"),
+        ("Non merci.", "gmail-fr"),
+    ],
+)
+def test_one_line_refusal_is_read_from_its_own_words(body: str, quote: str) -> None:
+    assert_label(message(body, quote=quote), ReplyLabel.NOT_INTERESTED)
+
+
+def test_bottom_posted_and_inline_answers_are_read() -> None:
+    quoted = "".join(f"> {line}\n" for line in ORIGINAL.split("\n"))
+    bottom = "On Tue, 3 Mar 2026 at 08:12, Sam Rep <sam@outreach.example> wrote:\n" + quoted
+    assert_label(message(bottom + "\nNo need, we run this ourselves.\n", quote="none"),
+                 ReplyLabel.NOT_INTERESTED)  # fmt: skip
+    inline = (
+        "On Tue, 3 Mar 2026 at 08:12, Sam Rep <sam@outreach.example> wrote:\n"
+        "> Are you interested in a short demo?\n\nYes, happy to see one next week.\n\n"
+        "> Who owns purchasing at your company?\n\nI do.\n"
+    )
+    assert_label(message(inline, quote="none"), ReplyLabel.INTEREST)
+
+
+def test_split_reply_stops_at_every_localised_header() -> None:
+    for name, quote in QUOTES.items():
+        if not quote:
+            continue
+        parts = split_reply("Short answer here.\n\n" + quote)
+        assert parts.unquoted == "Short answer here.", name
+        assert parts.quote_found, name
+
+
+# -- 2: interest with a colleague copied in ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "cc"),
+    [
+        (
+            "Sounds useful. I'm copying our controller, Nora Diaz, who would run the evaluation "
+            "with me. Could we do Thursday at 10am?",
+            "Nora Diaz <nora.diaz@prospect.example>",
+        ),
+        (
+            "Klingt interessant. Ich nehme Jonas Weber in Kopie, er wäre beim Termin dabei. "
+            "Passt Ihnen Dienstag um 15 Uhr?",
+            "Jonas Weber <jonas.weber@prospect.example>",
+        ),
+        (
+            "C'est intéressant. Je mets en copie Claire Dubois qui participera à l'appel. "
+            "Êtes-vous disponible jeudi ?",
+            "Claire Dubois <claire.dubois@prospect.example>",
+        ),
+        (
+            "挺感兴趣的，我把同事王磊也抄送进来了，我们一起聊聊，周三下午方便吗？",
+            "王磊 <wang.lei@prospect.example>",
+        ),
+    ],
+)
+def test_interest_with_a_colleague_copied_is_interest(body: str, cc: str) -> None:
+    assert_label(message(body, cc=cc), ReplyLabel.INTEREST)
+
+
+# -- 3: left or retired, nobody named ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I retired at the end of last month, so I can't help with this.",
+        "I no longer work here.",
+        "Ich bin seit Kurzem im Ruhestand.",
+        "Je suis à la retraite depuis janvier.",
+        "Me jubilé el año pasado.",
+        "Já não trabalho nessa empresa.",
+        "Sono in pensione da gennaio.",
+        "Ik ben inmiddels met pensioen.",
+        "先月末で退職いたしました。",
+        "저는 지난달 퇴사했습니다.",
+        "我已经退休了。",
+    ],
+)
+def test_left_or_retired_without_a_name_is_wrong_person(body: str) -> None:
+    assert_label(message(body), ReplyLabel.WRONG_PERSON)
+
+
+# -- 4 and 5: machine-written notes without RFC 3834 headers -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Thank you for contacting the service desk. Your request has been received and given "
+        "ticket number 4417. We will respond within 48 hours.",
+        "您好，这是系统自动回复：您的邮件已收到，我们将在2个工作日内处理。",
+        "本メールは送信専用アドレスから自動送信されています。お問い合わせを受け付けました。",
+        "Dies ist eine automatisch erstellte Nachricht. Wir melden uns so bald wie möglich.",
+        "Mensagem automática: recebemos sua solicitação, protocolo 5521.",
+        "자동응답 메일입니다. 문의가 접수되었습니다.",
+    ],
+)
+def test_machine_acknowledgements_are_auto_replies(body: str) -> None:
+    assert_label(message(body, quote="none"), ReplyLabel.AUTO_REPLY)
+
+
+@pytest.mark.parametrize(
+    ("body", "alternate"),
+    [
+        (
+            "I'm out of the office until 14 May with no access to email. For anything urgent "
+            "please contact Pat Ng at pat.ng@prospect.example.",
+            "pat.ng@prospect.example",
+        ),
+        (
+            "This mailbox is no longer monitored. My new address is dana.voss@newco.example.",
+            "dana.voss@newco.example",
+        ),
+        (
+            "Ich bin bis zum 3. Juni nicht im Büro. In dringenden Fällen wenden Sie sich bitte "
+            "an eva.kraus@prospect.example.",
+            "eva.kraus@prospect.example",
+        ),
+        (
+            "Je suis absente du bureau jusqu'au 12 mai. En cas d'urgence, contactez "
+            "luc.morel@prospect.example.",
+            "luc.morel@prospect.example",
+        ),
+        (
+            "我正在休假，5月6日返回办公室。紧急事务请联系 li.na@prospect.example。",
+            "li.na@prospect.example",
+        ),
+        (
+            "6月10日まで不在にしております。お急ぎの場合は suzuki@prospect.example まで"
+            "ご連絡ください。",
+            "suzuki@prospect.example",
+        ),
+    ],
+)
+def test_notes_naming_an_alternate_are_auto_replies(body: str, alternate: str) -> None:
+    result = classify_message(message(body, quote="none"))
+    assert result.label == ReplyLabel.AUTO_REPLY, (result.best_guess, result.confidence)
+    assert alternate in result.alternate_emails
+
+
+# -- 6: short refusals -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Pass.",
+        "Nope, thanks.",
+        "We have our own system for that.",
+        "不用。",
+        "不要",
+        "Brauchen wir nicht.",
+        "Obrigado, mas dispenso.",
+        "No grazie.",
+        "Nee, dank je.",
+        "No, gracias.",
+    ],
+)
+def test_short_refusals_are_not_interested(body: str) -> None:
+    assert_label(message(body), ReplyLabel.NOT_INTERESTED)
+
+
+# -- 7: plain interest -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'd like to learn more; could you send over a few times for a call next week?",
+        "Gerne mehr dazu – schicken Sie mir ein paar Terminvorschläge?",
+        "Ça m'intéresse, envoyez-moi quelques créneaux.",
+        "Me interesa, ¿podemos agendar una llamada?",
+        "Tenho interesse, podemos marcar uma reunião na terça?",
+        "Mi interessa, fissiamo una call la prossima settimana?",
+        "Klinkt interessant, kunnen we een afspraak plannen?",
+        "ぜひ一度お打ち合わせをお願いしたいです。",
+        "관심 있습니다. 다음 주에 미팅 가능할까요?",
+        "有兴趣，可以约个时间聊聊吗？",
+    ],
+)
+def test_plain_interest_is_interest(body: str) -> None:
+    assert_label(message(body), ReplyLabel.INTEREST)
+
+
+# -- 8: referrals by name only, or name and phone ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ("Talk to Priya Raman, she runs procurement here.", "Priya Raman"),
+        ("Try Marcus Bell on 555-0143, he owns vendor selection.", "Marcus Bell"),
+        ("Bitte wenden Sie sich an Lena Vogt, Tel. 030 5550 1234.", "Lena Vogt"),
+        ("Daarvoor moet je bij Sanne Visser zijn, tel. 020 555 0101.", "Sanne Visser"),
+        ("Se ne occupa Paolo Ferri, lo trova al 02 555 0199.", "Paolo Ferri"),
+        ("Fale com Beatriz Lima, ela cuida disso.", "Beatriz Lima"),
+        ("Hable con Tomás Ruiz, él se encarga de las compras.", "Tomás Ruiz"),
+        ("Voyez avec Hélène Roche, c'est elle qui gère les achats.", "Hélène Roche"),
+    ],
+)
+def test_referrals_by_name_alone_are_referrals(body: str, name: str) -> None:
+    result = classify_message(message(body))
+    assert result.label == ReplyLabel.REFERRAL, (result.best_guess, result.confidence)
+    assert name in [r.name for r in result.referrals]
+
+
+def test_a_name_with_no_word_pointing_to_it_is_no_referral() -> None:
+    body = "We already run Harbor Freight Planner for this and are happy with it.\n\nDana"
+    assert_label(message(body), ReplyLabel.NOT_INTERESTED)
+
+
+# -- 9: languages Spear has no lexicon for go to a person --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Tack, men vi är inte intresserade av det här just nu. Hör av dig nästa år.",
+        "Dziękuję, ale nie jesteśmy zainteresowani współpracą w tym momencie.",
+        "Teşekkürler ama şu anda bununla ilgilenmiyoruz, belki seneye.",
+    ],
+)
+def test_a_language_without_a_lexicon_goes_to_review(body: str) -> None:
+    result = classify_message(message(body))
+    assert result.label == ReplyLabel.UNCLEAR
+    assert result.confidence < 0.6
+
+
+def test_language_identification() -> None:
+    assert identify("Wir haben dafür bereits eine eigene Lösung im Haus.") == "de"
+    assert identify("先月末で退職いたしました。") == "ja"
+    assert identify("저는 지난달 퇴사했습니다.") == "ko"
+    assert identify("Pass.") is None  # too short to tell: every lexicon reads it
+    assert not supported(identify("Dziękuję, ale nie jesteśmy zainteresowani współpracą."))
+    assert chinese_script("我们已经有类似的工具了") == "zh-Hans"
+    assert chinese_script("我們已經有類似的工具了") == "zh-Hant"
