@@ -35,6 +35,16 @@ from engine.classify.result import DEFAULT_THRESHOLD, Classification, Referral, 
 _FORWARD_SUBJECT = re.compile(rf"^\s*(?:{combined('forward_subject')})\s*[:：]", re.IGNORECASE)
 # A reply in a language Spear has no lexicon for never acts on its own.
 UNREAD_LANGUAGE_CONFIDENCE = 0.4
+# Readings to doubt (see `_doubt`): a runner-up label with this share of the evidence, one phrase
+# in more words than this, or this much text with no quote found, have their confidence
+# multiplied by the factor (a reading on one phrase then goes to review).
+CONFLICT_RATIO = 0.8
+LONG_REPLY_WORDS = 60
+UNRECOGNISED_QUOTE_CHARS = 1500
+THIN_EVIDENCE_FACTOR = 0.68
+# Words, for counting: runs of letters, and CJK characters two to a word (no spaces there).
+_LATIN_WORD = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+_CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # When two labels score the same, the one with the stronger consequence for the cadence wins.
 _TIE_ORDER = [
     ReplyLabel.UNSUBSCRIBE,
@@ -168,11 +178,33 @@ def _human_reply(
         )
     return Classification(
         label=label,
-        confidence=intent.confidence(best, runner_up),
+        confidence=round(
+            intent.confidence(best, runner_up) * _doubt(parts, text, label, best, runner_up), 3
+        ),
         referrals=referrals if label == ReplyLabel.REFERRAL else (),
         resume_after=resume if label == ReplyLabel.NOT_NOW else None,
         reply_text=parts.reply,
     )
+
+
+def _doubt(parts: ReplyParts, text: str, label: ReplyLabel, best: float, runner_up: float) -> float:
+    """How far to trust a reading beyond its own evidence (1.0: fully).
+
+    Two labels with nearly as much evidence each are a conflict for a person to settle. One
+    phrase in a long reply explains little of it: the rest may say something the lexicons do
+    not know. And a long reply with no quote found may still hold an unrecognised quoted
+    original, whose words ("interested?", "who owns") would then be read as the replier's.
+    """
+    factor = 1.0
+    if runner_up >= CONFLICT_RATIO * best:
+        factor *= THIN_EVIDENCE_FACTOR
+    one_phrase = best <= intent.WEIGHTS[label] if label in intent.WEIGHTS else False
+    words = len(_LATIN_WORD.findall(text)) + len(_CJK_CHARACTER.findall(text)) / 2
+    if one_phrase and words > LONG_REPLY_WORDS:
+        factor *= THIN_EVIDENCE_FACTOR
+    if not parts.quote_found and len(parts.unquoted) > UNRECOGNISED_QUOTE_CHARS:
+        factor *= THIN_EVIDENCE_FACTOR
+    return factor
 
 
 def _only_mentioned_as_absent(referral: Referral, text: str, present: str) -> bool:

@@ -408,3 +408,25 @@ def test_language_identification() -> None:
     assert not supported(identify("Dziękuję, ale nie jesteśmy zainteresowani współpracą."))
     assert chinese_script("我们已经有类似的工具了") == "zh-Hans"
     assert chinese_script("我們已經有類似的工具了") == "zh-Hant"
+
+
+# -- confidence: what the evidence does not settle goes to a person ----------------------------
+
+
+def test_conflicting_signals_go_to_review() -> None:
+    result = classify_message(message("Sounds interesting, but we already have a tool for it."))
+    assert result.label == ReplyLabel.UNCLEAR
+    assert result.best_guess in (ReplyLabel.INTEREST, ReplyLabel.NOT_INTERESTED)
+
+
+def test_one_phrase_in_a_long_reply_goes_to_review() -> None:
+    body = (
+        "Thanks for the note. Our finance team moved offices twice this year, the warehouse "
+        "team merged with logistics, and most of the people who used to look at tooling have "
+        "changed seats. The board is also reviewing how regional teams buy software, which "
+        "touches every contract we hold. I honestly could not say where things will land or "
+        "who will own what by the spring, and I will not guess. Pricing would help."
+    )
+    result = classify_message(message(body))
+    assert result.label == ReplyLabel.UNCLEAR
+    assert result.best_guess == ReplyLabel.INTEREST
