@@ -47,9 +47,10 @@ _COMPILED = {
 }
 _UNSPACED_SCRIPTS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _COPYING = searcher("copying")
-# A negation right before a positive phrase turns it around ("not interested", "不感兴趣").
+# A negation right before a positive phrase, in the same sentence, turns it around ("not
+# interested", "不感兴趣").
 _NEGATION = re.compile(
-    rf"(?:{combined('negation')})\W{{0,3}}(\w+\W{{1,3}}){{0,1}}$",
+    rf"(?:{combined('negation')})[^\w.!?。！？]{{0,3}}(\w+[^\w.!?。！？]{{1,3}}){{0,1}}$",
     re.IGNORECASE,
 )
 # A request to be written to again at a stated future time weighs as much as one timing phrase.
