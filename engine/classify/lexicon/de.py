@@ -11,6 +11,7 @@ LEXICON = Lexicon(
         r"schreiben sie (mir|uns) nicht mehr|meine daten (zu )?löschen",
     ),
     not_interested=(
+        r"(sind|bin) [^.!?\n]{0,40}zufrieden|zufrieden mit",
         r"kein(en|e)? (interesse|bedarf)|nicht interessiert|danke,? nein|haben bereits|"
         r"(sind|bin) (damit |sehr )*zufrieden|(selbst|intern) entwickelt|eigene[ns]? (lösung|"
         r"system|tool)|passt nicht zu uns|brauchen wir nicht|nicht relevant|"

@@ -115,6 +115,7 @@ LEXICON = Lexicon(
         r"(isn'?t|not) something i have (any )?say|can'?t help|have no say|not my decision",
     ),
     referral=(
+        r"your best bet|(he|she) (leads|runs|owns|handles|heads|manages)",
         r"talk to|speak (to|with)|reach out to|get in touch with|contact|(is|would be|'s) "
         r"((probably|likely|definitely|really|actually) )?(the|your) (right|best|correct|better) "
         r"(person|contact|bet)|handles|owns|"
@@ -130,6 +131,7 @@ LEXICON = Lexicon(
     ),
     copying=(r"looping in|loop in|cc'?ing|cc'?d|copied|copying|adding|\bincluded\b",),
     person_before=(
+        r"you'?ll want|you want|your best bet is",
         r"talk to|speak (?:to|with)|reach out to|get in touch with|contact|connect with|ask|try|"
         r"email|e-mail|ping|looping in|loop in|cc'?ing|copying|adding|introduce you to|"
         r"forwarding (?:this|it|your note) to|forwarded (?:this|it|your note) to|over to|that'?s",

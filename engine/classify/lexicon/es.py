@@ -15,12 +15,17 @@ LEXICON = Lexicon(
         r"ya tenemos|ya contamos con|no nos hace falta|no aplica|(muy )?contentos con",
     ),
     not_now=(
+        r"(escríbe|escríba|contácte|llámame|llámeme|búsca)(me|nos) (de nuevo|otra vez|"
+        r"más adelante)|en (enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|"
+        r"noviembre|diciembre)|(el )?(próximo|siguiente) (trimestre|semestre|año)",
         r"más adelante|ahora no|en este momento no|(no es|no está) (buen|el) momento|"
         r"contácte(me|nos) (en|de nuevo|más)|vuelva a (contactar|escribir)|en (tres|dos|seis) "
         r"meses|dentro de|cuando (se )?(cierre|termine|acabe|pase)|el próximo (trimestre|año|mes)|"
         r"el año que viene|después de",
     ),
     interest=(
+        r"suena (bien|interesante)|disponibilidad|videollamada|(el )?(lunes|martes|miércoles|"
+        r"jueves|viernes) (a las|por la|en la)",
         r"me interesa|interesad|envíe|envíeme|envíen|mándame|precios|llamada|reunión|"
         r"podemos hablar|platicar|agendar|más información",
     ),

@@ -23,6 +23,7 @@ LEXICON = Lexicon(
         r"six|\d+) (semaines|mois)",
     ),
     interest=(
+        r"m'envoyer|nous envoyer|pourquoi pas|présentation|une démo|créneau",
         r"intéress|envoyez|tarifs|\bprix\b|démo|volontiers|rendez-vous|un appel|"
         r"en savoir plus|disponible|un échange|documentation",
     ),

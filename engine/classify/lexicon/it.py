@@ -5,6 +5,7 @@ from engine.classify.lexicon import Lexicon
 LEXICON = Lexicon(
     code="it",
     unsubscribe=(
+        r"(scrivetemi|contattatemi|mandatemi|inviatemi|scrivermi|contattarmi) più",
         r"cancellatemi|cancellami|cancellarmi|cancellate il mio|rimuovete(mi)?|rimuovermi|"
         r"rimuovi(mi)?|toglietemi|togliermi|(dalla|dalle) (vostra|vostre|sua) (lista|mailing)|"
         r"non (mi )?(scrivete|contattate|inviate|mandate) più|smettete di|disiscri|"
@@ -16,6 +17,8 @@ LEXICON = Lexicon(
         r"(sviluppato|fatto) internamente|(molto )?soddisfatti|non fa per noi",
     ),
     not_now=(
+        r"ci (risentiamo|sentiamo)|risentirci|a (gennaio|febbraio|marzo|aprile|maggio|giugno|"
+        r"luglio|agosto|settembre|ottobre|novembre|dicembre)",
         r"ne riparliamo|risentiamoci|riparliamone|più avanti|non (è|e') il momento|"
         r"al momento no|in questo momento no|(nel|il) (prossimo|terzo|secondo|quarto|primo) "
         r"(trimestre|anno|mese)|dopo (l'estate|le feste|l'estate|il)|fra (due|tre|sei|\d+) "

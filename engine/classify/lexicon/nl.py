@@ -5,6 +5,7 @@ from engine.classify.lexicon import Lexicon
 LEXICON = Lexicon(
     code="nl",
     unsubscribe=(
+        r"haal (mij|me|ons) [^.!?\n]{0,30}van|van (uw|je|jullie) (mailing)?lijst",
         r"uitschrijven|afmelden|uit (uw|je|jullie) (bestand|lijst|database|mailinglijst)|"
         r"(verwijder|schrap) (mij|me|ons|mijn)|"
         r"mij (niet|nooit) meer (mailen|benaderen|contacteren)|"
@@ -17,12 +18,16 @@ LEXICON = Lexicon(
         r"zelf (ontwikkeld|gebouwd)|niet relevant",
     ),
     not_now=(
+        r"in (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+        r"december)",
         r"over (twee|drie|zes|een paar|\d+) (weken|maanden)|later (dit|in het) jaar|"
         r"volgend (kwartaal|jaar)|volgende maand|na de (zomer|vakantie|jaarafsluiting)|"
         r"(kom|kun je|mag je) .{0,20}terug|nu (even )?niet|op dit moment niet|"
         r"momenteel niet|niet het juiste moment|(neem|nemen) .{0,30}(later|opnieuw) contact",
     ),
     interest=(
+        r"klinkt (goed|interessant)|meer (informatie|info)|stuur (maar |gerust )?(wat |"
+        r"meer )?(informatie|info)",
         r"geïnteresseerd|interessant|graag (meer|een|een afspraak)|stuur (me|mij|ons)|"
         r"afspraak|(een )?(gesprek|belletje|demo)|plannen|prijzen|offerte",
     ),

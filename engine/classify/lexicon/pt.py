@@ -20,6 +20,8 @@ LEXICON = Lexicon(
         r"sistema próprio|não faz sentido",
     ),
     not_now=(
+        r"em (janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|"
+        r"dezembro)|(no )?(próximo|segundo) semestre",
         r"(neste|no) momento não|agora não|não é (um )?bom momento|mais (para a )?frente|"
         r"(daqui|dentro de) (a )?(uns |alguns )?(\d+|dois|duas|três|seis|poucos) (meses|semanas)|"
         r"(volte|voltem|me procura|procure-me|procura-me) (a )?(contactar|falar|de novo|"
