@@ -114,7 +114,9 @@ def _auto_reply(
     if not by_headers:
         if text_score < 0.55:
             return None
-        human = intent.score_intents(parts.reply).ranked()[0][1]
+        # Pointing to someone else ("please contact ...") is what automatic notes do too.
+        scores = intent.score_intents(parts.reply).scores
+        human = max(score for label, score in scores.items() if label != ReplyLabel.REFERRAL)
         if human >= 2.5 * text_score + 0.5:
             return None
     confidence = 0.95 if by_headers else round(0.5 + 0.45 * text_score, 3)

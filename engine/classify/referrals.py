@@ -23,7 +23,9 @@ _OBFUSCATED = re.compile(
 )
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)?"
 _SURNAME_WORD = rf"(?:(?:O['’]|Ma?c)[A-Z][a-z]+|{_NAME_WORD})"
-_PERSON = rf"{_SURNAME_WORD}(?:\s+{_SURNAME_WORD}){{0,2}}"
+# Surname particles written in lower case: "Kim de Wit", "Pieter van Dijk", "Ana dos Santos".
+_PARTICLES = r"(?:van|von|de|der|den|da|das|do|dos|di|del|della|ter|ten|le|la)"
+_PERSON = rf"{_SURNAME_WORD}(?:\s+(?:{_PARTICLES}\s+){{0,2}}{_SURNAME_WORD}){{0,2}}"
 _HAN_NAME = r"[\u4e00-\u9fff]{2,3}"
 # Phrases that introduce the person we should talk to, and phrases where the person comes first.
 _CUE_BEFORE = re.compile(

@@ -306,21 +306,24 @@ def test_someone_elses_absence_does_not_outweigh_a_referral(body: str, referred:
         # the absent person is the only one named: still a "not now"
         ("Dana is travelling until next month, check back then.", date(2025, 4, 1)),
         ("She's on leave until April; try again after that.", date(2025, 4, 1)),
-        # the replier's own timing next to a referral is not someone else's absence
-        (
-            "I'm swamped until next quarter; in the meantime talk to Omar Reyes "
-            "(omar.reyes@prospect.example).",
-            date(2025, 4, 1),
-        ),
     ],
 )
 def test_absence_without_another_person_to_talk_to_stays_not_now(body: str, resume: date) -> None:
     result = classify_message(reply(body))
-    # Naming a colleague beside one's own timing is a conflict a person may settle, but the
-    # reading stays "not now" with its date.
-    reading = result.best_guess or result.label
-    assert reading == ReplyLabel.NOT_NOW, (result.label, result.confidence)
+    assert result.label == ReplyLabel.NOT_NOW, (result.best_guess, result.confidence)
     assert result.resume_after == resume
+
+
+def test_own_timing_beside_someone_to_talk_to_meanwhile_is_a_referral() -> None:
+    # "In the meantime talk to Omar": the replier points us to Omar now; their own busy
+    # quarter is no absence of Omar's and does not hide him.
+    body = (
+        "I'm swamped until next quarter; in the meantime talk to Omar Reyes "
+        "(omar.reyes@prospect.example)."
+    )
+    result = classify_message(reply(body))
+    assert result.label == ReplyLabel.REFERRAL, (result.best_guess, result.confidence)
+    assert "omar.reyes@prospect.example" in {r.email for r in result.referrals}
 
 
 # -- having left the company, with the month it happened ----------------------------------------

@@ -18,6 +18,8 @@ LEXICON = Lexicon(
         r"(^|\n)\s*nein,? danke|bereits (eingeführt|im einsatz)|erst (letztes|dieses) jahr",
     ),
     not_now=(
+        r"(im|ab dem|zum) (ersten|zweiten|dritten|vierten|nächsten|kommenden) quartal|"
+        r"noch einmal nach|andere prioritäten",
         r"später|derzeit nicht|momentan nicht|aktuell nicht|im moment nicht|zurzeit nicht|"
         r"melden sie sich|nächste[ns]? (quartal|jahr|monat)|nach den feiertagen|budgetstopp|"
         r"budget ist|im (januar|februar|märz|april|mai|juni|juli|august|september|oktober|"
@@ -46,13 +48,17 @@ LEXICON = Lexicon(
     person_after=(r"ist zuständig|ist der|ist die|kümmert sich",),
     colleague=(r"kollegen?|kollegin",),
     scheduling_only=(r"assistenz|sekretariat",),
-    negation=(r"\bkein\w*|\bnicht",),
+    negation=(r"\bkein\w*|\bnicht\b",),
     unsubscribe_words=(r"abmelden|austragen|abbestellen|bitte (abmelden|austragen)",),
     courtesy=(r"bitte|danke",),
     auto_reply=(
         (0.7, r"keinen zugriff auf (meine )?e-?mails"),
         (0.6, r"in dringenden fällen"),
-        (0.7, r"wird nicht weitergeleitet|nicht mehr (besetzt|aktiv|gelesen)"),
+        (
+            0.9,
+            r"wird nicht weitergeleitet|(adresse|postfach|mailbox|konto) ist nicht mehr|"
+            r"nicht mehr (besetzt|aktiv|gelesen)",
+        ),
         (
             0.9,
             r"nicht im büro|außer haus|ausser haus|abwesend|im urlaub|betriebsferien|"

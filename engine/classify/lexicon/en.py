@@ -25,6 +25,7 @@ LEXICON = Lexicon(
         r"(anything|everything|whatever|all) (else )?you (have|hold|keep|store) (on|about) (me|us)",
     ),
     not_interested=(
+        r"(going|gonna|have|need) to pass|'ll have to pass|must pass",
         r"not interested|no interest|aren'?t interested|are not interested|"
         r"(we|i)'?(ll| will) pass|pass on this|no,? thanks?|no thank you|thanks,? but no|"
         r"(not|\w*n'?t) (a|the|really a) (good |great |right |strong )?fit|\bno fit\b|"
@@ -142,7 +143,7 @@ LEXICON = Lexicon(
     ),
     colleague=(r"colleague|coworker|head of [\w ]+?|vp[\w ]*?|cfo|cto|coo|ceo",),
     scheduling_only=(r"assistant|\bEA\b|schedul|calendar|diary",),
-    negation=(r"\bnot|n'?t|\bno|\bnever",),
+    negation=(r"\bnot\b|n'?t\b|\bno\b|\bnever\b",),
     unsubscribe_words=(
         r"unsubscribe|remove( me| us)?( from (your|the|this) (list|mailing list))?|stop|"
         r"opt[- ]?out|"

@@ -11,6 +11,7 @@ LEXICON = Lexicon(
         r"cessez de m'écrire",
     ),
     not_interested=(
+        r"ne nous concerne pas|pas concernés|ne me concerne pas",
         r"pas intéress|ne sommes pas intéress|pas besoin|pas pour nous|non merci|"
         r"avons déjà|ne nous intéresse pas|ça ne m'intéresse pas|déjà équipés?|"
         r"(très |pleinement )?satisfaits? (de|du)|ne correspond pas|en interne",
@@ -43,7 +44,7 @@ LEXICON = Lexicon(
     person_after=(r"s'occupe|gère|pilote|est responsable|est en charge",),
     colleague=(r"collègue",),
     scheduling_only=(r"assistante?|secrétariat",),
-    negation=(r"\bpas|\bni|\bne",),
+    negation=(r"\bpas\b|\bni\b|\bne\b|\bn'",),
     unsubscribe_words=(r"désabonner|désinscrire|désabonnement|désinscription|me désabonner",),
     courtesy=(r"s'il vous plaît|svp|merci",),
     auto_reply=(

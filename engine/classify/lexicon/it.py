@@ -34,13 +34,23 @@ LEXICON = Lexicon(
         r"ambito|settore)|non lavoro più|non sono più in|ho lasciato|in pensione|"
         r"non saprei (indicar|a chi)|non me ne occupo|non mi occupo di",
     ),
-    referral=(r"se ne occupa|si occupa|le scriva|scriva a|contatti|rivolgersi a|rivolgetevi",),
+    referral=(
+        r"giro la (mail|e-?mail)|ho (girato|inoltrato)|inoltro|(è|e') (lui|lei) (il|la) referente|"
+        r"referente per",
+        r"se ne occupa|si occupa|le scriva|scriva a|contatti|rivolgersi a|rivolgetevi",
+    ),
     copying=(r"(metto|ho messo|aggiungo) in copia|in cc",),
-    person_before=(r"se ne occupa|scriva a|contatti|rivolgersi a|in copia",),
-    person_after=(r"si occupa|se ne occupa|è (?:il|la) referente|è responsabile|gestisce",),
+    person_before=(
+        r"(?:giro|inoltro|ho inoltrato|ho girato|giriamo)[^.\n]{0,25}? (?:a|al|alla)",
+        r"se ne occupa|scriva a|contatti|rivolgersi a|in copia",
+    ),
+    person_after=(
+        r"è (?:lui|lei) (?:il|la) referente|è (?:il|la) referente",
+        r"si occupa|se ne occupa|è (?:il|la) referente|è responsabile|gestisce",
+    ),
     colleague=(r"collega",),
     scheduling_only=(r"assistente|segreteria",),
-    negation=(r"\bnon|\bné|\bmai",),
+    negation=(r"\bnon\b|\bné\b|\bmai\b",),
     unsubscribe_words=(r"cancellami|cancellatemi|disiscrivimi|rimuovimi|disiscrizione",),
     courtesy=(r"per favore|grazie|vi prego",),
     auto_reply=(

@@ -37,6 +37,7 @@ LEXICON = Lexicon(
         r"ben vertrokken|weet (niet|ook niet) wie",
     ),
     referral=(
+        r"verantwoordelijk voor",
         r"moet je bij|kun je (hem|haar) bereiken|ligt bij|doorgestuurd|neem contact op met|"
         r"kun je terecht bij|gaat daarover",
     ),
@@ -45,10 +46,13 @@ LEXICON = Lexicon(
         r"moet je bij|ligt bij|terecht bij|contact op met|neem contact met|mail|bel|"
         r"doorgestuurd naar",
     ),
-    person_after=(r"gaat (?:daar|hier)over|is verantwoordelijk|regelt|beheert",),
+    person_after=(
+        r"(?:zij|hij) is verantwoordelijk|is verantwoordelijk",
+        r"gaat (?:daar|hier)over|is verantwoordelijk|regelt|beheert",
+    ),
     colleague=(r"collega",),
     scheduling_only=(r"assistent|secretariaat|agenda",),
-    negation=(r"\bniet|\bgeen|\bnooit",),
+    negation=(r"\bniet\b|\bgeen\b|\bnooit\b",),
     unsubscribe_words=(r"uitschrijven|afmelden|graag uitschrijven|verwijderen",),
     courtesy=(r"graag|alstublieft|aub|a\.u\.b\.|dank( je| u)?|bedankt",),
     auto_reply=(

@@ -14,6 +14,7 @@ LEXICON = Lexicon(
         r"cancelar (a )?(inscrição|assinatura)",
     ),
     not_interested=(
+        r"não (temos|tenho) (orçamento|verba)|nem interesse|sem orçamento",
         r"não (temos|tenho) (interesse|necessidade)|sem interesse|não (nos )?interessa|"
         r"não precisamos|não é para nós|já (temos|usamos|utilizamos|contamos)|"
         r"não se aplica|dispenso|não,? obrigad|(muito )?satisfeitos com|desenvolvemos internamente|"
@@ -43,18 +44,23 @@ LEXICON = Lexicon(
         r"pessoa errada",
     ),
     referral=(
+        r"encaminh|repassei|(?:o|a) responsável",
         r"(fale|falar|converse) com|procure (o|a)|contate|contacte (o|a)|quem (cuida|trata) "
         r"(disso|é)|(é|e) (o|a) responsável|encaminhei|responsável (por|pel)",
     ),
     copying=(r"(coloquei|copiei|incluí|inclui) .{0,40}(em cópia|na conversa|no e-?mail)|em cópia",),
     person_before=(
+        r"(?:encaminhei|reencaminhei|passei|repassei)[^.\n]{0,30}? (?:para|ao|à)(?: (?:a|o))?",
         r"fale com|falar com|converse com|procure (?:o|a)|contate|contacte (?:o|a)|"
         r"encaminhei (?:para|ao|à)",
     ),
-    person_after=(r"cuida|trata|é (?:o|a) responsável|é quem|responde por",),
+    person_after=(
+        r"que é (?:o|a) responsável|que cuida|que trata",
+        r"cuida|trata|é (?:o|a) responsável|é quem|responde por",
+    ),
     colleague=(r"colega",),
     scheduling_only=(r"assistente|secretári[oa]",),
-    negation=(r"\bnão|\bnao|\bnem|\bnunca|\bsem",),
+    negation=(r"\bnão\b|\bnao\b|\bnem\b|\bnunca\b|\bsem\b",),
     unsubscribe_words=(r"descadastrar|descadastre(-me)?|remover|cancelar inscrição|sair da lista",),
     courtesy=(r"por favor|favor|obrigad[oa]",),
     auto_reply=(
