@@ -430,3 +430,217 @@ def test_one_phrase_in_a_long_reply_goes_to_review() -> None:
     result = classify_message(message(body))
     assert result.label == ReplyLabel.UNCLEAR
     assert result.best_guess == ReplyLabel.INTEREST
+
+
+# -- more phrasings, one or more per label and language ----------------------------------------
+
+PHRASINGS = [
+    ("en", "not-now", "Circle back with me in September, we're heads-down on a launch."),
+    ("en", "not-now", "Can you ping me again after our board meeting in June?"),
+    ("en", "interest", "This is timely. What would it take to get a trial going?"),
+    ("en", "interest", "Could you send me a one-pager and some pricing?"),
+    ("en", "referral", "You'll want Ravi Menon for this, he leads revenue operations."),
+    ("en", "wrong-person", "I'm in HR, this isn't really my area. Not sure who handles it."),
+    ("en", "not-interested", "We're happy with our current vendor, thanks."),
+    ("en", "unsubscribe", "Please stop emailing me and delete my details."),
+    ("en", "not-interested", "Not a priority for us this year or next, sorry."),
+    ("en", "wrong-person", "I left the company in the spring."),
+    ("de", "not-now", "Bitte melden Sie sich im Herbst noch einmal, gerade passt es nicht."),
+    ("de", "interest", "Das klingt spannend. Können wir nächste Woche telefonieren?"),
+    (
+        "de",
+        "referral",
+        "Dafür ist mein Kollege Tobias Berger zuständig, tobias.berger@prospect.example.",
+    ),
+    ("de", "wrong-person", "Ich arbeite nicht mehr bei der Firma."),
+    (
+        "de",
+        "unsubscribe",
+        "Bitte nehmen Sie mich aus Ihrem Verteiler und schreiben Sie mir nicht mehr.",
+    ),
+    ("de", "not-interested", "Danke, wir sind mit unserer jetzigen Lösung zufrieden."),
+    ("fr", "not-now", "Recontactez-moi à la rentrée, ce n'est pas le bon moment."),
+    ("fr", "interest", "Pourquoi pas, pouvez-vous m'envoyer une présentation ?"),
+    (
+        "fr",
+        "referral",
+        "Il faut voir avec Marc Lefèvre, notre directeur financier : marc.lefevre@prospect.example",
+    ),
+    ("fr", "wrong-person", "Je ne travaille plus dans cette société."),
+    ("fr", "unsubscribe", "Merci de me retirer de votre liste de diffusion."),
+    ("fr", "not-interested", "Nous avons déjà une solution en interne, merci."),
+    ("es", "not-now", "Escríbeme de nuevo en enero, ahora estamos cerrando el año."),
+    ("es", "interest", "Suena bien, ¿tienes disponibilidad el jueves para una videollamada?"),
+    (
+        "es",
+        "referral",
+        "Eso lo lleva Carmen Ortega, te paso su correo: carmen.ortega@prospect.example",
+    ),
+    ("es", "wrong-person", "No soy la persona adecuada, lo siento."),
+    ("es", "unsubscribe", "Por favor, no me envíen más correos."),
+    ("es", "not-interested", "Gracias, pero no nos interesa."),
+    ("pt", "not-now", "Agora não dá, me procure no segundo semestre."),
+    ("pt", "interest", "Gostei da proposta, podemos conversar na quinta?"),
+    ("pt", "referral", "Quem cuida disso é o Ricardo Alves, ricardo.alves@prospect.example."),
+    ("pt", "wrong-person", "Não sou eu quem decide isso e não sei quem é."),
+    ("pt", "unsubscribe", "Por favor, remova meu e-mail da sua lista."),
+    ("pt", "not-interested", "Não, obrigado. Não é prioridade para nós."),
+    ("it", "not-now", "Ci risentiamo a settembre, ora siamo in chiusura di bilancio."),
+    ("it", "interest", "Interessante, può mandarmi una presentazione?"),
+    (
+        "it",
+        "referral",
+        "Deve parlare con Luca Moretti, responsabile acquisti: luca.moretti@prospect.example",
+    ),
+    ("it", "wrong-person", "Non lavoro più in questa azienda da marzo."),
+    ("it", "unsubscribe", "Non scrivetemi più, grazie."),
+    ("it", "not-interested", "Grazie, ma non siamo interessati."),
+    ("nl", "not-now", "Kun je na de zomer nog eens contact opnemen?"),
+    ("nl", "interest", "Klinkt goed, stuur maar wat meer informatie."),
+    (
+        "nl",
+        "referral",
+        "Neem contact op met Bram Jansen, hij gaat over inkoop: bram.jansen@prospect.example",
+    ),
+    ("nl", "wrong-person", "Ik werk hier niet meer."),
+    ("nl", "unsubscribe", "Haal mij alsjeblieft van jullie mailinglijst."),
+    ("nl", "not-interested", "Nee bedankt, we zijn niet geïnteresseerd."),
+    ("ja", "not-now", "今は時期が悪いので、来年の春以降にまたご連絡ください。"),
+    ("ja", "interest", "興味があります。資料をお送りいただけますか。"),
+    (
+        "ja",
+        "referral",
+        "本件は経理部の田中が担当しております。tanaka@prospect.example までご連絡ください。",
+    ),
+    ("ja", "wrong-person", "私はこの件の担当ではございません。"),
+    ("ja", "unsubscribe", "今後のご案内は不要です。リストから削除してください。"),
+    ("ja", "not-interested", "せっかくですが、今回は見送らせていただきます。"),
+    ("ko", "not-now", "지금은 바빠서 어렵고, 다음 달에 다시 연락 주세요."),
+    ("ko", "interest", "관심 있습니다. 자료 좀 보내주시겠어요?"),
+    (
+        "ko",
+        "referral",
+        "해당 업무는 김민수 과장이 담당합니다. minsu.kim@prospect.example 로 연락해 보세요.",
+    ),
+    ("ko", "wrong-person", "저는 담당자가 아닙니다. 누가 담당하는지 잘 모르겠습니다."),
+    ("ko", "unsubscribe", "더 이상 메일 보내지 마세요."),
+    ("ko", "not-interested", "저희는 관심 없습니다."),
+    ("zh", "not-now", "最近比较忙，下个月再联系吧。"),
+    ("zh", "interest", "可以发一份产品介绍给我看看吗？"),
+    ("zh", "referral", "这事归我们采购部的李强管，你联系他吧：li.qiang@prospect.example"),
+    ("zh", "wrong-person", "我已经离职了。"),
+    ("zh", "unsubscribe", "请不要再给我发邮件了。"),
+    ("zh", "not-interested", "谢谢，我们不需要。"),
+    ("zh-Hant", "interest", "很有興趣，可以安排一次線上會議嗎？"),
+    ("zh-Hant", "not-now", "目前預算已用完，明年再說。"),
+    (
+        "en",
+        "auto-reply",
+        "Hello, I am currently on annual leave and will return on Monday 9 June. For urgent "
+        "issues please email ops@prospect.example.",
+    ),
+    (
+        "pt",
+        "auto-reply",
+        "Olá! Estou de férias até 20 de julho, com acesso limitado ao e-mail. Para assuntos "
+        "urgentes, fale com financeiro@prospect.example.",
+    ),
+    (
+        "it",
+        "auto-reply",
+        "Sono fuori ufficio fino al 2 settembre. Per urgenze scrivere a "
+        "segreteria@prospect.example.",
+    ),
+    (
+        "nl",
+        "auto-reply",
+        "Ik ben afwezig tot en met 15 augustus. Voor dringende zaken kunt u terecht bij "
+        "info@prospect.example.",
+    ),
+    (
+        "es",
+        "auto-reply",
+        "Estoy fuera de la oficina hasta el 5 de mayo. Para temas urgentes, escriba a "
+        "soporte@prospect.example.",
+    ),
+    (
+        "ko",
+        "auto-reply",
+        "현재 휴가 중입니다. 8월 20일에 복귀합니다. 급한 용무는 help@prospect.example 로 연락 "
+        "주세요.",
+    ),
+    ("ja", "auto-reply", "誠に勝手ながら、8月13日から8月16日まで夏季休業とさせていただきます。"),
+    (
+        "fr",
+        "auto-reply",
+        "Ceci est une réponse automatique. Votre demande a bien été reçue et sera traitée sous "
+        "48 heures.",
+    ),
+    (
+        "en",
+        "auto-reply",
+        "Please note my email address has changed. Please update your records to "
+        "m.ortiz@newco.example.",
+    ),
+    (
+        "de",
+        "auto-reply",
+        "Diese E-Mail-Adresse ist nicht mehr aktiv. Bitte wenden Sie sich an "
+        "info@prospect.example.",
+    ),
+    ("en", "not-interested", "Appreciate it, but we're going to pass."),
+    (
+        "en",
+        "not-interested",
+        "We evaluated a few tools like this last year and decided against it.",
+    ),
+    ("en", "interest", "Yes please — what does onboarding look like?"),
+    ("en", "not-now", "We're mid-migration; let's talk in Q3."),
+    ("en", "unsubscribe", "Take us off your list. Everyone here."),
+    (
+        "de",
+        "not-now",
+        "Aktuell haben wir andere Prioritäten. Fragen Sie im zweiten Quartal noch einmal nach.",
+    ),
+    ("fr", "not-interested", "Ça ne nous concerne pas, merci."),
+    (
+        "pt",
+        "referral",
+        "Encaminhei seu e-mail para a Juliana Prado, que é a responsável pela área.",
+    ),
+    (
+        "it",
+        "referral",
+        "Le giro la mail al collega Andrea Conti, è lui il referente per gli acquisti.",
+    ),
+    (
+        "nl",
+        "referral",
+        "Ik heb je mail doorgestuurd naar Kim de Wit, zij is verantwoordelijk voor inkoop.",
+    ),
+    (
+        "ja",
+        "referral",
+        "担当は営業部の佐藤です。sato@prospect.example へご連絡いただけますでしょうか。",
+    ),
+    (
+        "ko",
+        "referral",
+        "이 건은 구매팀 이지은 대리가 담당하고 있습니다. jieun.lee@prospect.example",
+    ),
+    ("zh", "referral", "这块是我们IT部的陈伟负责，chen.wei@prospect.example，你可以直接找他。"),
+    ("ko", "not-now", "내년 예산이 확정되면 다시 연락드리겠습니다."),
+    ("ja", "not-interested", "自社で開発したシステムを使っておりますので、必要ありません。"),
+    ("es", "wrong-person", "Ya no llevo ese tema, cambié de área."),
+    ("it", "not-interested", "Abbiamo già una soluzione e ne siamo contenti."),
+    ("nl", "not-now", "Dit jaar niet meer, misschien volgend jaar."),
+    ("pt", "not-interested", "Não temos orçamento nem interesse nisso."),
+    ("zh-Hant", "wrong-person", "這不是我負責的範圍，我也不清楚誰在管。"),
+]
+
+
+@pytest.mark.parametrize(("language", "label", "body"), PHRASINGS)
+def test_phrasings(language: str, label: str, body: str) -> None:
+    quote = "none" if label == "auto-reply" else "gmail-wrapped"
+    result = classify_message(message(body, quote=quote))
+    assert str(result.label) == label, (language, result.best_guess, result.confidence)
