@@ -16,43 +16,23 @@ from datetime import date, timedelta
 
 import holidays
 
-# Month names in the languages we read, lower-case, mapped to month numbers.
-MONTHS: dict[str, int] = {}
-for _index, _names in enumerate(
-    (
-        "january jan januar janvier enero ene janeiro",
-        "february feb februar février fevrier febrero",
-        "march mar märz maerz mars marzo",
-        "april apr avril abril",
-        "may mai mayo",
-        "june jun juni juin junio",
-        "july jul juli juillet julio",
-        "august aug août aout agosto ago",
-        "september sep sept septembre septiembre setiembre",
-        "october oct oktober octobre octubre okt",
-        "november nov novembre noviembre",
-        "december dec dezember décembre decembre diciembre dez dic déc",
-    ),
-    start=1,
-):
-    for _name in _names.split():
-        MONTHS[_name] = _index
-_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+from engine.classify.lexicon import LEXICONS, combined
 
-WEEKDAYS: dict[str, int] = {}
-for _index, _names in enumerate(
-    (
-        "monday mon montag lundi lunes",
-        "tuesday tue tues dienstag mardi martes",
-        "wednesday wed mittwoch mercredi miércoles miercoles",
-        "thursday thu thurs donnerstag jeudi jueves",
-        "friday fri freitag vendredi viernes",
-        "saturday sat samstag samedi sábado sabado",
-        "sunday sun sonntag dimanche domingo",
-    )
-):
-    for _name in _names.split():
-        WEEKDAYS[_name] = _index
+
+def _names(attribute: str) -> dict[str, int]:
+    """Month or weekday names of every lexicon, lower-case, mapped to their index."""
+    names: dict[str, int] = {}
+    for lexicon in LEXICONS.values():
+        for index, listed in enumerate(getattr(lexicon, attribute)):
+            for name in listed.split():
+                names[name] = index
+    return names
+
+
+# Month names (to month numbers, 1-12) and weekday names (Monday 0) in the languages we read.
+MONTHS: dict[str, int] = {name: index + 1 for name, index in _names("months").items()}
+_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+WEEKDAYS: dict[str, int] = _names("weekdays")
 _WEEKDAY_NAME = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 
 CHINESE_NUMBERS = {
@@ -72,36 +52,10 @@ CHINESE_NUMBERS = {
     "十二": 12,
     "半": 0,
 }
-WORD_NUMBERS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "nine": 9,
-    "twelve": 12,
-    "couple of": 2,
-    "few": 3,
-    "einem": 1,
-    "einen": 1,
-    "zwei": 2,
-    "drei": 3,
-    "vier": 4,
-    "sechs": 6,
-    "un": 1,
-    "une": 1,
-    "deux": 2,
-    "trois": 3,
-    "quatre": 4,
-    "six_fr": 6,
-    "uno": 1,
-    "dos": 2,
-    "tres": 3,
-    "cuatro": 4,
-    "seis": 6,
+WORD_NUMBERS: dict[str, int] = {
+    word: int(number)
+    for lexicon in LEXICONS.values()
+    for word, number in (item.split("=") for item in lexicon.number_words)
 }
 
 
@@ -164,19 +118,10 @@ def _number(token: str) -> int | None:
 
 # -- resume dates for "not now" -----------------------------------------------------------------
 
-_NUMBER_WORD = (
-    r"\d{1,2}|a|an|one|two|three|four|five|six|nine|twelve|couple of|few|"
-    r"einem|einen|zwei|drei|vier|sechs|un|une|deux|trois|quatre|uno|dos|tres|cuatro|seis"
-)
+_NUMBER_WORD = r"\d{1,2}|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
 _CN_NUMBER = r"\d{1,2}|十一|十二|[一两兩二三四五六七八九十半]"
 
-_NEXT_QUARTER = re.compile(
-    r"next quarter|following quarter|next fiscal quarter|nächste[nms]? quartal|"
-    r"kommende[nms]? quartal|prochain trimestre|trimestre prochain|próximo trimestre|"
-    # 下季, 下季度, 下一季, 下一季度, 下个季度, 下個季度, 下一个季度
-    r"proximo trimestre|siguiente trimestre|下一?[个個]?季度?",
-    re.IGNORECASE,
-)
+_NEXT_QUARTER = re.compile(combined("next_quarter"), re.IGNORECASE)
 _NAMED_QUARTER = re.compile(
     r"\bq([1-4])\b|第([一二三四1-4])季度|([1-4])(?:st|nd|rd|th) quarter|"
     r"(first|second|third|fourth) quarter",
@@ -193,11 +138,15 @@ _SPRING_FESTIVAL = re.compile(
     r"chinese new year|lunar new year",
     re.IGNORECASE,
 )
+_WEEK_UNIT = re.compile(combined("week_units"), re.IGNORECASE)
+_YEAR_UNIT = re.compile(combined("year_units"), re.IGNORECASE)
+_UNITS = "|".join(u for u in (combined(f"{k}_units") for k in ("month", "week", "year")) if u)
 _IN_MONTHS = re.compile(
-    rf"(?:in|after|another|for|about|around|wait|give (?:it|me|us)|dans|en|in etwa|in ca\.?)\s+"
-    rf"(?:(?:the|a|about|another|ungefähr|etwa)\s+)?({_NUMBER_WORD})\s+"
-    rf"(?:more\s+)?(months?|monate?n?|mois|meses|mes|weeks?|wochen?|semaines?|semanas?|"
-    rf"years?|jahre?n?|ans?|años?|anos?)\b",
+    rf"(?:{combined('span_before')})\s+"
+    rf"(?:(?:the|a|about|another|ungefähr|etwa|uns|alguns|umas)\s+)?({_NUMBER_WORD})\s*"
+    rf"(?:more\s+)?({_UNITS})\b|"
+    # Japanese and Korean put the word for "later" after the unit: "2週間後", "3개월 후"
+    rf"(\d{{1,2}})\s*({_UNITS})(?:{combined('span_after')})",
     re.IGNORECASE,
 )
 _HALF_YEAR = re.compile(
@@ -213,17 +162,8 @@ _IN_A_YEAR = re.compile(
     r"en un año|一年后|一年後|明年这个时候|明年這個時候",
     re.IGNORECASE,
 )
-_NEXT_YEAR = re.compile(
-    r"next year|nächste[sn]? jahr|kommende[sn]? jahr|l'année prochaine|"
-    r"l’année prochaine|l'an prochain|el próximo año|el proximo año|"
-    r"el año que viene|明年|来年|來年",
-    re.IGNORECASE,
-)
-_NEXT_MONTH = re.compile(
-    r"next month|nächste[nms]? monat|le mois prochain|el próximo mes|"
-    r"el mes que viene|下[个個]?月",
-    re.IGNORECASE,
-)
+_NEXT_YEAR = re.compile(combined("next_year"), re.IGNORECASE)
+_NEXT_MONTH = re.compile(combined("next_month"), re.IGNORECASE)
 _END_OF_MONTH = re.compile(
     r"end of (the|this) month|month[- ]end|ende (des|dieses) monats|"
     r"monatsende|fin (du|de ce) mois|fin de(l| este) mes|月底|月末",
@@ -234,11 +174,7 @@ _END_OF_YEAR = re.compile(
     r"fin (de l'année|d'année)|fin de año|年底|年末",
     re.IGNORECASE,
 )
-_NEXT_WEEK = re.compile(
-    r"next week|nächste woche|la semaine prochaine|la próxima semana|"
-    r"下[个個]?(周|週|星期|礼拜|禮拜)",
-    re.IGNORECASE,
-)
+_NEXT_WEEK = re.compile(combined("next_week"), re.IGNORECASE)
 _MID_MONTH = re.compile(
     rf"\b(mid|middle of|mitte|mi-|mediados de)[- ]?({_MONTH_NAME})\b", re.IGNORECASE
 )
@@ -250,17 +186,12 @@ _DAY_MONTH = re.compile(
 )
 _CN_MONTH = re.compile(rf"(明年|下半年)?\s*({_CN_NUMBER})\s*月份?(?:(\d{{1,2}})\s*[日号號])?")
 _CN_SECOND_HALF = re.compile(r"下半年")
-# Autumn, taken to start on 1 September: we assume the northern hemisphere, where nearly all of
-# the prospects we write to are. "Fall" alone is an ordinary verb ("sales fall"), so it needs a
-# time word before it.
-_AUTUMN = re.compile(
-    r"\b(?:in|this|next|by|until|till|around|early|late|come)\s+(?:the\s+)?fall\b|"
-    r"\bautumn\b|\bherbst\b|\bautomne\b|\boto[ñn]o\b|秋天|秋季",
-    re.IGNORECASE,
-)
+# Autumn, or the end of summer, taken to start on 1 September: we assume the northern
+# hemisphere, where nearly all of the prospects we write to are. "Fall" alone is an ordinary verb
+# ("sales fall"), so the lexicon needs a time word before it; la rentrée is France's return from
+# the summer break.
+_AUTUMN = re.compile(combined("autumn"), re.IGNORECASE)
 AUTUMN_START_MONTH = 9
-# La rentrée: France's return from the summer break, the start of September.
-_RENTREE = re.compile(r"\brentr[ée]e\b", re.IGNORECASE)
 # A year on its own ("get in touch again in 2026"): its first day, if it is still to come.
 _NAMED_YEAR = re.compile(
     r"\b(?:in|during|im jahr|im|en|dans|en el año)\s+(20\d\d)\b", re.IGNORECASE
@@ -440,7 +371,7 @@ def _first_time(text: str, base: date) -> date | None:
     named = _named_month(text, base)
     if named is not None:
         return named
-    if _AUTUMN.search(text) or _RENTREE.search(text):
+    if _AUTUMN.search(text):
         return next_occurrence(base, AUTUMN_START_MONTH)
     if _END_OF_MONTH.search(text):
         return add_months(base.replace(day=1), 1)
@@ -458,13 +389,13 @@ def _first_time(text: str, base: date) -> date | None:
 
 def _relative_span(text: str, base: date) -> date | None:
     for match in _IN_MONTHS.finditer(text):
-        count = _number(match.group(1))
+        count = _number((match.group(1) or match.group(3)).lower())
         if not count:
             continue
-        unit = match.group(2).lower()
-        if unit.startswith(("week", "woche", "semaine", "semana")):
+        unit = match.group(2) or match.group(4)
+        if _WEEK_UNIT.fullmatch(unit):
             return base + timedelta(days=7 * count)
-        if unit.startswith(("year", "jahr", "an", "año", "ano")):
+        if _YEAR_UNIT.fullmatch(unit):
             return add_months(base, 12 * count)
         return add_months(base, count)
     for match in _CN_IN_MONTHS.finditer(text):

@@ -307,3 +307,24 @@ def test_after_the_spring_festival_follows_the_lunar_new_year(
 def test_la_rentree_is_the_first_of_september(body: str) -> None:
     assert resume_date(body, date(2025, 6, 12)) == date(2025, 9, 1)
     assert resume_date(body, date(2025, 10, 2)) == date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Me procure daqui a dois meses, por favor.", date(2025, 5, 3)),
+        ("Ne riparliamo tra tre mesi.", date(2025, 6, 3)),
+        ("Kun je over zes weken terugkomen?", date(2025, 4, 14)),
+        ("2週間後にもう一度ご連絡ください。", date(2025, 3, 17)),
+        ("3개월 후에 다시 연락 주세요.", date(2025, 6, 3)),
+        ("Risentiamoci dopo l'estate.", date(2025, 9, 1)),
+        ("Neem na de zomer contact op.", date(2025, 9, 1)),
+        ("Volte a falar comigo depois do verão.", date(2025, 9, 1)),
+        ("Laten we het volgend kwartaal oppakken.", date(2025, 4, 1)),
+        ("다음 분기에 다시 이야기하시죠.", date(2025, 4, 1)),
+        ("Scrivimi a settembre.", date(2025, 9, 1)),
+        ("Pode me chamar em outubro.", date(2025, 10, 1)),
+    ],
+)
+def test_resume_dates_in_the_newer_languages(text: str, expected: date) -> None:
+    assert resume_date(text, date(2025, 3, 3)) == expected

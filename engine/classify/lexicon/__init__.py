@@ -57,6 +57,23 @@ class Lexicon:
     signature: Patterns = ()
     disclaimer: Patterns = ()
     forward_subject: Patterns = ()
+    # Dates: month and weekday names (each a space-separated list of names, January or Monday
+    # first), number words ("two=2"), the words around a span ("in" N "months"), and phrases
+    # naming a time to come back: next quarter, month, week and year, and the end of summer
+    # (the start of September: "after the summer", "la rentrée", "in the fall").
+    months: Patterns = ()
+    weekdays: Patterns = ()
+    number_words: Patterns = ()
+    span_before: Patterns = ()
+    span_after: Patterns = ()  # "2週間後", "3개월 후" put a word after the unit
+    month_units: Patterns = ()
+    week_units: Patterns = ()
+    year_units: Patterns = ()
+    next_quarter: Patterns = ()
+    next_month: Patterns = ()
+    next_week: Patterns = ()
+    next_year: Patterns = ()
+    autumn: Patterns = ()
 
     @property
     def auto_reply_phrases(self) -> Patterns:

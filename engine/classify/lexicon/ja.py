@@ -64,4 +64,11 @@ LEXICON = Lexicon(
     signature=(r".*から送信",),
     disclaimer=(r"機密|秘密|第三者への",),
     forward_subject=(r"転送",),
+    span_after=(r"間?後",),
+    month_units=(r"か月|ヶ月|カ月|ヵ月",),
+    week_units=(r"週間",),
+    next_quarter=(r"来四半期|次の四半期",),
+    next_month=(r"来月",),
+    next_week=(r"来週",),
+    next_year=(r"来年",),
 )

@@ -16,7 +16,7 @@ LEXICON = Lexicon(
         r"맞지 않",
     ),
     not_now=(
-        r"다음 (분기|달|해|주)|내년|나중에|(지나고|끝나면|이후에|후에) (다시|연락)|"
+        r"다음 (분기|달|해)|내년|나중에|(지나고|끝나면|이후에|후에) (다시|연락)|"
         r"다시 (연락|이야기|얘기)|지금은 .{0,20}(어렵|여유|바쁘)|(개월|주) 후|연휴",
     ),
     interest=(
@@ -50,4 +50,12 @@ LEXICON = Lexicon(
     signature=(r".*에서 보냄|.*에서 보냈습니다",),
     disclaimer=(r"기밀|비밀|수신자",),
     forward_subject=(r"전달",),
+    span_after=(r"\s?후|\s?뒤",),
+    month_units=(r"개월|달",),
+    week_units=(r"주",),
+    next_quarter=(r"다음 분기",),
+    next_month=(r"다음 달",),
+    next_week=(r"다음 주",),
+    next_year=(r"내년",),
+    autumn=(r"가을",),
 )

@@ -76,4 +76,9 @@ LEXICON = Lexicon(
     signature=(r"发自我的.*|發自我的.*|来自.*的邮件",),
     disclaimer=(r"机密|機密|保密|指定收件人",),
     forward_subject=(r"转发|轉寄|转寄|轉發",),
+    next_quarter=(r"下一?[个個]?季度?",),
+    next_month=(r"下[个個]?月",),
+    next_week=(r"下[个個]?(周|週|星期|礼拜|禮拜)",),
+    next_year=(r"明年|来年|來年",),
+    autumn=(r"秋天|秋季",),
 )
