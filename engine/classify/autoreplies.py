@@ -33,23 +33,15 @@ _COMPILED_SIGNALS = tuple((w, re.compile(p, re.IGNORECASE)) for w, p in weighted
 _ANY_SIGNAL = searcher("auto_reply_phrases")
 
 # Words after which the return day follows ("back on Monday 3 March").
-_RETURN_BEFORE = re.compile(
-    r"(back|return|returning|be in the office|wieder|zurück|ab dem|ab|de retour|retour|"
-    r"à partir du|a partir del|regreso|regresaré|regresare|vuelvo|de vuelta|"
-    r"reincorporo|返回|回来|回來|回到)",
-    re.IGNORECASE,
-)
-# Words before which the return day stands ("10月9日起正常办公", "5月26日返回"), perhaps with
-# the weekday in brackets between them ("9月1日（周一）回来", "9月1日(週一)返回").
+_RETURN_BEFORE = re.compile(combined("return_before"), re.IGNORECASE)
+# Words before which the return day stands ("10月9日起正常办公", "8月17日より出社"), perhaps with
+# the weekday in brackets between them ("9月1日（周一）回来", "6월 8일(월)에 복귀").
 _RETURN_AFTER = re.compile(
-    r"^\s*(?:[（(]\s*(?:周|週|星期|礼拜|禮拜)[一二三四五六日天]\s*[）)]\s*)?"
-    r"(起|开始|開始|返回|回来|回來|恢复|恢復|上班|回到|正常|后|後|返岗|返崗|到岗|到崗)"
+    r"^\s*(?:[（(]\s*(?:周|週|星期|礼拜|禮拜)?[一二三四五六日天月火水木金土월화수목금토일]\s*[）)]\s*)?"
+    rf"(?:{combined('return_after')})"
 )
-_UNTIL = re.compile(
-    r"(until|till|through|thru|bis( einschließlich| zum| am)?|jusqu'au|"
-    r"jusqu’au|hasta( el)?|至|到)\s*$",
-    re.IGNORECASE,
-)
+_UNTIL = re.compile(rf"(?:{combined('until')})\s*$", re.IGNORECASE)
+_TOMORROW = re.compile(combined("tomorrow"), re.IGNORECASE)
 
 
 def header_evidence(msg: Message) -> bool:
@@ -77,6 +69,7 @@ def return_date(text: str, base: date) -> date | None:
     """The day the person says they are back, or None when none is stated precisely."""
     head = text[:3000]
     days = explicit_days(head, base) + weekday_days(head, base)
+    days += [(m.start(), base + timedelta(days=1)) for m in _TOMORROW.finditer(head)]
     days = [(pos, day) for pos, day in days if day >= base]
     if not days:
         return None
@@ -94,7 +87,11 @@ def return_date(text: str, base: date) -> date | None:
 
 def _after_date(text: str, position: int) -> str:
     """The text right after the date starting at position (skipping the date itself)."""
-    match = re.match(r"[\w./\- ,年月日号號]{0,24}?(?:\d[日号號]|\d{4}|\d\b)", text[position:])
+    match = re.match(
+        r"\s*[\w./\- ,年月日号號년월일]{0,24}?"
+        r"(?:\d\s*[日号號일]|\d{4}(?!\s*[年년])|\d\b(?!\s*[年月년월]))",
+        text[position:],
+    )
     end = position + (match.end() if match else 0)
     return text[end : end + 12]
 

@@ -451,7 +451,8 @@ _WORD_DAY = re.compile(
     rf"(?:\s+(?:de\s+)?(20\d\d))?)",
     re.IGNORECASE,
 )
-_CN_DAY = re.compile(r"(?:(20\d\d)\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
+# Chinese and Japanese "2026年8月17日", Korean "2026년 6월 8일".
+_CN_DAY = re.compile(r"(?:(20\d\d)\s*[年년])?\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日号號일]")
 # What stands between a weekday and the date it belongs to: "Monday, July 21", "lundi 3 mars".
 _WEEKDAY_DATE_GAP = re.compile(r"[,.]?\s*(?:the\s+|den\s+|le\s+|el\s+)?", re.IGNORECASE)
 _RELATIVE_WEEKDAY = re.compile(

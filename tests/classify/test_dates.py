@@ -328,3 +328,19 @@ def test_la_rentree_is_the_first_of_september(body: str) -> None:
 )
 def test_resume_dates_in_the_newer_languages(text: str, expected: date) -> None:
     assert resume_date(text, date(2025, 3, 3)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Estou em viagem e regresso ao escritório a 14 de abril.", date(2025, 4, 14)),
+        ("Sono in ferie, rientrerò giovedì 20 marzo.", date(2025, 3, 20)),
+        ("Ik ben met vakantie en vanaf dinsdag 18 maart weer op kantoor.", date(2025, 3, 18)),
+        ("3月10日から3月14日まで出張しております。3月17日より出社いたします。", date(2025, 3, 17)),
+        ("현재 출장 중이며 3월 17일(월)에 복귀합니다.", date(2025, 3, 17)),
+        ("我目前休假中，将于 2025 年 3 月 17 日（星期一）返回办公室。", date(2025, 3, 17)),
+        ("At a workshop today, back in the office tomorrow.", date(2025, 3, 4)),
+    ],
+)
+def test_return_dates_in_the_newer_languages(text: str, expected: date) -> None:
+    assert return_date(text, date(2025, 3, 3)) == expected

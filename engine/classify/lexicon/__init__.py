@@ -74,6 +74,12 @@ class Lexicon:
     next_week: Patterns = ()
     next_year: Patterns = ()
     autumn: Patterns = ()
+    # An out-of-office note's return day: words before it ("back on"), after it ("起", "より
+    # 出社"), before the last day away ("until"), and the word for tomorrow.
+    return_before: Patterns = ()
+    return_after: Patterns = ()
+    until: Patterns = ()
+    tomorrow: Patterns = ()
 
     @property
     def auto_reply_phrases(self) -> Patterns:

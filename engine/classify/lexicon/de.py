@@ -122,4 +122,7 @@ LEXICON = Lexicon(
     next_week=(r"nächste woche",),
     next_year=(r"nächste[sn]? jahr|kommende[sn]? jahr",),
     autumn=(r"\bherbst\b|nach dem sommer|nach den sommerferien",),
+    return_before=(r"wieder|zurück|ab dem|ab",),
+    until=(r"bis( einschließlich| zum| am)?",),
+    tomorrow=(r"morgen",),
 )

@@ -261,4 +261,7 @@ LEXICON = Lexicon(
         r"\b(?:in|this|next|by|until|till|around|early|late|come)\s+(?:the\s+)?fall\b|\bautumn\b|"
         r"after the summer|after summer",
     ),
+    return_before=(r"back|return|returning|be in the office",),
+    until=(r"until|till|through|thru",),
+    tomorrow=(r"tomorrow",),
 )

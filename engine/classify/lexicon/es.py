@@ -104,4 +104,7 @@ LEXICON = Lexicon(
     next_week=(r"la próxima semana",),
     next_year=(r"el próximo año|el proximo año|el año que viene",),
     autumn=(r"\boto[ñn]o\b|después del verano",),
+    return_before=(r"a partir del|regreso|regresaré|regresare|vuelvo|de vuelta|reincorporo",),
+    until=(r"hasta( el)?",),
+    tomorrow=(r"mañana",),
 )

@@ -109,4 +109,7 @@ LEXICON = Lexicon(
     next_week=(r"la semaine prochaine",),
     next_year=(r"l'année prochaine|l’année prochaine|l'an prochain",),
     autumn=(r"\bautomne\b|\brentr[ée]e\b|après l'été",),
+    return_before=(r"de retour|retour|à partir du",),
+    until=(r"jusqu'au|jusqu’au",),
+    tomorrow=(r"demain",),
 )

@@ -109,4 +109,9 @@ LEXICON = Lexicon(
     next_week=(r"prossima settimana|settimana prossima",),
     next_year=(r"prossimo anno|l'anno prossimo|anno prossimo",),
     autumn=(r"dopo l'estate|\bautunno\b",),
+    return_before=(
+        r"rientrerò|rientro|sarò di ritorno|di ritorno|di nuovo in ufficio|a partire da",
+    ),
+    until=(r"fino al|fino a",),
+    tomorrow=(r"domani",),
 )

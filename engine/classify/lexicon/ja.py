@@ -71,4 +71,7 @@ LEXICON = Lexicon(
     next_month=(r"来月",),
     next_week=(r"来週",),
     next_year=(r"来年",),
+    return_after=(r"(?:より|から)[^。\n]{0,8}(?:出社|出勤|業務|対応|通常)|に出社|に戻",),
+    until=(r"まで",),
+    tomorrow=(r"明日",),
 )

@@ -58,4 +58,7 @@ LEXICON = Lexicon(
     next_week=(r"다음 주",),
     next_year=(r"내년",),
     autumn=(r"가을",),
+    return_after=(r"에?\s?(?:복귀|출근|돌아옵|돌아올)",),
+    until=(r"까지",),
+    tomorrow=(r"내일",),
 )

@@ -111,4 +111,7 @@ LEXICON = Lexicon(
     next_week=(r"volgende week",),
     next_year=(r"volgend jaar",),
     autumn=(r"na de zomer|na de zomervakantie|\bnajaar\b",),
+    return_before=(r"vanaf|weer (op kantoor|aanwezig|bereikbaar)|terug op|ben terug",),
+    until=(r"tot en met|t/m|tot",),
+    tomorrow=(r"morgen",),
 )

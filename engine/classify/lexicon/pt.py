@@ -121,4 +121,7 @@ LEXICON = Lexicon(
     next_week=(r"próxima semana|semana que vem",),
     next_year=(r"próximo ano|ano que vem",),
     autumn=(r"depois do verão|após o verão|\boutono\b",),
+    return_before=(r"regresso|retorno|volto|estarei de volta|de volta|a partir d[eo]",),
+    until=(r"até( o dia| dia)?",),
+    tomorrow=(r"amanhã",),
 )

@@ -81,4 +81,10 @@ LEXICON = Lexicon(
     next_week=(r"下[个個]?(周|週|星期|礼拜|禮拜)",),
     next_year=(r"明年|来年|來年",),
     autumn=(r"秋天|秋季",),
+    return_before=(r"返回|回来|回來|回到|将于|將於",),
+    return_after=(
+        r"起|开始|開始|返回|回来|回來|恢复|恢復|上班|回到|正常|后|後|返岗|返崗|到岗|到崗",
+    ),
+    until=(r"至|到",),
+    tomorrow=(r"明天",),
 )
