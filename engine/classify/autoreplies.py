@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from email.message import Message
 
 from engine.classify.dates import explicit_days, weekday_days
-from engine.classify.lexicon import combined, searcher, weighted
+from engine.classify.lexicon import LEXICONS, Finder, combined, finder
 from engine.classify.parse import ADDRESS, header_text
 
 SUBJECT_PREFIXES = re.compile(rf"^\s*(?:{combined('auto_subject')})", re.IGNORECASE)
@@ -27,10 +27,24 @@ _AUTO_HEADERS = (
     "X-FC-MachineGenerated",
 )
 
+
 # Wording that auto-replies use and people replying by hand almost never do, with weights.
-_COMPILED_SIGNALS = tuple((w, re.compile(p, re.IGNORECASE)) for w, p in weighted("auto_reply"))
-# Any of them at all: most replies are people's and hold none, so one search settles those.
-_ANY_SIGNAL = searcher("auto_reply_phrases")
+def _signals() -> tuple[Finder, dict[str, float]]:
+    """One finder for every language's auto-reply wording, each phrase a named group, so one
+    scan of the text tells which are present (a scan per phrase cost more than all the rest)."""
+    weights: dict[str, float] = {}
+    spaced: list[str] = []
+    unspaced: list[str] = []
+    for lexicon in LEXICONS.values():
+        for weight, pattern in lexicon.auto_reply:
+            name = f"signal{len(weights)}"
+            weights[name] = weight
+            (spaced if lexicon.spaced else unspaced).append(f"(?P<{name}>{pattern})")
+    # Inside a lookahead, so that phrases overlapping one another are all found.
+    return finder(f"(?=(?:{'|'.join(spaced)}))", f"(?=(?:{'|'.join(unspaced)}))"), weights
+
+
+_SIGNALS, _SIGNAL_WEIGHTS = _signals()
 
 # Words after which the return day follows ("back on Monday 3 March").
 _RETURN_BEFORE = re.compile(combined("return_before"), re.IGNORECASE)
@@ -59,9 +73,8 @@ def header_evidence(msg: Message) -> bool:
 def text_evidence(text: str) -> float:
     """How strongly the reply's own text reads as an automatic note (0 to about 1)."""
     head = text[:3000]
-    if not _ANY_SIGNAL.search(head):
-        return 0.0
-    total = sum(weight for weight, pattern in _COMPILED_SIGNALS if pattern.search(head))
+    found = {match.lastgroup for match in _SIGNALS.finditer(head)}
+    total = sum(_SIGNAL_WEIGHTS[name] for name in found if name)
     return min(total, 1.5) / 1.5 if total < 1.5 else 1.0
 
 

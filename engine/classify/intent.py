@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from engine.classify.dates import contact_again_date, mask_past_times
-from engine.classify.lexicon import WORD_START, combined, searcher
+from engine.classify.lexicon import combined, searcher
 from engine.classify.result import ReplyLabel
 
 # How much one phrase of each label weighs: asking to stop outweighs everything else.
@@ -38,14 +38,7 @@ _LEXICON_FIELD = {
 # Every language's phrases at once: a reply mixing languages, or one whose language is
 # misidentified (short replies often are), is still read. Phrases of languages written without
 # spaces (Chinese, Japanese, Korean) are only looked for in text holding their scripts.
-_COMPILED = {
-    label: (
-        re.compile(WORD_START + f"(?:{combined(attribute, spaced=True)})", re.IGNORECASE),
-        re.compile(combined(attribute, spaced=False), re.IGNORECASE),
-    )
-    for label, attribute in _LEXICON_FIELD.items()
-}
-_UNSPACED_SCRIPTS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_COMPILED = {label: searcher(attribute) for label, attribute in _LEXICON_FIELD.items()}
 _COPYING = searcher("copying")
 # A negation right before a positive phrase, in the same sentence, turns it around ("not
 # interested", "不感兴趣").
@@ -96,14 +89,7 @@ def score_intents(text: str) -> IntentScores:
 def score_label(label: ReplyLabel, text: str) -> float:
     """The evidence for one label. Past times ("I left in March") are no timing evidence."""
     head = mask_past_times(text[:4000]) if label == ReplyLabel.NOT_NOW else text[:4000]
-    spaced, unspaced = _COMPILED[label]
-    patterns = (spaced, unspaced) if _UNSPACED_SCRIPTS.search(head) else (spaced,)
-    hits = sum(
-        1
-        for pattern in patterns
-        for m in pattern.finditer(head)
-        if not _negated(label, head, m.start())
-    )
+    hits = sum(1 for m in _COMPILED[label].finditer(head) if not _negated(label, head, m.start()))
     return WEIGHTS[label] * min(hits, 2) * (1.0 if hits <= 1 else 0.75)
 
 
