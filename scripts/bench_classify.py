@@ -4,7 +4,7 @@ Usage: python scripts/bench_classify.py [FOLDER] [--seconds N]
 
 With FOLDER, classifies its .eml files (recursively) over and over; without, generates a mix of
 replies, auto-replies and bounces of its own. Time is this process's CPU time, so other work on
-a shared machine does not count against it. As a baseline measured in the same run, it also
+a shared machine does not count against it, and the best of half-second rounds is reported. As a baseline measured in the same run, it also
 prints how fast the standard library alone parses the same messages (`email.policy.default`).
 """
 
@@ -70,12 +70,17 @@ def _parse_only(raw: bytes) -> object:
 
 
 def _rate(work: Callable[[bytes], object], messages: list[bytes], seconds: float) -> float:
-    count, start = 0, time.process_time()
-    while time.process_time() - start < seconds:
-        for raw in messages:
-            work(raw)
-            count += 1
-    return count / (time.process_time() - start)
+    """The best rate over rounds of about half a second: on a shared machine, the round
+    least disturbed by other work is the closest to what one core does."""
+    best, deadline = 0.0, time.process_time() + seconds
+    while time.process_time() < deadline:
+        count, start = 0, time.process_time()
+        while time.process_time() - start < 0.5:
+            for raw in messages:
+                work(raw)
+                count += 1
+        best = max(best, count / (time.process_time() - start))
+    return best
 
 
 if __name__ == "__main__":
