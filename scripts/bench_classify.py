@@ -4,8 +4,9 @@ Usage: python scripts/bench_classify.py [FOLDER] [--seconds N]
 
 With FOLDER, classifies its .eml files (recursively) over and over; without, generates a mix of
 replies, auto-replies and bounces of its own. Time is this process's CPU time, so other work on
-a shared machine does not count against it, and the best of half-second rounds is reported. As a baseline measured in the same run, it also
-prints how fast the standard library alone parses the same messages (`email.policy.default`).
+a shared machine does not count against it, and the best of half-second rounds is reported. As
+a baseline measured in the same run, it also prints how fast the standard library alone parses
+the same messages (`email.policy.default`).
 """
 
 from __future__ import annotations
