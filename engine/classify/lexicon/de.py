@@ -32,6 +32,7 @@ LEXICON = Lexicon(
         r"(gut|interessant|spannend)|akut",
     ),
     wrong_person=(
+        r"(bei mir|hier) (leider )?falsch|falsche (person|adresse|abteilung)",
         r"nicht zuständig|nicht der richtige|nicht die richtige|nicht mehr bei|falsche[nr]? "
         r"ansprechpartner|bin nicht (mehr )?(der|die) richtige|"
         # having left: "habe die Firma im März verlassen"

@@ -25,6 +25,7 @@ LEXICON = Lexicon(
         r"(anything|everything|whatever|all) (else )?you (have|hold|keep|store) (on|about) (me|us)",
     ),
     not_interested=(
+        r"(do not|don'?t|doesn'?t|does not) have (a|any) (real )?need|no real need",
         r"(going|gonna|have|need) to pass|'ll have to pass|must pass",
         r"not interested|no interest|aren'?t interested|are not interested|"
         r"(we|i)'?(ll| will) pass|pass on this|no,? thanks?|no thank you|thanks,? but no|"

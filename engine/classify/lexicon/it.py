@@ -30,6 +30,7 @@ LEXICON = Lexicon(
         r"sentirci|caso studio|casi studio|prezzi|preventivo|demo\b|ne parliamo volentieri",
     ),
     wrong_person=(
+        r"non sono (io )?la persona giusta|persona sbagliata|non sono io (il|la) referente",
         r"non (sono|è) (la persona|il referente|io il|la referente)|non (è|e') il mio (campo|"
         r"ambito|settore)|non lavoro più|non sono più in|ho lasciato|in pensione|"
         r"non saprei (indicar|a chi)|non me ne occupo|non mi occupo di",

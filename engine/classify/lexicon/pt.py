@@ -5,6 +5,7 @@ from engine.classify.lexicon import Lexicon
 LEXICON = Lexicon(
     code="pt",
     unsubscribe=(
+        r"não (quero|desejo) (mais )?receber|não quero receber mais",
         r"descadastr|descredenci|remov(a|am|er)(-me| me| meu| o meu)|tire(m)?(-me| me| meu)|"
         r"retire(m)?(-me| me| meu)|(da|de) (sua|vossa|vossa|tua) (lista|base)|"
         r"(parem|pare|deixem|deixe) de (me )?(enviar|mandar|escrever|contactar)|"
