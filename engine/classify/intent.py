@@ -52,24 +52,7 @@ _NEGATABLE = frozenset({ReplyLabel.INTEREST, ReplyLabel.REFERRAL})
 # Someone else being away ("Kim is travelling until May", "Er ist bis März in Elternzeit",
 # "她在休产假"), up to the end of its clause. When the reply names who to talk to
 # instead, these times describe the absent person, not when to write again.
-_SOMEONE_ELSES_ABSENCE = re.compile(
-    r"(?:\b(?:he|she|they)|(?:my|our) (?:colleague|co-?worker|boss|manager|director|ceo|cfo|cto|"
-    r"coo|cmo|vp|founder)|(?-i:\b(?!(?:I|We|My|Our)\b)[A-Z][a-z]+))\s+"
-    r"(?:(?:is|'s|are|will be|won'?t be|isn'?t|has been|remains)\s+(?:\w+\s+){0,2}?"
-    r"(?:out|away|off|on (?:\w+ )?leave|on (?:vacation|holiday|sabbatical)|travell?ing|"
-    r"unavailable|not available|not around|offline|in hospital|at a conference|back)\b|"
-    r"(?:returns|gets back|comes back)\b)"
-    r"(?:[^.!?;,\n]|\n(?!\s*\n))*|"
-    r"\b(?:er|sie|herr \w+|frau \w+)\s+(?:ist|wird)\b[^.!?;,\n]{0,60}?(?:urlaub|elternzeit|"
-    r"mutterschutz|abwesend|nicht im (?:büro|haus)|außer haus|krank|unterwegs|zurück)"
-    r"[^.!?;,\n]*|"
-    r"\b(?:il|elle)\s+(?:est|sera)\s+(?:\w+\s+){0,2}?(?:absente?|en (?:congé|vacances|"
-    r"déplacement|arrêt)|de retour|indisponible)[^.!?;,\n]*|"
-    r"(?:\bél|\bella)\s+(?:está|estará|vuelve|regresa)\b[^.!?;,\n]*|"
-    r"(?:他|她|[\u4e00-\u9fff]{1,3}(?:经理|經理|总|總|老师|老師|先生|女士))[^。！？；\n]{0,12}?"
-    r"(?:休假|出差|请假|請假|产假|產假|不在|外出)[^。！？；\n]*",
-    re.IGNORECASE,
-)
+_SOMEONE_ELSES_ABSENCE = re.compile(combined("someone_away"), re.IGNORECASE)
 
 
 @dataclass(frozen=True)

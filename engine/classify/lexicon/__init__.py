@@ -38,6 +38,9 @@ class Lexicon:
     person_after: Patterns = ()
     colleague: Patterns = ()
     scheduling_only: Patterns = ()
+    # Someone else being away, to the end of the clause ("Kim is travelling until May"): when the
+    # reply names who to talk to instead, its times are not when to write again.
+    someone_away: Patterns = ()
     # Words that, before a positive phrase, turn it around ("not interested").
     negation: Patterns = ()
     # A whole reply or a whole Subject that asks to stop: "unsubscribe", "remove me", "退订",

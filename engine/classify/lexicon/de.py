@@ -49,6 +49,11 @@ LEXICON = Lexicon(
     person_after=(r"ist zuständig|ist der|ist die|kümmert sich",),
     colleague=(r"kollegen?|kollegin",),
     scheduling_only=(r"assistenz|sekretariat",),
+    someone_away=(
+        r"\b(?:er|sie|herr \w+|frau \w+)\s+(?:ist|wird)\b[^.!?;,\n]{0,60}?(?:urlaub|elternzeit|"
+        r"mutterschutz|abwesend|nicht im (?:büro|haus)|außer haus|krank|unterwegs|zurück)"
+        r"[^.!?;,\n]*",
+    ),
     negation=(r"\bkein\w*|\bnicht\b",),
     unsubscribe_words=(r"abmelden|austragen|abbestellen|bitte (abmelden|austragen)",),
     courtesy=(r"bitte|danke",),

@@ -144,6 +144,15 @@ LEXICON = Lexicon(
     ),
     colleague=(r"colleague|coworker|head of [\w ]+?|vp[\w ]*?|cfo|cto|coo|ceo",),
     scheduling_only=(r"assistant|\bEA\b|schedul|calendar|diary",),
+    someone_away=(
+        r"(?:\b(?:he|she|they)|(?:my|our) (?:colleague|co-?worker|boss|manager|director|"
+        r"ceo|cfo|cto|coo|cmo|vp|founder)|(?-i:\b(?!(?:I|We|My|Our)\b)[A-Z][a-z]+))\s+"
+        r"(?:(?:is|'s|are|will be|won'?t be|isn'?t|has been|remains)\s+(?:\w+\s+){0,2}?"
+        r"(?:out|away|off|on (?:\w+ )?leave|on (?:vacation|holiday|sabbatical)|travell?ing|"
+        r"unavailable|not available|not around|offline|in hospital|at a conference|back)\b|"
+        r"(?:returns|gets back|comes back)\b)"
+        r"(?:[^.!?;,\n]|\n(?!\s*\n))*",
+    ),
     negation=(r"\bnot\b|n'?t\b|\bno\b|\bnever\b",),
     unsubscribe_words=(
         r"unsubscribe|remove( me| us)?( from (your|the|this) (list|mailing list))?|stop|"

@@ -41,6 +41,7 @@ LEXICON = Lexicon(
     person_after=(r"se encarga|lleva|es responsable|es quien",),
     colleague=(r"colega|compañer[oa]",),
     scheduling_only=(r"asistente|secretari[oa]|agenda",),
+    someone_away=(r"(?:\bél|\bella)\s+(?:está|estará|vuelve|regresa)\b[^.!?;,\n]*",),
     negation=(r"\bno\b|\bni\b|\bnunca\b",),
     unsubscribe_words=(r"baja|darme de baja|dar de baja|desuscribir(me)?|cancelar suscripción",),
     courtesy=(r"por favor|gracias",),

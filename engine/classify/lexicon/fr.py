@@ -44,6 +44,10 @@ LEXICON = Lexicon(
     person_after=(r"s'occupe|gère|pilote|est responsable|est en charge",),
     colleague=(r"collègue",),
     scheduling_only=(r"assistante?|secrétariat",),
+    someone_away=(
+        r"\b(?:il|elle)\s+(?:est|sera)\s+(?:\w+\s+){0,2}?(?:absente?|en (?:congé|vacances|"
+        r"déplacement|arrêt)|de retour|indisponible)[^.!?;,\n]*",
+    ),
     negation=(r"\bpas\b|\bni\b|\bne\b|\bn'",),
     unsubscribe_words=(r"désabonner|désinscrire|désabonnement|désinscription|me désabonner",),
     courtesy=(r"s'il vous plaît|svp|merci",),
