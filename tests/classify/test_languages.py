@@ -680,6 +680,48 @@ PHRASINGS = [
     ("zh", "wrong-person", "这个不归我管，我也不知道找谁。"),
     ("zh-Hant", "unsubscribe", "請不要再寄信給我，謝謝。"),
     ("zh-Hant", "referral", "這部分請聯絡我們的採購經理林志明 lin.zm@prospect.example。"),
+    ("en", "not-now", "Let's reconnect once our new CRO is on board, probably after the summer."),
+    (
+        "en",
+        "referral",
+        "Loop in Carla Owens (carla.owens@prospect.example) — procurement sits with her.",
+    ),
+    (
+        "en",
+        "interest",
+        "What kind of results have you seen with companies our size? Open to a short call.",
+    ),
+    ("en", "not-interested", "Thanks but no thanks."),
+    ("en", "wrong-person", "I think you've got the wrong contact, I'm just an intern."),
+    (
+        "de",
+        "referral",
+        "Bitte kontaktieren Sie Herrn Klaus Richter, k.richter@prospect.example, er leitet den "
+        "Einkauf.",
+    ),
+    ("de", "unsubscribe", "Ich möchte keine weiteren E-Mails von Ihnen erhalten."),
+    ("fr", "interest", "Oui, je suis preneur d'une démo la semaine prochaine."),
+    ("fr", "not-now", "Nous en reparlerons l'année prochaine."),
+    ("es", "not-interested", "No es algo que necesitemos ahora ni a futuro, gracias."),
+    ("es", "wrong-person", "Ya no trabajo en esa empresa."),
+    (
+        "pt",
+        "referral",
+        "Por favor, fale com o Marcelo Dias, ele é o responsável pelo setor: "
+        "marcelo.dias@prospect.example",
+    ),
+    ("pt", "wrong-person", "Não é comigo, sou do jurídico."),
+    ("it", "not-now", "Al momento no, ricontattatemi fra sei mesi."),
+    ("it", "unsubscribe", "Vi chiedo di non contattarmi più e di cancellare i miei dati."),
+    ("nl", "not-now", "Nu even niet, probeer het over drie maanden nog eens."),
+    ("nl", "not-interested", "Geen interesse, bedankt."),
+    ("ja", "interest", "ご提案に興味がございます。一度オンラインでお話を伺えますか。"),
+    ("ja", "not-interested", "弊社では既に同様のツールを導入済みのため、不要です。"),
+    ("ko", "wrong-person", "저는 작년에 퇴사해서 도움을 드리기 어렵습니다."),
+    ("ko", "not-now", "지금은 예산이 없어서 내년에 다시 연락 주세요."),
+    ("zh", "interest", "我们对你们的方案挺感兴趣，下周二下午方便通个电话吗？"),
+    ("zh", "not-interested", "我们已经有合作的供应商了，暂时不考虑。"),
+    ("zh-Hant", "not-now", "現在不方便，下個月再聯絡。"),
 ]
 
 

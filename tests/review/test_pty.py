@@ -80,7 +80,7 @@ def test_accept_relabel_undo_and_quit_in_a_terminal(workspace: Workspace) -> Non
     try:
         first = screen.expect("[?]help")
         assert "1 of 2" in first and "Happy to chat sometime" in first
-        assert "Label:    unclear 0.30 (not-interested?)" in first
+        assert "Label:    unclear 0.20 (not-interested?)" in first
         assert "Accept as not-interested: Spear will stop dana@acme.example's cadences" in first
         screen.press("a")
         screen.expect(f"#{guessed}: unclear -> not-interested (saved)")

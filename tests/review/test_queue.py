@@ -137,7 +137,7 @@ def test_formats(workspace: Workspace) -> None:
     table = format_table(items).splitlines()
     assert table[0].split()[:4] == ["ID", "RECEIVED", "FROM", "ACCOUNT"]
     assert len(table) == 1 + len(items) + 1 and table[-1] == "4 items"
-    assert "unclear 0.30 (not-interested?)" in table[1]
+    assert "unclear 0.20 (not-interested?)" in table[1]
     assert format_table([]) == "The review queue is empty."
 
     records = json.loads(format_json(items))

@@ -39,7 +39,7 @@ LEXICON = Lexicon(
         r"(not|\w+n'?t) something (we|i)\b|built (it|our own|this) (in-house|"
         r"ourselves)|in-house|(our|we) own (tool|system|solution|platform|team)|too small|"
         r"decline|doesn'?t (make sense|apply)|"
-        r"procurement|not (a )?priority|won'?t be (moving|pursuing|needing)|"
+        r"not (a )?priority|won'?t be (moving|pursuing|needing)|"
         r"not going to|no plans? to|no budget|evaluated .{0,40}(before|already|last)|"
         r"(isn'?t|not) something (we'?d|we would|i'?d)|rather not|don'?t buy|overkill|"
         r"roi (wasn'?t|isn'?t) there|not worth|(probably|likely|maybe) not ever|"
@@ -117,6 +117,8 @@ LEXICON = Lexicon(
         r"(isn'?t|not) something i have (any )?say|can'?t help|have no say|not my decision",
     ),
     referral=(
+        r"(?-i:[Rr]each [A-Z]\w*) (at|on|via)|that('?d| would) be (?-i:[A-Z])|"
+        r"(sits|lies|rests) with (him|her|them)|"
         r"your best bet|(he|she) (leads|runs|owns|handles|heads|manages)",
         r"talk to|speak (to|with)|reach out to|get in touch with|contact|(is|would be|'s) "
         r"((probably|likely|definitely|really|actually) )?(the|your) (right|best|correct|better) "

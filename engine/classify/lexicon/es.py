@@ -11,6 +11,7 @@ LEXICON = Lexicon(
         r"de vuestra (lista|base)|no me escriban? más|dejen de (escribir|enviar)",
     ),
     not_interested=(
+        r"no es algo que (necesitemos|busquemos|nos interese)|no lo necesitamos",
         r"no (nos )?interesa|no estamos interesad|no necesitamos|no,? gracias|"
         r"ya tenemos|ya contamos con|no nos hace falta|no aplica|(muy )?contentos con",
     ),

@@ -39,6 +39,7 @@ LEXICON = Lexicon(
         r"(amanhã|segunda|terça|quarta|quinta|sexta)(-feira)? .{0,12}(às|\d+h|tarde|manhã)",
     ),
     wrong_person=(
+        r"não é comigo|não cuido dis(so|to)|sou d[oa] (jurídico|financeiro|marketing|rh|ti)\b",
         r"não (sou|é) (a pessoa|o responsável|a responsável)|não (é|e) (a )?minha área|"
         r"não trabalho mais|já não trabalho|deixei a empresa|saí da empresa|"
         r"não faço mais parte|aposentad|reformad[oa]|não sei quem|não cuido disso|"
