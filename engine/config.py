@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -42,15 +43,30 @@ MIN_SECRET_LENGTH = 16
 
 
 class Secret:
-    """A resolved password: usable through `.value`, invisible in repr and str."""
+    """A password: usable through `.value`, invisible in repr and str.
 
-    __slots__ = ("_value",)
+    A reference (`${VAR}`, `{file: PATH}`) is resolved on first use, by what connects: commands
+    that only read the database work without the password in the environment. `where` names the
+    key in the file, so a variable that is not set is still one line with file, line and key.
+    """
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("_reference", "_resolve", "_value", "where")
+
+    def __init__(self, value: str | None = None, *, reference: PasswordReference | None = None):
+        if (value is None) == (reference is None):
+            raise TypeError("a Secret is either a value or a reference")
         self._value = value
+        self._reference = reference
+        self.where: Location | None = None
 
     @property
     def value(self) -> str:
+        if self._value is None:
+            assert self._reference is not None
+            try:
+                self._value = self._reference.resolve()
+            except ValueError as exc:
+                raise ConfigError(self.where or Location("configuration"), str(exc)) from None
         return self._value
 
     def __repr__(self) -> str:
@@ -59,10 +75,14 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        if not isinstance(other, Secret):
+            return False
+        if self._reference is not None or other._reference is not None:
+            return self._reference == other._reference
+        return other._value == self._value
 
     def __hash__(self) -> int:
-        return hash(self._value)
+        return hash(self._reference if self._reference is not None else self._value)
 
 
 class _Strict(BaseModel):
@@ -79,32 +99,52 @@ class PasswordFile(_Strict):
     file: Path
 
 
-def resolve_password(raw: object, config_dir: Path) -> Secret:
-    """`${VAR}` from the environment, or `{file: PATH}` relative to the config file."""
+@dataclass(frozen=True)
+class PasswordReference:
+    """Where a password is: an environment variable or a file (absolute, or beside the config)."""
+
+    variable: str | None = None
+    file: Path | None = None
+    min_length: int = 0  # for secrets that sign something (one-click tokens)
+
+    def resolve(self) -> str:
+        value = self._read()
+        if len(value) < self.min_length:
+            raise ValueError(f"the secret must be at least {self.min_length} characters long")
+        return value
+
+    def _read(self) -> str:
+        if self.variable is not None:
+            if self.variable not in os.environ:
+                raise ValueError(f"environment variable {self.variable} is not set")
+            return os.environ[self.variable]
+        assert self.file is not None
+        try:
+            return self.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read password file {self.file}: {exc.strerror}") from None
+
+
+def password_reference(raw: object, config_dir: Path, *, min_length: int = 0) -> Secret:
+    """`${VAR}` or `{file: PATH}`, checked for shape now and read when first used."""
     if isinstance(raw, str):
         match = _ENV_REF.match(raw.strip())
         if not match:
             raise ValueError(
                 "a password must be ${ENV_VAR} or {file: PATH}; it is never written inline"
             )
-        name = match.group(1)
-        if name not in os.environ:
-            raise ValueError(f"environment variable {name} is not set")
-        return Secret(os.environ[name])
+        return Secret(reference=PasswordReference(match.group(1), min_length=min_length))
     if isinstance(raw, dict):
         path = PasswordFile.model_validate(raw).file
         path = path if path.is_absolute() else config_dir / path
-        try:
-            return Secret(path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ValueError(f"cannot read password file {path}: {exc.strerror}") from None
+        return Secret(reference=PasswordReference(file=path, min_length=min_length))
     raise ValueError("a password must be ${ENV_VAR} or {file: PATH}")
 
 
 def _optional_secret(raw: object, info: ValidationInfo) -> Secret | None:
     if raw is None or isinstance(raw, Secret):
         return raw
-    return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+    return password_reference(raw, (info.context or {}).get("config_dir", Path.cwd()))
 
 
 # A webhook's secret and the like: `${ENV_VAR}` or `{file: PATH}`, or nothing.
@@ -142,7 +182,7 @@ class ServerSettings(_Strict):
         if raw is None or isinstance(raw, Secret):
             return raw
         config_dir = (info.context or {}).get("config_dir", Path.cwd())
-        return resolve_password(raw, config_dir)
+        return password_reference(raw, config_dir)
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> Self:
@@ -247,11 +287,18 @@ class Pipeline(_Strict):
         return win_rates(value)
 
 
+class WebhookEvent(StrEnum):
+    """The events Spear posts to webhooks: the labels of the replies that matter elsewhere."""
+
+    INTEREST = "interest"
+    REFERRAL = "referral"
+    BOUNCE = "bounce"
+    UNSUBSCRIBE = "unsubscribe"
+
+
 class Webhook(_Strict):
     url: str
-    events: list[str] = Field(
-        default_factory=lambda: ["interest", "referral", "bounce", "unsubscribe"]
-    )
+    events: list[WebhookEvent] = Field(default_factory=lambda: list(WebhookEvent))
     secret: OptionalSecret = None
 
 
@@ -288,10 +335,8 @@ class OneClick(_Strict):
     def _resolve(cls, raw: object, info: ValidationInfo) -> Secret:
         if isinstance(raw, Secret):
             return raw
-        secret = resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
-        if len(secret.value) < MIN_SECRET_LENGTH:
-            raise ValueError(f"the secret must be at least {MIN_SECRET_LENGTH} characters long")
-        return secret
+        config_dir = (info.context or {}).get("config_dir", Path.cwd())
+        return password_reference(raw, config_dir, min_length=MIN_SECRET_LENGTH)
 
 
 class Unsubscribe(_Strict):
@@ -434,7 +479,11 @@ def load_config(path: Path) -> Config:
 
 
 def config_from_document(document: Any, path: Path | str) -> Config:
-    if document is not None and not isinstance(document, dict):
+    if document is None:
+        raise ConfigError(
+            Location(path, 1), "the configuration is empty; `spear init` writes a starter"
+        )
+    if not isinstance(document, dict):
         raise ConfigError(Location(path, 1), "the configuration must be a mapping of keys")
     base_dir = Path(path).resolve().parent
     data = dict(document or {})
@@ -453,6 +502,9 @@ def config_from_document(document: Any, path: Path | str) -> Config:
             Location(path, line_of(document, parts), dotted(parts) or None), exc.reason
         ) from None
     _check_unsubscribe_target(config, document, path)
+    for key, secret in config_secrets(config).items():
+        parts = [int(p) if p.isdigit() else p for p in key.split(".")]
+        secret.where = Location(path, line_of(document, parts), key)
     return config
 
 
@@ -472,3 +524,23 @@ def _check_unsubscribe_target(config: Config, document: Any, path: Path | str) -
             Location(path, line_of(document, key), dotted(key)),
             f"{target} {problem}; leave mailto out to use each message's sending mailbox",
         )
+
+
+def config_secrets(config: Config) -> dict[str, Secret]:
+    """Every password and webhook secret of the configuration, by its key in the file."""
+    secrets: dict[str, Secret | None] = {}
+    for i, mailbox in enumerate(config.mailboxes):
+        secrets[f"mailboxes.{i}.smtp.password"] = mailbox.smtp.password
+        secrets[f"mailboxes.{i}.imap.password"] = mailbox.imap.password if mailbox.imap else None
+    for i, webhook in enumerate(config.webhooks):
+        secrets[f"webhooks.{i}.secret"] = webhook.secret
+    one_click = config.unsubscribe.one_click
+    secrets["unsubscribe.one_click.secret"] = one_click.secret if one_click else None
+    secrets["pipeline.acknowledge_secret"] = config.pipeline.acknowledge_secret
+    return {key: secret for key, secret in secrets.items() if secret is not None}
+
+
+def resolve_secrets(config: Config) -> None:
+    """Read every password now, for what is about to connect: a missing one is a ConfigError."""
+    for secret in config_secrets(config).values():
+        _ = secret.value

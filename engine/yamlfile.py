@@ -84,6 +84,8 @@ def validate(
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = "unknown key"
+        elif first["type"] == "value_error":
+            message = str(first.get("ctx", {}).get("error", message))  # without "Value error, "
         full_document_path = list(field_path)
         raise error(
             Location(

@@ -16,7 +16,8 @@ from engine.demo.live import main_sync
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(".spear-demo"),
     show_default=True,
-    help="Working folder for the demo (emptied first; kept afterwards to explore).",
+    help="Working folder for the demo: new, empty or an earlier demo's (emptied first; kept "
+    "afterwards to explore).",
 )
 @click.option("--days", type=click.FloatRange(min=0.5), default=21, show_default=True)
 @click.option(

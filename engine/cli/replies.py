@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from engine.cadences import load_cadences
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
+from engine.config import resolve_secrets
 from engine.replies.polling import poll_forever, poll_once
 from engine.store.models import InboundMessage
 
@@ -21,6 +22,7 @@ from engine.store.models import InboundMessage
 def poll(app: AppContext, once: bool, mailbox: str | None) -> None:
     """Fetch new replies over IMAP, classify them and act on them."""
     config = app.config
+    resolve_secrets(config)
     cadences = load_cadences(config.cadences_path, config.templates_path)
     clock = SystemClock()
     if once:

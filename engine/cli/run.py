@@ -12,11 +12,11 @@ import click
 
 from engine.cli.context import AppContext, pass_app
 from engine.clock import Clock, FastClock, FixedClock, SystemClock
-from engine.config import Config, config_path
+from engine.config import Config, config_path, config_secrets
 from engine.sending.liveness import new_worker_id
 from engine.service.daemon import Daemon
 from engine.service.lock import DaemonLock
-from engine.service.logs import config_secrets, configure_logging
+from engine.service.logs import configure_logging
 from engine.service.metrics import Metrics, database_health, start_http
 from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.store.db import make_engine, upgrade
@@ -62,7 +62,7 @@ def run(
     on PostgreSQL several share the work.
     """
     config = app.config
-    configure_logging(config.log_format, secrets=config_secrets(config))
+    configure_logging(config.log_format, secrets=list(config_secrets(config).values()))
     upgrade(config.database_url)
     clock = _clock(now, speed, once)
     options = RuntimeOptions(clock=clock, worker_id=worker_id or new_worker_id(), speed=speed)

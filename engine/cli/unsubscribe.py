@@ -14,9 +14,9 @@ import click
 
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock
-from engine.config import OneClick, config_path
+from engine.config import OneClick, config_path, config_secrets
 from engine.errors import SpearError
-from engine.service.logs import config_secrets, configure_logging
+from engine.service.logs import configure_logging
 from engine.unsubscribe.app import one_click_app, serve
 
 
@@ -45,7 +45,7 @@ def serve_command(app: AppContext, host: str | None, port: int | None) -> None:
     settings = settings.model_copy(
         update={"host": host or settings.host, "port": port or settings.port}
     )
-    configure_logging(config.log_format, secrets=config_secrets(config))
+    configure_logging(config.log_format, secrets=list(config_secrets(config).values()))
     asyncio.run(_serve(app, settings))
 
 

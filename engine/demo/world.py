@@ -17,6 +17,7 @@ from engine.cadences import load_cadences
 from engine.clock import Clock
 from engine.config import Config, load_config
 from engine.demo.prospects import as_csv, fictional_prospects
+from engine.errors import SpearError
 from engine.harness import Harness
 from engine.harness.responder import Responder
 from engine.harness.scenario import Scenario, default_scenario
@@ -31,6 +32,7 @@ SENDER_DOMAIN = "example-sender.com"
 ACCOUNT_EXECUTIVE = f"ae@{SENDER_DOMAIN}"
 PASSWORD = "demo-password"  # the harness's own, on loopback; kept in a file as Spear requires
 FIRST_CADENCE = "referral-ask"
+MARKER = ".spear-demo"  # in a folder the demo wrote, which a new run may empty
 
 
 @dataclass
@@ -57,9 +59,8 @@ async def open_world(
     scenario: Scenario | None = None,
     poll_interval_seconds: float = 60.0,
 ) -> World:
-    """A fresh world in `workdir` (its old contents are removed), harness started."""
-    if workdir.exists():
-        shutil.rmtree(workdir)
+    """A fresh world in `workdir` (a previous demo's folder is emptied), harness started."""
+    prepare_folder(workdir)
     copy_files([c for c in starter_files(workdir) if c[1].name != "spear.yaml"])
     users = {f"{name}@{SENDER_DOMAIN}": PASSWORD for name in SENDERS}
     users[ACCOUNT_EXECUTIVE] = PASSWORD
@@ -71,6 +72,27 @@ async def open_world(
     _import_and_enrol(load_config(workdir / "spear.yaml"), workdir / "prospects.csv", clock.now())
     responder = Responder(harness.store, list(users), scenario or default_scenario(), clock)
     return World(workdir, harness, responder, clock)
+
+
+def prepare_folder(workdir: Path) -> None:
+    """Empty `workdir` for a new run, but only if it is missing, empty or a demo's own folder.
+
+    The marker file says the demo wrote the folder; anything else is someone's work, and
+    `--dir my-outreach` must never wipe a project.
+    """
+    if workdir.exists() and not workdir.is_dir():
+        raise SpearError(f"{workdir} is a file, not a folder; choose another --dir")
+    if workdir.is_dir() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise SpearError(
+                f"{workdir} is not empty and was not written by the demo; "
+                "choose another --dir or empty it"
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text(
+        "Written by `spear demo`; a new run of the demo empties this folder.\n"
+    )
 
 
 def _config_text(harness: Harness, poll_interval_seconds: float) -> str:

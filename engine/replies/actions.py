@@ -54,7 +54,7 @@ from engine.cadences import (
 )
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
 from engine.clock import utc
-from engine.config import Config, HandOff, Replies, Webhook
+from engine.config import Config, HandOff, Replies, Webhook, WebhookEvent
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
@@ -70,6 +70,8 @@ from engine.replies.routing import (
 )
 from engine.replies.stored import from_record, stored_request
 from engine.sending.pauses import account_pause_reason
+from engine.service.webhooks import PENDING as WEBHOOK_PENDING
+from engine.service.webhooks import PendingWebhook
 from engine.store.models import (
     Account,
     AccountStatus,
@@ -306,7 +308,6 @@ def reclassify(
 # --- one application --------------------------------------------------------------------------
 
 HANDOFF_EVENT = "handoff.email"
-WEBHOOK_EVENT = "webhook.pending"
 
 
 class _Run:
@@ -649,17 +650,22 @@ class _Run:
         self.record("suppressed", changes, data={"address": address, "reason": reason})
 
     def webhooks(self) -> None:
-        for webhook in self.settings.webhooks:
-            if str(self.label) not in webhook.events:
-                continue
-            payload = {
-                "event": str(self.label),
+        """One event per reply that a webhook subscribes to; the sender posts it to each."""
+        if str(self.label) not in {str(event) for event in WebhookEvent}:
+            return
+        event = WebhookEvent(str(self.label))
+        if not any(event in webhook.events for webhook in self.settings.webhooks):
+            return
+        pending: PendingWebhook = {
+            "event": event,
+            "payload": {
                 "inbound_id": self.inbound.id,
                 "prospect": self.prospect.email if self.prospect else None,
                 "classification": self.inbound.classification,
                 "at": self.now.isoformat(),
-            }
-            self.record(WEBHOOK_EVENT, None, data={"url": webhook.url, "payload": payload})
+            },
+        }
+        self.record(WEBHOOK_PENDING, None, data=dict(pending))
 
     # -- bounces --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from engine.config import Config, LogFormat, Secret
+from engine.config import LogFormat, Secret
 
 MASK = "********"
 
@@ -47,8 +47,9 @@ _CREDENTIAL_PATTERNS = [
     ),
     # scheme://user:password@host
     re.compile(r"(://[^\s:/@]*:)([^\s@/]+)(@)"),
-    # IMAP `LOGIN user password`, SMTP `AUTH PLAIN credentials`
-    re.compile(r"(?i)\b(LOGIN\s+\S+\s+)(\S+)"),
+    # IMAP `LOGIN user password` (the command as sent, in capitals: "login refused for x" is
+    # prose), SMTP `AUTH PLAIN credentials`
+    re.compile(r"\b(LOGIN\s+\S+\s+)(\S+)"),
     re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5)\s+)(\S+)"),
 ]
 
@@ -70,18 +71,6 @@ def register_secret(secret: Secret | str | None) -> None:
         # Longest first, so a secret containing another is masked whole.
         alternatives = sorted(_secrets, key=len, reverse=True)
         _secret_pattern = re.compile("|".join(re.escape(s) for s in alternatives))
-
-
-def config_secrets(config: Config) -> list[Secret]:
-    """Every secret the configuration resolved: passwords, webhook and one-click secrets."""
-    secrets: list[Secret | None] = []
-    for mailbox in config.mailboxes:
-        secrets.append(mailbox.smtp.password)
-        secrets.append(mailbox.imap.password if mailbox.imap else None)
-    secrets += [webhook.secret for webhook in config.webhooks]
-    one_click = config.unsubscribe.one_click
-    secrets.append(one_click.secret if one_click else None)
-    return [s for s in secrets if s is not None]
 
 
 def redact(text: str) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from engine.cadences import Cadence, load_cadences
 from engine.clock import Clock
-from engine.config import Config, MailboxConfig, load_config
+from engine.config import Config, MailboxConfig, load_config, resolve_secrets
 from engine.replies.actions import ReplySettings
 from engine.replies.handoff import HandoffSender
 from engine.replies.imap import ImapSyncer
@@ -57,6 +57,7 @@ class RuntimeOptions:
 def load_everything(config_path: Path) -> tuple[Config, dict[str, Cadence]]:
     """The configuration and its cadences, checked against each other; raises SpearError."""
     config = load_config(config_path)
+    resolve_secrets(config)  # the daemon connects: a password that cannot be read stops it here
     cadences = load_cadences(
         config.cadences_path,
         config.templates_path,

@@ -1,9 +1,10 @@
 """Webhooks: tell other systems (a CRM, a chat channel) about interest, referrals, bounces and
 unsubscribes, without ever holding up the daemon.
 
-The replies code records an `Event` of kind `webhook.pending` with data
-`{"event": "interest", "payload": {...}}`. `WebhookSender.deliver_due` finds the ones that are due
-and POSTs, to every configured webhook that subscribes to that event, the JSON body
+The replies code records an `Event` of kind `webhook.pending` whose data is a `PendingWebhook`
+(`{"event": "interest", "payload": {...}}`; one `TypedDict` for the writer and this reader).
+`WebhookSender.deliver_due` finds the ones that are due and POSTs, to every configured webhook
+that subscribes to that event, the JSON body
 
     {"id": <event id>, "event": "interest", "at": "<when it happened>", "data": {<payload>}}
 
@@ -35,7 +36,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -43,7 +44,7 @@ from sqlmodel import Session, col, select
 
 from engine import __version__
 from engine.clock import Clock, utc
-from engine.config import Config, Webhook
+from engine.config import Config, Webhook, WebhookEvent
 from engine.errors import SpearError
 from engine.store.db import session_scope
 from engine.store.models import Event
@@ -56,7 +57,25 @@ DELIVERED = "webhook.delivered"
 FAILED = "webhook.failed"
 SKIPPED = "webhook.skipped"
 
-WEBHOOK_EVENTS = ("interest", "referral", "bounce", "unsubscribe")
+
+class WebhookPayload(TypedDict):
+    """What a receiver gets under `data`: the reply that caused the event."""
+
+    inbound_id: int | None
+    prospect: str | None
+    classification: dict[str, Any] | None
+    at: str
+
+
+class PendingWebhook(TypedDict):
+    """`Event.data` of a webhook event; the sender adds its progress beside the two keys."""
+
+    event: WebhookEvent
+    payload: WebhookPayload
+    targets: NotRequired[dict[str, dict[str, Any]]]
+    next_attempt_at: NotRequired[str]
+    first_attempt_at: NotRequired[str]
+    claimed_at: NotRequired[str]
 
 
 class WebhookError(SpearError, ConnectionError):
@@ -79,12 +98,17 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def pending_webhook(event: Event) -> PendingWebhook:
+    return cast(PendingWebhook, event.data)
+
+
 def webhook_body(event: Event) -> bytes:
+    pending = pending_webhook(event)
     document = {
         "id": event.id,
-        "event": event.data.get("event"),
+        "event": pending["event"],
         "at": utc(event.at).isoformat() if event.at else None,
-        "data": event.data.get("payload", {}),
+        "data": pending["payload"],
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
@@ -155,7 +179,7 @@ class WebhookSender:
     # --- one event ------------------------------------------------------------------------------
 
     async def _deliver(self, event: Event, now: datetime) -> str:
-        name = str(event.data.get("event", ""))
+        name = str(pending_webhook(event)["event"])
         webhooks = [w for w in self.config.webhooks if name in w.events]
         data = {k: v for k, v in event.data.items() if k != "claimed_at"}
         targets: dict[str, dict[str, Any]] = dict(data.get("targets", {}))

@@ -85,10 +85,17 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
         ),
         (
             "mailboxes:\n  - name: a\n    address: a@x.test\n"
-            "    smtp: {host: 127.0.0.1, port: 25, tls: none, password: '${SPEAR_UNSET_PW}'}\n",
-            "mailboxes.0.smtp.password: Value error, "
-            "environment variable SPEAR_UNSET_PW is not set",
+            "    smtp: {host: 127.0.0.1, port: 25, tls: none, password: hunter2}\n",
+            "spear.yaml:4: mailboxes.0.smtp.password: a password must be ${ENV_VAR} or "
+            "{file: PATH}; it is never written inline",
         ),
+        ("", "spear.yaml:1: the configuration is empty; `spear init` writes a starter"),
+        (
+            "webhooks:\n  - url: http://127.0.0.1:9/hook\n    events: [intrest]\n",
+            "spear.yaml:3: webhooks.0.events.0: Input should be 'interest', 'referral', 'bounce' "
+            "or 'unsubscribe'",
+        ),
+        ("timezone: Mars/Base\n", "spear.yaml:1: timezone: unknown IANA time zone 'Mars/Base'"),
     ],
 )
 def test_bad_config_is_one_line_exit_1(
@@ -115,3 +122,24 @@ def test_config_flag_and_env(tmp_path: Path) -> None:
 
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert spear("no-such-command", cwd=tmp_path).returncode == 2
+
+
+def test_only_what_connects_needs_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SPEAR_UNSET_PW", raising=False)
+    (tmp_path / "spear.yaml").write_text(
+        "mailboxes:\n  - name: a\n    address: a@x.test\n"
+        "    smtp: {host: 127.0.0.1, port: 25, tls: none, user: a,\n"
+        "           password: '${SPEAR_UNSET_PW}'}\n"
+    )
+    for command in (["db", "upgrade"], ["status"], ["mailbox", "list"], ["schedule"]):
+        result = spear(*command, cwd=tmp_path)
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stderr == ""
+    result = spear("run", "--once", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: spear.yaml:5: mailboxes.0.smtp.password: "
+        "environment variable SPEAR_UNSET_PW is not set"
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config, TlsMode, load_config
+from engine.config import Config, TlsMode, load_config, resolve_secrets
 from engine.errors import ConfigError
 from engine.shipped import STARTER_CONFIG
 
@@ -49,10 +49,11 @@ def test_password_from_a_file_relative_to_the_config(tmp_path: Path) -> None:
 def test_missing_password_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_PW", raising=False)
     path = write(tmp_path, MAILBOX.format(port=2525, password="${NOPE_PW}"))
+    config = load_config(path)  # read only by what connects
     with pytest.raises(ConfigError) as error:
-        load_config(path)
+        resolve_secrets(config)
     assert str(error.value) == (
-        f"{path}:9: mailboxes.0.smtp.password: Value error, environment variable NOPE_PW is not set"
+        f"{path}:9: mailboxes.0.smtp.password: environment variable NOPE_PW is not set"
     )
 
 

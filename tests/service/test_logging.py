@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import LogFormat, Secret, config_from_document
-from engine.service.logs import MASK, config_secrets, configure_logging, redact, register_secret
+from engine.config import LogFormat, Secret, config_from_document, config_secrets
+from engine.service.logs import MASK, configure_logging, redact, register_secret
 
 
 @pytest.fixture
@@ -112,8 +112,14 @@ def test_credential_shapes_are_masked(line: str, leak: str) -> None:
     assert MASK in redacted
 
 
-def test_ordinary_text_is_left_alone() -> None:
-    text = "sent outbound_id=42 to jane@example.com in 812 ms"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sent outbound_id=42 to jane@example.com in 812 ms",
+        "IMAP login refused for alex@example.com: mailbox paused",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
 
 
@@ -138,7 +144,7 @@ def test_config_secrets_are_collected(tmp_path: Path, monkeypatch: pytest.Monkey
         },
         tmp_path / "spear.yaml",
     )
-    secrets = config_secrets(config)
+    secrets = list(config_secrets(config).values())
     assert sorted(s.value for s in secrets) == ["hook-secret-456", "smtp-pass-123"]
     for secret in secrets:
         register_secret(secret)

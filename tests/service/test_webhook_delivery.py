@@ -12,13 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from engine.clock import FixedClock
+from engine.clock import FastClock, FixedClock
 from engine.config import Config, Secret, Webhook
+from engine.demo.world import open_world
+from engine.harness.scenario import scenario_from
+from engine.service.daemon import Daemon
+from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.service.webhooks import Backoff, WebhookSender
 from engine.store.db import session_scope
 from engine.store.models import Event
@@ -263,3 +268,63 @@ async def test_a_stale_claim_is_released(db_engine: Engine, receiver: Receiver) 
     clock.fast_forward(minutes=5)
     assert await webhooks.deliver_due() == 1
     assert len(receiver.received) == 1
+
+
+async def test_a_real_interested_reply_reaches_a_signed_webhook(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The whole path, no hand-made event: the running daemon sends the first email over SMTP,
+    the prospect answers with interest over IMAP, the reply is classified and acted on, and the
+    webhook sender posts it to a receiver that checks the signature."""
+    speed = 6 * 3600.0  # six simulated hours a second, as the demo
+    clock = FastClock(datetime(2026, 3, 3, 11, 0, tzinfo=UTC), speed)  # a Tuesday morning
+    answers = scenario_from(
+        {"reply_rate": 1.0, "outcomes": {"interest": 1}, "reply_delay": {"min": "5m", "max": "10m"}}
+    )
+    world = await open_world(
+        tmp_path / "world", clock, prospects=3, scenario=answers, poll_interval_seconds=0.2 * speed
+    )
+    (world.workdir / "webhook-secret").write_text(SECRET)
+    with world.config_path.open("a") as config:
+        config.write(
+            f"webhooks:\n  - url: {receiver.url()}\n    events: [interest]\n"
+            "    secret: {file: webhook-secret}\n"
+        )
+    options = RuntimeOptions(
+        clock=clock,
+        worker_id="webhook-e2e",
+        speed=speed,
+        plan_every=0.1 * speed,
+        dispatch_every=0.05 * speed,
+        housekeeping_every=0.2 * speed,
+    )
+    daemon = Daemon(
+        lambda: build_runtime(world.config_path, options),
+        shutdown_grace=5,
+        stopping=options.stopping,
+    )
+    responder = asyncio.create_task(world.responder.run())
+    running = asyncio.create_task(daemon.run())
+    try:
+        for _ in range(600):
+            if receiver.received or running.done():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        daemon.request_stop()
+        await running
+        responder.cancel()
+        await asyncio.gather(responder, return_exceptions=True)
+        await world.harness.stop()
+
+    assert receiver.received, "no webhook arrived within a minute"
+    request = receiver.received[0]
+    expected = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Spear-Signature"] == f"sha256={expected}"
+    assert request.headers["X-Spear-Event"] == "interest"
+    document = json.loads(request.body)
+    assert document["event"] == "interest"
+    assert document["data"]["classification"]["label"] == "interest"
+    answered = {answer.deliver_to for answer in world.responder.delivered}
+    assert document["data"]["prospect"] not in answered  # the prospect, not our own mailbox
+    assert "@" in document["data"]["prospect"]
