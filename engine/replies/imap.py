@@ -12,7 +12,8 @@ with BODY.PEEK[], so reps who read the same inbox still see replies as unread. O
 `sync_once()` connects, syncs every configured folder and logs out (tests, cron, `spear poll
 --once`). `run()` stays connected: it IDLEs on the first folder when the server offers IDLE (up to
 the poll interval), else sleeps the poll interval, then syncs again; a dropped connection or a
-time-out reconnects after an exponential backoff.
+time-out reconnects after an exponential backoff. A refused login or a certificate that cannot be
+trusted is raised at once (`polling` pauses the mailbox for a person).
 """
 
 from __future__ import annotations
@@ -119,8 +120,11 @@ class ImapSyncer:
                     await self.sync_folders()
                     backoff = BACKOFF_START  # a full sync worked: the connection is healthy
                     await self.wait_for_news(stop)
-            except MailAuthError:
-                raise  # retrying bad credentials only locks the account
+            except (MailAuthError, ImapTlsError):
+                # Settings a person has to fix: retrying bad credentials only locks the account,
+                # and an untrusted certificate stays untrusted. The caller pauses the mailbox.
+                await self.close()
+                raise
             except (TemporaryMailError, OSError, TimeoutError) as error:
                 self.reconnects += 1
                 log.warning(

@@ -3,11 +3,16 @@
 `poll_once` is what `spear poll --once` and cron runs do; `poll_forever` is what the daemon runs
 (one long-lived syncer per mailbox, IDLE where offered). Both leave messages stored but never
 processed (a crash between the two intake steps) to `Intake.process_pending` first.
+
+A refused IMAP login or an untrusted certificate pauses the mailbox, as a refused SMTP login
+does, with one log line: no login every few seconds to trip fail2ban or lock the account, and no
+sending while its replies cannot be read. Until `spear mailbox resume` the mailbox is not polled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,10 +22,13 @@ from sqlalchemy.engine import Engine
 from engine.cadences import Cadence
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig
-from engine.errors import NotFoundError
+from engine.errors import MailAuthError, NotFoundError
 from engine.replies.actions import ReplySettings
-from engine.replies.imap import ImapSyncer
+from engine.replies.imap import ImapSyncer, ImapTlsError, SyncResult
 from engine.replies.intake import Intake
+from engine.sending.mailboxes import pause_mailbox
+from engine.store.db import session_scope
+from engine.store.models import MailboxState
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +80,8 @@ async def poll_once(
     fetched = 0
     mailboxes = polled_mailboxes(config, mailbox)
     for entry in mailboxes:
-        result = await syncer_for(entry, config, engine, intake, clock).sync_once()
-        fetched += result.fetched
+        syncer = syncer_for(entry, config, engine, intake, clock)
+        fetched += (await sync_unless_paused(syncer, config)).fetched
     return PollCounts(len(mailboxes), fetched, intake.stored, intake.duplicates, resumed)
 
 
@@ -88,4 +96,56 @@ async def poll_forever(
     intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
     intake.process_pending()
     syncers = [syncer_for(m, config, engine, intake, clock) for m in polled_mailboxes(config)]
-    await asyncio.gather(*(syncer.run(stop) for syncer in syncers))
+    await asyncio.gather(*(keep_synced(syncer, config, stop) for syncer in syncers))
+
+
+# --- refusals pause the mailbox ---------------------------------------------------------------
+
+IMAP_PAUSE = "IMAP refused"  # how the reason of a mailbox paused by its IMAP server begins
+
+
+async def sync_unless_paused(syncer: ImapSyncer, config: Config) -> SyncResult:
+    """`sync_once`, unless the mailbox waits for a person; a refusal pauses it."""
+    if await asyncio.to_thread(paused_for_imap, syncer.engine, syncer.mailbox):
+        return SyncResult()
+    try:
+        return await syncer.sync_once()
+    except (MailAuthError, ImapTlsError) as error:
+        await asyncio.to_thread(pause_for_imap, syncer, config, error)
+        return SyncResult()
+
+
+async def keep_synced(syncer: ImapSyncer, config: Config, stop: asyncio.Event) -> None:
+    """`run` until `stop`; after a refusal, wait (quietly) until a person resumes the mailbox."""
+    while not stop.is_set():
+        if not await asyncio.to_thread(paused_for_imap, syncer.engine, syncer.mailbox):
+            try:
+                await syncer.run(stop)
+                return
+            except (MailAuthError, ImapTlsError) as error:
+                await asyncio.to_thread(pause_for_imap, syncer, config, error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), syncer.poll_interval)
+
+
+def paused_for_imap(engine: Engine, mailbox: str) -> bool:
+    with session_scope(engine) as session:
+        state = session.get(MailboxState, mailbox)
+        return bool(state and state.paused and (state.paused_reason or "").startswith(IMAP_PAUSE))
+
+
+def pause_for_imap(syncer: ImapSyncer, config: Config, error: MailAuthError | ImapTlsError) -> None:
+    if isinstance(error, MailAuthError):
+        fix = "fix the password"
+    else:
+        fix = "fix the TLS settings (tls, ca_file) or the certificate"
+    reason = f"{IMAP_PAUSE}: {error}"
+    with session_scope(syncer.engine) as session:
+        pause_mailbox(session, config, syncer.mailbox, syncer.clock.now(), reason, actor="spear")
+    log.error(
+        "mailbox %s paused: %s; %s, then run: spear mailbox resume %s",
+        syncer.mailbox,
+        reason,
+        fix,
+        syncer.mailbox,
+    )

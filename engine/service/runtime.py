@@ -31,6 +31,7 @@ from engine.replies.actions import ReplySettings
 from engine.replies.handoff import HandoffSender
 from engine.replies.imap import ImapSyncer
 from engine.replies.intake import Intake
+from engine.replies.polling import keep_synced, sync_unless_paused
 from engine.sending.dispatcher import Dispatcher
 from engine.sending.liveness import advisory_key
 from engine.sending.planner import Planner
@@ -141,7 +142,7 @@ class Parts:
                 continue
             async with mailbox_lease(self.engine, mailbox) as held:
                 if held:
-                    await self._syncer(mailbox).sync_once()
+                    await sync_unless_paused(self._syncer(mailbox), self.config)
         await asyncio.to_thread(self.intake.process_pending)
 
     def watch_mailbox(self, mailbox: MailboxConfig) -> Callable[[asyncio.Event], Awaitable[None]]:
@@ -151,7 +152,7 @@ class Parts:
             while not stop.is_set():
                 async with mailbox_lease(self.engine, mailbox) as held:
                     if held:
-                        await self._syncer(mailbox).run(stop)
+                        await keep_synced(self._syncer(mailbox), self.config, stop)
                         return
                 # Another daemon polls this mailbox: look again later in case it dies.
                 with contextlib.suppress(TimeoutError):

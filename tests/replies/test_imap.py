@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aioimaplib
@@ -12,10 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.clock import SystemClock
-from engine.config import ImapSettings, Secret, TlsMode
+from engine.config import Config, ImapSettings, MailboxConfig, Secret, ServerSettings, TlsMode
 from engine.harness import Harness
 from engine.replies.imap import ImapSyncer, load_state
 from engine.replies.intake import FetchedMessage, Intake
+from engine.replies.polling import keep_synced, paused_for_imap, sync_unless_paused
+from engine.sending.mailboxes import resume_mailbox
+from engine.store.db import session_scope
 from engine.store.models import InboundMessage, InboundStatus
 
 from .conftest import Dovecot, reply_settings
@@ -266,6 +270,49 @@ async def test_reconnects_after_the_server_drops_the_connection(
         stop.set()
         await asyncio.wait_for(running, 10)
         await proxy.stop()
+
+
+async def test_a_refused_login_pauses_the_mailbox_with_one_line(
+    mail_harness: Harness, db_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No login every few seconds (fail2ban, account lockout): one try, one line, a pause."""
+    wrong = imap_settings(mail_harness.imap_port, USER, "not-the-password")
+    config = Config(
+        mailboxes=[
+            MailboxConfig(
+                name="alex",
+                address=USER,
+                smtp=ServerSettings(host="127.0.0.1", port=25, tls=TlsMode.NONE),
+                imap=wrong,
+            )
+        ]
+    )
+    mail_harness.deliver(USER, message(1))
+    stop = asyncio.Event()
+    running = asyncio.create_task(
+        keep_synced(syncer_for(wrong, db_engine, intake(db_engine)), config, stop)
+    )
+    await asyncio.sleep(2)  # four poll intervals of the syncer
+    stop.set()
+    await asyncio.wait_for(running, 10)
+
+    paused = [r for r in caplog.records if "paused" in r.getMessage()]
+    assert [r.getMessage() for r in paused] == [
+        f"mailbox alex paused: IMAP refused: IMAP login refused for {USER} on 127.0.0.1; "
+        "fix the password, then run: spear mailbox resume alex"
+    ]
+    assert not any(r.exc_info for r in caplog.records)
+    assert paused_for_imap(db_engine, "alex")
+    # A cron pass leaves it alone too, until a person resumes it.
+    right = harness_settings(mail_harness)
+    assert (
+        await sync_unless_paused(syncer_for(right, db_engine, intake(db_engine)), config)
+    ).fetched == 0
+    with session_scope(db_engine) as session:
+        resume_mailbox(session, config, "alex", datetime.now(UTC))
+    assert (
+        await sync_unless_paused(syncer_for(right, db_engine, intake(db_engine)), config)
+    ).fetched == 1
 
 
 async def unseen_count(settings: ImapSettings) -> int:

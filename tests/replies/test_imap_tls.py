@@ -139,17 +139,14 @@ async def test_dovecot_untrusted_certificate_is_a_clear_error(
 
 
 @pytest.mark.dovecot
-async def test_dovecot_untrusted_certificate_makes_run_back_off(
+async def test_dovecot_untrusted_certificate_stops_run_at_once(
     dovecot_tls: Dovecot, db_engine: Engine
 ) -> None:
-    """In the long-running loop a TLS failure is logged and retried with backoff, not fatal."""
+    """An untrusted certificate stays untrusted: no retry loop, the caller pauses the mailbox."""
     syncer = tls_syncer(dovecot_tls, db_engine, TlsMode.IMPLICIT, ssl_context=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(syncer.run(stop))
-    await asyncio.sleep(1.5)
-    stop.set()
-    await asyncio.wait_for(task, 10)
-    assert syncer.reconnects >= 1
+    with pytest.raises(ImapTlsError):
+        await asyncio.wait_for(syncer.run(asyncio.Event()), 10)
+    assert syncer.reconnects == 0
 
 
 @pytest.fixture
