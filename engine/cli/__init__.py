@@ -7,7 +7,9 @@ runs, so `spear --version` or `spear status` do not pay for the classifier or th
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -61,14 +63,37 @@ class SpearGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SpearError as exc:
             raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            # Commands that query without `AppContext.session` (status, report, queue...): a
+            # database without Spear's tables is the same one line, not SQLAlchemy's report.
+            sqlalchemy = sys.modules.get("sqlalchemy")
+            if sqlalchemy is None or not isinstance(exc, sqlalchemy.exc.DBAPIError):
+                raise
+            from engine.store.db import database_error
+
+            raise click.ClickException(str(database_error(exc))) from None
 
 
-@click.group(cls=SpearGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=SpearGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     "config_file",
@@ -81,6 +106,8 @@ class SpearGroup(click.Group):
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Spear: the Cold Calling 2.0 referral play, from cadences to classified replies."""
     ctx.obj = AppContext(config_file)
+    if ctx.invoked_subcommand is None:  # `spear` alone: the help, as a question answered
+        click.echo(ctx.get_help())
 
 
 @main.command()

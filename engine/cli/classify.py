@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine.classify import DEFAULT_THRESHOLD, Classification, ReplyLabel, classify_message
+from engine.classify import DEFAULT_THRESHOLD, Classification, classify_message
 
 
 def _message_files(paths: tuple[Path, ...]) -> Iterator[Path]:
@@ -17,14 +17,6 @@ def _message_files(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*.eml") if p.is_file())
         else:
             yield path
-
-
-def _classify_file(path: Path, threshold: float) -> Classification:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return Classification(label=ReplyLabel.UNCLEAR, confidence=0.0, error=str(error))
-    return classify_message(raw, threshold=threshold)
 
 
 def _summary(path: Path, result: Classification) -> str:
@@ -58,10 +50,23 @@ def _summary(path: Path, result: Classification) -> str:
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def command(as_json: bool, threshold: float, paths: tuple[Path, ...]) -> None:
-    """Classify replies and bounces in .eml files or folders (no config, no network)."""
+    """Classify replies and bounces in .eml files or folders (no config, no network).
+
+    A file that cannot be read is one line on stderr; the others are still classified, and the
+    exit code is 1.
+    """
+    unreadable = 0
     for path in _message_files(paths):
-        result = _classify_file(path, threshold)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            click.echo(f"Error: cannot read {path}: {error.strerror or error}", err=True)
+            unreadable += 1
+            continue
+        result = classify_message(raw, threshold=threshold)
         if as_json:
             click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
         else:
             click.echo(_summary(path, result))
+    if unreadable:
+        raise SystemExit(1)

@@ -41,21 +41,20 @@ class AppContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success; a database without Spear's tables is a clear error."""
+        """A session that commits on success; a database error is one line (`SpearGroup` turns
+        the ones raised outside a session into the same line)."""
         import sqlalchemy as sa
         from sqlmodel import Session
 
-        from engine.errors import DatabaseError
+        from engine.store.db import database_error
 
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
-            except sa.exc.OperationalError as exc:
+            except sa.exc.DBAPIError as exc:
                 session.rollback()
-                raise DatabaseError(
-                    f"database error: {exc.orig} (has `spear db upgrade` been run?)"
-                ) from None
+                raise database_error(exc) from None
             except BaseException:
                 session.rollback()
                 raise

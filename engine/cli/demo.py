@@ -29,14 +29,22 @@ from engine.demo.live import main_sync
 )
 @click.option("--prospects", type=click.IntRange(min=1), default=80, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="For the generated prospects.")
-def demo(workdir: Path, days: float, hours_per_second: float, prospects: int, seed: int) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show the daemon's log lines as well.")
+def demo(
+    workdir: Path, days: float, hours_per_second: float, prospects: int, seed: int, verbose: bool
+) -> None:
     """Run the daemon on SQLite against the local mail harness with simulated prospects.
 
     Sends only inside the recipients' windows, simulated replies classified, referrals enrolled,
     bounced addresses pruned and a review queue, in about a minute. Needs no configuration.
     """
     ok = main_sync(
-        workdir, days=days, hours_per_second=hours_per_second, prospects=prospects, seed=seed
+        workdir,
+        days=days,
+        hours_per_second=hours_per_second,
+        prospects=prospects,
+        seed=seed,
+        verbose=verbose,
     )
     if not ok:
         raise SystemExit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,6 +14,7 @@ import click
 from engine.cli.context import AppContext, pass_app
 from engine.clock import Clock, FastClock, FixedClock, SystemClock
 from engine.config import Config, config_path, config_secrets
+from engine.errors import SpearError
 from engine.sending.liveness import new_worker_id
 from engine.service.daemon import Daemon
 from engine.service.lock import DaemonLock
@@ -28,7 +30,9 @@ from engine.store.db import make_engine, upgrade
 )
 @click.option(
     "--now",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S"]),
+    type=click.DateTime(
+        ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+    ),
     help="Start the clock at this instant (UTC unless an offset is given). With --once the "
     "clock stands still there; otherwise it runs on from it.",
 )
@@ -39,6 +43,9 @@ from engine.store.db import make_engine, upgrade
     help="Simulated seconds per real second, with --now (the demo and tests fast-forward).",
 )
 @click.option("--worker-id", help="This daemon's name in claims and logs (default: host:pid).")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also the libraries' own log lines, and debug lines."
+)
 @click.option(
     "--shutdown-grace",
     type=float,
@@ -53,6 +60,7 @@ def run(
     now: datetime | None,
     speed: float,
     worker_id: str | None,
+    verbose: bool,
     shutdown_grace: float,
 ) -> None:
     """Run the daemon: plan, send, poll replies and act on them, until SIGTERM or SIGINT.
@@ -62,7 +70,12 @@ def run(
     on PostgreSQL several share the work.
     """
     config = app.config
-    configure_logging(config.log_format, secrets=list(config_secrets(config).values()))
+    configure_logging(
+        config.log_format,
+        level=logging.DEBUG if verbose else logging.INFO,
+        secrets=list(config_secrets(config).values()),
+        verbose=verbose,
+    )
     upgrade(config.database_url)
     clock = _clock(now, speed, once)
     options = RuntimeOptions(clock=clock, worker_id=worker_id or new_worker_id(), speed=speed)
@@ -86,7 +99,10 @@ async def _serve(path: Path, options: RuntimeOptions, once: bool, shutdown_grace
         stopping=options.stopping,
     )
     if once:
-        await daemon.run_once()
+        failed = await daemon.run_once()
+        if failed:
+            # cron mails a failing job's output only when the exit code says so.
+            raise SpearError(f"failed in this pass: {', '.join(failed)} (see the log above)")
     else:
         await daemon.run()
 

@@ -15,6 +15,7 @@ from engine.service.report import (
     RENDERERS,
     ReportError,
     check_dimensions,
+    last_send_day,
     load_report,
     period_bounds,
 )
@@ -51,7 +52,10 @@ def _day(value: datetime | None) -> date | None:
     help=f"First day (UTC) of the period [default: {DEFAULT_REPORT_DAYS} days before --until].",
 )
 @click.option(
-    "--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC), included [default: today]."
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day (UTC), included [default: today, or the last send's day when later, as after "
+    "the demo's simulated weeks].",
 )
 @click.option(
     "--by",
@@ -87,9 +91,10 @@ def report(
     from engine.service import pipeline
 
     now = SystemClock().now()
-    last = _day(until) or now.date()
-    first = _day(since) or last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
     with Session(app.engine) as session:
+        today = now.date()
+        last = _day(until) or max(today, last_send_day(session) or today)
+        first = _day(since) or last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
         result = load_report(
             session,
             since=first,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,8 +47,10 @@ async def run_demo(
     prospects: int,
     seed: int,
     echo: Callable[[str], None],
+    verbose: bool = False,
 ) -> list[Check]:
-    configure_logging(level=logging.WARNING)  # progress lines, not every send, on the screen
+    # Progress lines, not every send, on the screen (--verbose: the daemon's log as well).
+    configure_logging(level=logging.INFO if verbose else logging.WARNING, verbose=verbose)
     speed = hours_per_second * 3600
     start = SystemClock().now().replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(days=days)
@@ -95,11 +99,36 @@ async def run_demo(
         echo(f"  [{mark}] {check.name} ({check.checked} checked)")
         for failure in check.failures[:5]:
             echo(f"         {failure}")
+    spear = spear_command()
     echo(
-        f"\nExplore it: spear --config {world.config_path} queue | review | report | status\n"
-        f"            spear harness messages --store {world.harness.store_path}"
+        f"\nExplore it: {spear} --config {world.config_path} queue | review | report | status\n"
+        f"            {spear} harness messages --store {world.harness.store_path}"
     )
+    if spear != "spear":
+        echo(f"(`spear` is not on your PATH: use {spear}, or first `source {activate_script()}`.)")
     return checks
+
+
+def spear_command() -> str:
+    """How to run `spear` from here: its name when it is on PATH, else its path."""
+    installed = Path(sys.argv[0]).resolve().parent / "spear"
+    if not installed.exists():
+        installed = Path(sys.executable).parent / "spear"
+    on_path = shutil.which("spear")
+    if on_path is not None and Path(on_path).resolve() == installed.resolve():
+        return "spear"
+    return _relative(installed)
+
+
+def activate_script() -> str:
+    return _relative(Path(sys.executable).parent / "activate")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.absolute())
 
 
 async def _watch(
@@ -152,7 +181,7 @@ def _summarise(engine: Engine, world: World, start: datetime, echo: Callable[[st
         report = load_report(
             session,
             since=start.date(),
-            until=(start + timedelta(days=30)).date(),
+            until=world.clock.now().date(),  # the days the run simulated, not a fixed month
             by=("cadence", "step"),
             deal_size=config.deal_size,
         )
@@ -167,7 +196,13 @@ def _summarise(engine: Engine, world: World, start: datetime, echo: Callable[[st
 
 
 def main_sync(
-    workdir: Path, *, days: float, hours_per_second: float, prospects: int, seed: int
+    workdir: Path,
+    *,
+    days: float,
+    hours_per_second: float,
+    prospects: int,
+    seed: int,
+    verbose: bool = False,
 ) -> bool:
     checks: list[Check] = []
 
@@ -180,6 +215,7 @@ def main_sync(
                 prospects=prospects,
                 seed=seed,
                 echo=lambda line: print(line, flush=True),
+                verbose=verbose,
             )
         )
 

@@ -168,6 +168,14 @@ UNSUBSCRIBE = [
     "Unsubscribe.",
     "Take me off your list, thanks.\n\n{me}",
 ]
+# Answers no rule can settle: a person decides them in the review queue.
+UNCLEAR = [
+    "Hi {sender},\n\nHmm, maybe. What would it cost us?\n\n{me}",
+    "Not sure yet. Send me something I can forward around?\n\n{me}",
+    "Hi {sender},\n\nWhat does this replace, exactly? We built most of this in house.\n\n"
+    "Best,\n{me}",
+    "Possibly. What are other companies like ours seeing with it?\n\n{me}",
+]
 NOT_NOW_WHEN = ["next quarter", "in 3 months", "in six weeks", "early next year", "in {month}"]
 
 HUMAN_TEMPLATES = {
@@ -176,6 +184,7 @@ HUMAN_TEMPLATES = {
     Outcome.NOT_NOW: NOT_NOW,
     Outcome.NOT_INTERESTED: NOT_INTERESTED,
     Outcome.UNSUBSCRIBE: UNSUBSCRIBE,
+    Outcome.UNCLEAR: UNCLEAR,
 }
 
 

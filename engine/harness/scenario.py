@@ -11,6 +11,7 @@ comment says "example"):
       not-now: 15              #   "ask me again next quarter"
       not-interested: 20       #   "no thanks"
       unsubscribe: 5           #   "take me off your list"
+      unclear: 0               #   "hmm, maybe. what would it cost?" (for the review queue)
       auto-reply: 20           #   out-of-office with a return date (RFC 3834 headers)
     reply_delay: {min: 20m, max: 2d}   # after the outreach arrived, on the harness clock
     bounce_delay: {min: 5s, max: 2m}
@@ -54,6 +55,7 @@ class Outcome(StrEnum):
     NOT_NOW = "not-now"
     NOT_INTERESTED = "not-interested"
     UNSUBSCRIBE = "unsubscribe"
+    UNCLEAR = "unclear"
     AUTO_REPLY = "auto-reply"
     BOUNCE = "bounce"
 

@@ -144,11 +144,14 @@ def send_slot(
     """The first instant >= `due` inside the recipient's windows that the mailbox can take.
 
     The jitter is drawn once from `rng` and both widens the minimum gap and offsets the send from
-    the window's edge, so messages do not leave on the minute like a machine's.
+    the window's edge, so messages do not leave on the minute like a machine's. A step due inside
+    an open window with the mailbox free goes at `due` itself: what is due now is sent by this
+    pass (`spear run --once --now T` sends what is due at T).
     """
     jitter = timedelta(seconds=rng.uniform(0, limits.jitter.total_seconds()))
     gap = limits.min_gap + jitter
-    instant = next_slot(due, tz, rules) + jitter
+    opening = next_slot(due, tz, rules)
+    instant = opening + jitter if opening > due else opening
     for _ in range(_MAX_ROUNDS):
         fitted = next_free(next_slot(instant, tz, rules), limits, bookings, gap)
         if fitted == instant:

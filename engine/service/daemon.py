@@ -93,14 +93,17 @@ class Daemon:
             raise SpearError("the daemon has not started")
         return self._runtime
 
-    async def run_once(self) -> None:
-        """One pass of every job, in order, then return (for cron and tests)."""
+    async def run_once(self) -> list[str]:
+        """One pass of every job, in order (for cron and tests); returns the jobs that failed."""
         runtime = self._runtime = await self._build_runtime()
+        failed: list[str] = []
         try:
             for job in runtime.once or runtime.jobs:
-                await self._run_job(job)
+                if not await self._run_job(job):
+                    failed.append(job.name)
         finally:
             await runtime.close()
+        return failed
 
     async def run(self) -> None:
         """Run until SIGTERM/SIGINT (or `request_stop()`), then stop within the grace period."""
@@ -170,19 +173,22 @@ class Daemon:
             for service in runtime.services
         ]
 
-    async def _run_job(self, job: Job) -> None:
+    async def _run_job(self, job: Job) -> bool:
+        """Run `job` once; False when it failed (logged with its traceback)."""
         if self.stopping.is_set():
-            return
+            return True
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         started = time.monotonic()
         try:
             await job.run()
+            return True
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("job %s failed; it runs again at its next turn", job.name)
+            return False
         finally:
             if task is not None:
                 self._running.discard(task)

@@ -166,14 +166,30 @@ class _SpearHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler `configure_logging` installed, so calling it again replaces it."""
 
 
+# Libraries' own chatter (alembic's plugin set-up, APScheduler's "Running job" every few seconds,
+# aiosmtpd's and aioimaplib's protocol notes, Python warnings): only problems, unless --verbose.
+QUIET_LIBRARIES = {
+    "alembic": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "aiosmtpd": logging.WARNING,
+    "mail.log": logging.WARNING,  # aiosmtpd's logger
+    "aioimaplib": logging.WARNING,
+    "py.warnings": logging.ERROR,  # deprecation notes are for Spear's developers, not operators
+}
+
+
 def configure_logging(
     format: LogFormat | str = LogFormat.PLAIN,
     level: int | str = logging.INFO,
     *,
     secrets: Iterable[Secret | str] = (),
     stream: TextIO | None = None,
+    verbose: bool = False,
 ) -> logging.Handler:
-    """Install Spear's one handler on the root logger (replacing an earlier one) and return it."""
+    """Install Spear's one handler on the root logger (replacing an earlier one) and return it.
+
+    `verbose` lets the libraries' INFO lines and Python's warnings through as well.
+    """
     for secret in secrets:
         register_secret(secret)
     handler = _SpearHandler(stream if stream is not None else sys.stderr)
@@ -186,4 +202,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    logging.captureWarnings(True)
+    for name, quiet in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else quiet)
     return handler

@@ -20,7 +20,9 @@ How the numbers are counted (the cohort of messages *sent* in the period):
 - **segment** is the cadence's `audience.segment` in the pinned cadence version; a cadence with an
   inline filter or no audience is its own segment (the cadence name).
 - **forecast**: the period's qualified leads (the interest total) scaled to 30 days, times the
-  average deal size, is the new pipeline a month brings.
+  average deal size, is the new pipeline a month brings. The period counts from the first send
+  when that is later than `since`, so a run of three weeks is scaled as three weeks.
+- Rows list steps in their cadence's order (ask, bump, value...), other dimensions by name.
 
 The arithmetic is pure (`build_report` over plain `SentMessage`/`Reply`/`HandOff` values); the
 queries that feed it are at the end of the module.
@@ -39,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlmodel import Session, col, select
@@ -80,6 +83,7 @@ class SentMessage:
     variant: str
     segment: str
     mailbox: str
+    step_number: int = 0  # the step's place in its cadence: rows list steps in cadence order
 
     def dimension(self, name: str) -> str:
         return str(getattr(self, name))
@@ -201,12 +205,27 @@ def build_report(
         rows[tuple(message.dimension(d) for d in by)].add(outcome)
         weeks[iso_week(message.sent_at)].add(outcome)
         total.add(outcome)
-    period_days = (until - since).days + 1
+    # Days before the first send bring no leads: a three-week run is not a month of data.
+    first_send = min((m.sent_at.date() for m in messages), default=since)
+    active_since = max(since, first_send) if first_send <= until else since
+    period_days = (until - active_since).days + 1
+    step_numbers: dict[str, int] = {}
+    for message in cohort:
+        step_numbers[message.step] = min(
+            step_numbers.get(message.step, message.step_number), message.step_number
+        )
+
+    def order(row: tuple[tuple[str, ...], Funnel]) -> list[tuple[int, list[tuple[int, int | str]]]]:
+        return [
+            (step_numbers.get(value, 0) if dimension == "step" else 0, _natural(value))
+            for dimension, value in zip(by, row[0], strict=True)
+        ]
+
     return Report(
         since=since,
         until=until,
         by=by,
-        rows=sorted(rows.items(), key=lambda row: [_natural(k) for k in row[0]]),
+        rows=sorted(rows.items(), key=order),
         total=total,
         weekly=sorted(weeks.items()),
         forecast=forecast(total.interest, period_days, deal_size),
@@ -466,6 +485,12 @@ def load_report(
     )
 
 
+def last_send_day(session: Session) -> date | None:
+    """The day (UTC) of the latest send: after today when a run simulated time (the demo)."""
+    latest = session.exec(select(sa.func.max(OutboundMessage.sent_at))).one()
+    return utc(latest).date() if latest is not None else None
+
+
 def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
     """Every message sent before `end` (earlier ones too: late replies need them)."""
     query = (
@@ -475,7 +500,7 @@ def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
         .where(col(OutboundMessage.sent_at) < end)
     )
     rows = session.exec(query).all()
-    segments = _segments(session, {(e.cadence, e.cadence_version) for _, e in rows})
+    pinned = _pinned(session, {(e.cadence, e.cadence_version) for _, e in rows})
     return [
         SentMessage(
             id=_id(message.id),
@@ -484,8 +509,11 @@ def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
             cadence=enrollment.cadence,
             step=message.step_id,
             variant=message.variant or NO_VARIANT,
-            segment=segments[(enrollment.cadence, enrollment.cadence_version)],
+            segment=pinned[(enrollment.cadence, enrollment.cadence_version)].segment,
             mailbox=message.mailbox,
+            step_number=pinned[(enrollment.cadence, enrollment.cadence_version)].step_number(
+                message.step_id
+            ),
         )
         for message, enrollment in rows
     ]
@@ -526,9 +554,19 @@ def hand_offs(session: Session, end: datetime) -> list[HandOff]:
     ]
 
 
-def _segments(session: Session, versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """(cadence, version) -> the audience segment of that pinned version, else the cadence."""
-    found = {key: key[0] for key in versions}
+@dataclass(frozen=True)
+class _Pinned:
+    """What the report needs of a pinned cadence version."""
+
+    segment: str  # its audience segment, else the cadence's name
+    steps: tuple[str, ...]
+
+    def step_number(self, step: str) -> int:
+        return self.steps.index(step) if step in self.steps else len(self.steps)
+
+
+def _pinned(session: Session, versions: set[tuple[str, str]]) -> dict[tuple[str, str], _Pinned]:
+    found = {key: _Pinned(key[0], ()) for key in versions}
     if not versions:
         return found
     names = sorted({name for name, _ in versions})
@@ -536,18 +574,30 @@ def _segments(session: Session, versions: set[tuple[str, str]]) -> dict[tuple[st
     for row in pinned:
         key = (row.name, row.version)
         if key in found:
-            found[key] = _audience_segment(row.definition) or row.name
+            document = _document(row.definition)
+            found[key] = _Pinned(_audience_segment(document) or row.name, _step_ids(document))
     return found
 
 
-def _audience_segment(definition: dict[str, Any]) -> str | None:
+def _document(definition: dict[str, Any]) -> dict[str, Any]:
     try:
         document = YAML(typ="safe").load(definition.get("yaml") or "")
     except YAMLError:
-        return None
-    audience = document.get("audience") if isinstance(document, dict) else None
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _audience_segment(document: dict[str, Any]) -> str | None:
+    audience = document.get("audience")
     segment = audience.get("segment") if isinstance(audience, dict) else None
     return segment if isinstance(segment, str) else None
+
+
+def _step_ids(document: dict[str, Any]) -> tuple[str, ...]:
+    steps = document.get("steps")
+    if not isinstance(steps, list):
+        return ()
+    return tuple(str(s["id"]) for s in steps if isinstance(s, dict) and "id" in s)
 
 
 def _id(value: int | None) -> int:

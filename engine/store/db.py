@@ -90,6 +90,17 @@ def upgrade(url: str, revision: str = "head") -> None:
         raise DatabaseError(f"cannot migrate {redact(url)}: {exc.orig}") from None
 
 
+def database_error(exc: sa.exc.DBAPIError) -> DatabaseError:
+    """One line for a failure of the database itself, instead of SQLAlchemy's long report."""
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+    missing_table = "no such table" in reason or getattr(exc.orig, "pgcode", None) == "42P01"
+    if missing_table:
+        return DatabaseError(
+            f"the database has no Spear tables yet ({reason}): run `spear db upgrade`"
+        )
+    return DatabaseError(f"database error: {reason}")
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -274,3 +274,35 @@ def test_bad_requests() -> None:
         build_report([], [], [], since=SINCE, until=UNTIL, by=["colour"], deal_size=1)
     with pytest.raises(ReportError, match="before it starts"):
         build_report([], [], [], since=UNTIL, until=SINCE, deal_size=1)
+
+
+def sent_message(number: int, step: str, step_number: int, when: datetime) -> SentMessage:
+    return SentMessage(
+        id=number,
+        prospect_id=number,
+        sent_at=when,
+        cadence="referral-ask",
+        step=step,
+        variant="-",
+        segment="executives",
+        mailbox="alex",
+        step_number=step_number,
+    )
+
+
+def test_steps_in_cadence_order_and_the_forecast_over_the_run() -> None:
+    # A run that started on the 10th: the days before it bring no leads and do not dilute them.
+    messages = [
+        sent_message(1, "value", 2, at(14)),
+        sent_message(2, "ask", 0, at(10)),
+        sent_message(3, "bump", 1, at(12)),
+    ]
+    report = build_report(
+        messages, [], [], since=SINCE, until=UNTIL, by=("cadence", "step"), deal_size=1
+    )
+    assert [key for key, _ in report.rows] == [
+        ("referral-ask", "ask"),
+        ("referral-ask", "bump"),
+        ("referral-ask", "value"),
+    ]
+    assert report.forecast.period_days == 7  # the 10th to the 16th
