@@ -54,7 +54,16 @@ class ImportRowError(InputError):
 
 
 class TemplateRenderError(SpearError):
-    """A template failed to render for a given prospect."""
+    """A template failed to render for a given prospect.
+
+    `problem` is what went wrong without the where (`unknown variable prospect.frist_name`),
+    `line` the template's line when known, for checks that point at the template file.
+    """
+
+    def __init__(self, message: str, *, problem: str | None = None, line: int | None = None):
+        self.problem = problem or message
+        self.line = line
+        super().__init__(message)
 
 
 class NotFoundError(SpearError, LookupError):

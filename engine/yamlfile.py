@@ -79,20 +79,32 @@ def validate(
     try:
         return model.model_validate(document if document is not None else {}, context=context)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        field_path = [*prefix, *(p for p in first["loc"] if not _is_union_tag(p))]
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
+        raise validation_errors(exc, document, path, error, prefix)[0] from None
+
+
+def validation_errors(
+    exc: pydantic.ValidationError,
+    document: Any,
+    path: Path | str,
+    error: type[InputError] = InputError,
+    prefix: Sequence[str | int] = (),
+) -> list[InputError]:
+    """Every problem pydantic found, each with file, line and field, in the file's order."""
+    found = []
+    fields: set[str] = set()
+    for problem in exc.errors():
+        field_path = [*prefix, *(p for p in problem["loc"] if not _is_union_tag(p))]
+        if dotted(field_path) in fields:
+            continue  # a union reports each member it tried: the first says enough
+        fields.add(dotted(field_path))
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
             message = "unknown key"
-        elif first["type"] == "value_error":
-            message = str(first.get("ctx", {}).get("error", message))  # without "Value error, "
-        full_document_path = list(field_path)
-        raise error(
-            Location(
-                path, line_of(document, full_document_path[len(prefix) :]), dotted(field_path)
-            ),
-            message,
-        ) from None
+        elif problem["type"] == "value_error":
+            message = str(problem.get("ctx", {}).get("error", message))  # without "Value error, "
+        line = line_of(document, field_path[len(prefix) :])
+        found.append(error(Location(path, line, dotted(field_path)), message))
+    return sorted(found, key=lambda e: e.location.line or 0)
 
 
 def _is_union_tag(part: str | int) -> bool:

@@ -1,7 +1,8 @@
 """Reading cadence files and checking them, with errors that name file, line and field.
 
 `parse_cadence` is the pure core: YAML text plus a way to look templates up by name gives a
-`Cadence` or the first `CadenceError`. `load_cadence` reads a file and `templates/`; a pinned
+`Cadence` or the first `CadenceError` (`cadence_problems` gives all of them, for `spear cadence
+check`). `load_cadence` reads a file and `templates/`; a pinned
 version (see `versions.py`) is rebuilt by the same function from the stored texts. Checks that
 need more than one file (a reply action naming another cadence, a mailbox or segment from the
 config) live in `cross_check`.
@@ -14,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
+import pydantic
 
 from engine.cadences.model import Cadence, CadenceSpec
 from engine.cadences.templates import (
@@ -25,7 +26,7 @@ from engine.cadences.templates import (
     template_filename,
 )
 from engine.errors import CadenceError, Location, TemplateRenderError
-from engine.yamlfile import line_of, parse_yaml, validate
+from engine.yamlfile import line_of, parse_yaml, validation_errors
 
 CADENCE_SUFFIXES = (".yaml", ".yml")
 
@@ -45,13 +46,24 @@ def directory_templates(templates_dir: Path) -> TemplateLookup:
 
 def load_cadence(path: Path, templates_dir: Path) -> Cadence:
     """Read and check one cadence file; raises `CadenceError` naming file, line and field."""
+    cadence, problems = check_cadence_file(path, templates_dir)
+    if problems:
+        raise problems[0]
+    assert cadence is not None
+    return cadence
+
+
+def check_cadence_file(
+    path: Path, templates_dir: Path
+) -> tuple[Cadence | None, list[CadenceError]]:
+    """The cadence in `path` and every problem of the file (`spear cadence check` shows all)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CadenceError(Location(path), "file not found") from None
+        return None, [CadenceError(Location(path), "file not found")]
     except (OSError, UnicodeDecodeError) as exc:
-        raise CadenceError(Location(path), f"cannot read file: {exc}") from None
-    return parse_cadence(text, path, directory_templates(templates_dir), templates_dir)
+        return None, [CadenceError(Location(path), f"cannot read file: {exc}")]
+    return cadence_problems(text, path, directory_templates(templates_dir), templates_dir)
 
 
 def parse_cadence(
@@ -63,24 +75,52 @@ def parse_cadence(
     check_rendering: bool = True,
 ) -> Cadence:
     """The cadence `text` describes, with the sources of every template it uses."""
-    document = parse_yaml(text, file, CadenceError)
-    if not isinstance(document, dict):
-        raise CadenceError(Location(file, 1), "a cadence file must be a mapping of keys")
+    cadence, problems = cadence_problems(
+        text, file, templates, templates_dir, check_rendering=check_rendering
+    )
+    if problems:
+        raise problems[0]
+    assert cadence is not None
+    return cadence
+
+
+def cadence_problems(
+    text: str,
+    file: Path | str,
+    templates: TemplateLookup,
+    templates_dir: Path | str = "templates",
+    *,
+    check_rendering: bool = True,
+) -> tuple[Cadence | None, list[CadenceError]]:
+    """`parse_cadence`, with every problem found instead of the first (the cadence is None
+    when the file's shape or a template is wrong)."""
     try:
-        spec = validate(CadenceSpec, document, file, CadenceError)
+        document = parse_yaml(text, file, CadenceError)
     except CadenceError as exc:
-        # pydantic prefixes our own messages with "Value error, ": noise to a reader.
-        raise CadenceError(exc.location, exc.reason.removeprefix("Value error, ")) from None
+        return None, [exc]
+    if not isinstance(document, dict):
+        return None, [CadenceError(Location(file, 1), "a cadence file must be a mapping of keys")]
+    try:
+        spec = CadenceSpec.model_validate(document)
+    except pydantic.ValidationError as exc:
+        found = validation_errors(exc, document, file, CadenceError)
+        return None, [p for p in found if isinstance(p, CadenceError)]
     sources: dict[str, str] = {}
+    problems: list[CadenceError] = []
     for field, name, _subject in _renderables(spec):
         source = templates(name)
         if source is None:
-            raise CadenceError(
-                _location(document, file, f"{field}.template"),
-                f"template {name!r} does not exist "
-                f"(looked for {Path(templates_dir) / template_filename(name)})",
+            problems.append(
+                CadenceError(
+                    _location(document, file, f"{field}.template"),
+                    f"template {name!r} does not exist "
+                    f"(looked for {Path(templates_dir) / template_filename(name)})",
+                )
             )
-        sources[name] = source
+        else:
+            sources[name] = source
+    if problems:
+        return None, problems
     cadence = Cadence(
         **dict(spec),
         version=content_version(text, sources),
@@ -89,8 +129,8 @@ def parse_cadence(
         templates=sources,
     )
     if check_rendering:
-        check_templates(cadence, document)
-    return cadence
+        problems = check_templates(cadence, document, templates_dir)
+    return (None if problems else cadence), problems
 
 
 def content_version(text: str, templates: dict[str, str]) -> str:
@@ -101,36 +141,38 @@ def content_version(text: str, templates: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_templates(cadence: Cadence, document: Any) -> None:
-    """Every template and subject compiles and renders against the sample prospect."""
+def check_templates(
+    cadence: Cadence, document: Any, templates_dir: Path | str = "templates"
+) -> list[CadenceError]:
+    """Every template and subject compiles and renders against the sample prospect.
+
+    A problem in a template is reported at the template's own file and line; one in a subject at
+    the cadence's line.
+    """
     environment = make_environment(cadence.templates)
     variables = sample_context().variables()
+    problems: list[CadenceError] = []
+    seen: set[str] = set()
     for field, template, subject in _renderables(cadence):
-        try:
-            environment.get_template(template)
-        except jinja2.TemplateSyntaxError as exc:
-            raise CadenceError(
-                _location(document, cadence.file, f"{field}.template"),
-                f"template {template!r} line {exc.lineno}: {exc.message}",
-            ) from None
-        try:
-            render_template(environment, template, variables, f"template {template!r}")
-        except TemplateRenderError as exc:
-            raise _not_rendering(document, cadence, f"{field}.template", exc) from None
-        try:
-            if subject is not None:
+        if template not in seen:
+            seen.add(template)
+            try:
+                render_template(environment, template, variables, f"template {template!r}")
+            except TemplateRenderError as exc:
+                where = Location(Path(templates_dir) / template_filename(template), exc.line)
+                used_by = f"used by {cadence.file}: {field}.template"
+                problems.append(CadenceError(where, f"{exc.problem} ({used_by})"))
+        if subject is not None:
+            try:
                 render_source(environment, subject, variables, "subject")
-        except TemplateRenderError as exc:
-            raise _not_rendering(document, cadence, f"{field}.subject", exc) from None
-
-
-def _not_rendering(
-    document: Any, cadence: Cadence, field: str, exc: TemplateRenderError
-) -> CadenceError:
-    return CadenceError(
-        _location(document, cadence.file, field),
-        f"does not render against the sample prospect: {exc}",
-    )
+            except TemplateRenderError as exc:
+                problems.append(
+                    CadenceError(
+                        _location(document, cadence.file, f"{field}.subject"),
+                        f"does not render against the sample prospect: {exc.problem}",
+                    )
+                )
+    return problems
 
 
 def _renderables(spec: CadenceSpec) -> Iterator[tuple[str, str, str | None]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -315,10 +316,8 @@ def render_template(
 ) -> str:
     try:
         text = environment.get_template(name).render(variables)
-    except jinja2.TemplateError as exc:
-        raise TemplateRenderError(f"{where}: template {name}: {_describe(exc)}") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-        raise TemplateRenderError(f"{where}: template {name}: {exc}") from None
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise _render_error(f"{where}: template {name}", exc, _source(environment, name)) from None
     return tidy(text)
 
 
@@ -327,10 +326,8 @@ def render_source(
 ) -> str:
     try:
         return environment.from_string(source).render(variables)
-    except jinja2.TemplateError as exc:
-        raise TemplateRenderError(f"{where}: {_describe(exc)}") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-        raise TemplateRenderError(f"{where}: {exc}") from None
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise _render_error(where, exc, source) from None
 
 
 def tidy(text: str) -> str:
@@ -343,7 +340,59 @@ def tidy(text: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def _describe(exc: jinja2.TemplateError) -> str:
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"line {exc.lineno}: {exc.message}"
-    return exc.message or type(exc).__name__
+_NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")
+_UNDEFINED = re.compile(r"^'(\w+)' is undefined$")
+
+
+def _render_error(where: str, exc: Exception, source: str | None) -> TemplateRenderError:
+    """`where: line N: unknown variable prospect.frist_name`, in the template's own terms."""
+    line = exc.lineno if isinstance(exc, jinja2.TemplateSyntaxError) else _template_line(exc)
+    problem = _describe(exc, source, line)
+    message = f"{where}: line {line}: {problem}" if line else f"{where}: {problem}"
+    return TemplateRenderError(message, problem=problem, line=line)
+
+
+def _describe(exc: Exception, source: str | None, line: int | None) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        # Jinja names the Python class ("'...PersonVars object' has no attribute 'x'"): say which
+        # variable of the template it is instead, as written on its line.
+        text = exc.message or ""
+        attribute = _NO_ATTRIBUTE.search(text)
+        if attribute:
+            written = _written(source, line, attribute.group(1))
+            return f"unknown variable {written}"
+        name = _UNDEFINED.match(text)
+        if name:
+            return f"unknown variable {name.group(1)}"
+    if isinstance(exc, jinja2.TemplateError):
+        return exc.message or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+def _written(source: str | None, line: int | None, attribute: str) -> str:
+    """`prospect.frist_name` as it stands on the template's line, else the bare attribute."""
+    lines = source.splitlines() if source else []
+    if line and 0 < line <= len(lines):
+        found = re.search(rf"([\w.]+)\.{re.escape(attribute)}\b", lines[line - 1])
+        if found:
+            return f"{found.group(1)}.{attribute}"
+    return attribute
+
+
+def _template_line(exc: Exception) -> int | None:
+    """The template line Jinja's rewritten traceback points at, if any."""
+    line = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename in ("<template>", "<unknown>"):
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def _source(environment: jinja2.Environment, name: str) -> str | None:
+    try:
+        assert environment.loader is not None
+        return environment.loader.get_source(environment, name)[0]
+    except (jinja2.TemplateNotFound, AssertionError):
+        return None

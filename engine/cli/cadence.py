@@ -21,14 +21,14 @@ from engine.cadences import (
     TemplateContext,
     context_for,
     lint,
-    load_cadence,
     load_cadences,
     sample_context,
     sender_vars,
 )
-from engine.cadences.loader import add_cadence, cadence_files, cross_check
+from engine.cadences.loader import add_cadence, cadence_files, check_cadence_file, cross_check
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
 from engine.cli.context import AppContext, pass_app
+from engine.cli.output import plural
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
 from engine.errors import CadenceError, NotFoundError, SpearError
@@ -86,8 +86,12 @@ def check(app: AppContext, paths: tuple[Path, ...], templates_dir: Path | None) 
     errors: list[CadenceError] = []
     cadences: dict[str, Cadence] = {}
     for file in files:
+        cadence, problems = check_cadence_file(file, folders.templates)
+        errors += problems
+        if cadence is None:
+            continue
         try:
-            add_cadence(cadences, load_cadence(file, folders.templates))
+            add_cadence(cadences, cadence)
         except CadenceError as exc:
             errors.append(exc)
     known = set(cadences) | _names_beside(files)
@@ -105,7 +109,8 @@ def check(app: AppContext, paths: tuple[Path, ...], templates_dir: Path | None) 
     for warning in warnings:
         click.echo(str(warning))
     click.echo(
-        f"{len(files)} cadence file(s) checked: {len(errors)} error(s), {len(warnings)} warning(s)"
+        f"{plural(len(files), 'cadence file')} checked: {plural(len(errors), 'error')}, "
+        f"{plural(len(warnings), 'warning')}"
     )
     if errors:
         raise SystemExit(1)

@@ -172,7 +172,7 @@ QUIET_LIBRARIES = {
     "alembic": logging.WARNING,
     "apscheduler": logging.WARNING,
     "aiosmtpd": logging.WARNING,
-    "mail.log": logging.WARNING,  # aiosmtpd's logger
+    "mail.log": logging.ERROR,  # aiosmtpd: its deprecation notes are about its own API
     "aioimaplib": logging.WARNING,
     "py.warnings": logging.ERROR,  # deprecation notes are for Spear's developers, not operators
 }

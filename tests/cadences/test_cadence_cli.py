@@ -30,7 +30,7 @@ def in_workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_passes_on_the_shipped_files(in_workdir: Path) -> None:
     result = spear("cadence", "check", "cadences/")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "4 cadence file(s) checked: 0 error(s), 0 warning(s)"
+    assert result.output.strip() == "4 cadence files checked: 0 errors, 0 warnings"
 
 
 def test_check_with_the_starter_config_checks_mailboxes_and_segments(in_workdir: Path) -> None:
@@ -70,7 +70,7 @@ def test_a_broken_copy_fails_with_the_right_lines(in_workdir: Path) -> None:
         f"cadences/referral-followup.yaml:{followup_line}: steps.2.template: error: template "
         "'referral-followup-9' does not exist (looked for templates/referral-followup-9.txt.j2)",
     ]
-    assert result.output.strip().endswith("4 cadence file(s) checked: 3 error(s), 0 warning(s)")
+    assert result.output.strip().endswith("4 cadence files checked: 3 errors, 0 warnings")
 
 
 def test_check_one_file_resolves_its_neighbours(in_workdir: Path) -> None:
@@ -87,7 +87,7 @@ def test_warnings_are_printed_and_exit_zero(in_workdir: Path) -> None:
         r"cadences/nurture.yaml:\d+: steps.1.template: warning \[link\] contains a link",
         result.output,
     )
-    assert "0 error(s), 1 warning(s)" in result.output
+    assert "0 errors, 1 warning\n" in result.output
 
 
 def test_preview_sample(in_workdir: Path) -> None:
@@ -150,3 +150,33 @@ def test_preview_prospect_from_the_database(in_workdir: Path) -> None:
 
 def _line(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_every_mistake_of_a_file_in_one_check(in_workdir: Path) -> None:
+    ask = in_workdir / "cadences" / "referral-ask.yaml"
+    text = ask.read_text()
+    text = text.replace("wait: 3 business days", "wait: 3 busness days", 1)
+    text = text.replace("weekdays: [tue, wed, thu, sun]", "weekdays: [tue, wed, thu, funday]")
+    text = text.replace("touches:", "colour: blue\ntouches:")
+    ask.write_text(text)
+    result = spear("cadence", "check")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert [line.split(": error: ")[0].rsplit(": ", 1)[-1] for line in errors] == [
+        "schedule.weekdays.3",
+        "colour",
+        "steps.1.wait",
+    ]
+
+
+def test_a_template_typo_names_the_template_line_and_variable(in_workdir: Path) -> None:
+    template = in_workdir / "templates" / "referral-ask-2.txt.j2"
+    template.write_text("Hi {{ prospect.frist_name }},\n\n{{ sender.signature }}\n")
+    result = spear("cadence", "check")
+    assert result.exit_code == 1
+    [error] = [line for line in result.output.splitlines() if ": error: " in line]
+    assert error.endswith(
+        "templates/referral-ask-2.txt.j2:1: error: unknown variable prospect.frist_name "
+        "(used by cadences/referral-ask.yaml: steps.1.template)"
+    )
+    assert "PersonVars" not in result.output

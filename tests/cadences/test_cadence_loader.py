@@ -17,7 +17,7 @@ from engine.cadences import (
     parse_wait,
 )
 from engine.classify.result import ReplyLabel
-from engine.errors import CadenceError
+from engine.errors import CadenceError, Location
 from engine.sending.windows import PLAY_WEEKDAYS, PLAY_WINDOWS, Wait, WaitUnit
 from engine.tasks.outcomes import Outcome, OutcomeAction
 
@@ -254,19 +254,30 @@ def test_missing_template(tmp_path: Path) -> None:
     assert "demo-3.txt.j2" in error.reason
 
 
+def template_error_for(tmp_path: Path, templates: dict[str, str]) -> CadenceError:
+    path = write(tmp_path, GOOD, templates)
+    with pytest.raises(CadenceError) as caught:
+        load_cadence(path, tmp_path / "templates")
+    return caught.value
+
+
 def test_template_that_does_not_render_against_the_sample(tmp_path: Path) -> None:
-    broken = TEMPLATE.replace("prospect.first_name", "prospect.nickname")
-    error = error_for(tmp_path, GOOD, {"demo-1": TEMPLATE, "demo-2": broken})
-    assert (error.location.line, error.location.field) == (9, "steps.1.template")
-    assert "does not render against the sample prospect" in error.reason
-    assert "nickname" in error.reason
+    # The template's own file and line, the variable as written; not a Python class name.
+    broken = "Hi there,\n\nOne question, {{ prospect.nickname }}?\n\n{{ sender.signature }}\n"
+    error = template_error_for(tmp_path, {"demo-1": TEMPLATE, "demo-2": broken})
+    assert error.location == Location(tmp_path / "templates" / "demo-2.txt.j2", 3)
+    assert error.reason == (
+        "unknown variable prospect.nickname "
+        f"(used by {tmp_path / 'cadences' / 'demo.yaml'}: steps.1.template)"
+    )
 
 
 def test_template_with_a_syntax_error(tmp_path: Path) -> None:
     broken = "Hi {{ prospect.first_name }},\n\n{% if account.name %}no end\n"
-    error = error_for(tmp_path, GOOD, {"demo-1": broken, "demo-2": TEMPLATE})
-    assert (error.location.line, error.location.field) == (6, "steps.0.template")
-    assert "line 3" in error.reason
+    error = template_error_for(tmp_path, {"demo-1": broken, "demo-2": TEMPLATE})
+    assert error.location.file == tmp_path / "templates" / "demo-1.txt.j2"
+    assert error.location.line == 3
+    assert "steps.0.template" in error.reason
 
 
 def test_subject_with_a_syntax_error(tmp_path: Path) -> None:
