@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import getaddresses
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,6 +26,9 @@ from engine.review.explain import plan_for
 from engine.review.formatting import label_text
 from engine.review.queue import QueueFilter, QueueItem, get_item, list_queue, raw_text, reply_text
 from engine.store.db import session_scope
+from engine.store.models import InboundMessage
+
+T = TypeVar("T")
 
 REPLY_LINES = 30  # longer replies are cut in the item view; `v` shows the whole message
 
@@ -87,6 +91,7 @@ class ReviewSession:
     queue_filter: QueueFilter = field(default_factory=QueueFilter)
     only: int | None = None  # review this one message instead of the queue
     tally: Tally = field(default_factory=Tally)
+    _decided: list[tuple[int, str]] = field(default_factory=list)  # (reply, tally key), in order
 
     def run(self) -> Tally:
         pending = self._pending()
@@ -100,13 +105,13 @@ class ReviewSession:
                     break
                 undone = self._undo()
                 if undone is not None:
-                    pending.insert(position, undone)
+                    position = _back_to(pending, position, undone)
                 continue
             step = self._review(pending[position], position + 1, len(pending))
             if step == "quit":
                 break
             if isinstance(step, int):  # an undone decision: look at that reply again
-                pending.insert(position, step)
+                position = _back_to(pending, position, step)
             elif step == "next":
                 position += 1
         self._say(f"Done: {self.tally}.")
@@ -121,6 +126,7 @@ class ReviewSession:
             item = get_item(session, item_id)
             text = reply_text(session, item)
             plan = plan_for(session, item.id, item.proposed_label, self.settings)
+            missing = missing_detail(session, item)
         self._say(show_item(item, text, plan, number, total))
         while True:
             key = self._key()
@@ -129,20 +135,16 @@ class ReviewSession:
             if key == "?":
                 self._say(HELP)
             elif key == "a":
-                if self._decide(
-                    lambda s: accept(
-                        s, item.id, self.settings, now=self.now(), reviewer=self.reviewer
-                    )
-                ):
-                    self.tally.accepted += 1
+                if self._accept(item, missing):
+                    self._count(item.id, "accepted")
                     return "next"
             elif key == "r":
                 if self._relabel(item):
-                    self.tally.relabelled += 1
+                    self._count(item.id, "relabelled")
                     return "next"
             elif key == "e":
                 if self._edit(item):
-                    self.tally.relabelled += 1
+                    self._count(item.id, "relabelled")
                     return "next"
             elif key == "s":
                 self.tally.skipped += 1
@@ -158,15 +160,61 @@ class ReviewSession:
             else:
                 self._say(f"Unknown key {key!r}. {KEYS_LINE}")
 
+    def _accept(self, item: QueueItem, missing: ReplyLabel | None) -> bool:
+        """Accept; a not-now without a date or a referral without a person asks for it first,
+        or nurture would never start and nobody would be enrolled."""
+        if missing is None:
+            return self._decide(
+                lambda s: accept(s, item.id, self.settings, now=self.now(), reviewer=self.reviewer)
+            )
+        return self._relabel_with_details(item, missing)
+
     def _relabel(self, item: QueueItem) -> bool:
         label = self._choose_label()
         if label is None:
             return False
+        return self._relabel_with_details(item, label)
+
+    def _relabel_with_details(self, item: QueueItem, label: ReplyLabel) -> bool:
+        referrals: list[Referral] | None = None
+        resume_after: date | None = None
+        if label is ReplyLabel.REFERRAL:
+            referrals = self._ask(
+                "Who did they refer you to? (Name <email>, several with commas; empty to cancel)",
+                parse_referrals,
+            )
+            if referrals is None:
+                return False
+        elif label is ReplyLabel.NOT_NOW:
+            resume_after = self._ask(
+                "When to write again? (YYYY-MM-DD; empty to cancel)", parse_day
+            )
+            if resume_after is None:
+                return False
         return self._decide(
             lambda s: relabel(
-                s, item.id, label, self.settings, now=self.now(), reviewer=self.reviewer
+                s,
+                item.id,
+                label,
+                self.settings,
+                now=self.now(),
+                reviewer=self.reviewer,
+                referrals=referrals,
+                resume_after=resume_after,
             )
         )
+
+    def _ask(self, prompt: str, parse: Callable[[str], T]) -> T | None:
+        """A line parsed by `parse`, asked again after a mistake; None when left empty."""
+        while True:
+            line = self.terminal.read_line(prompt).strip()
+            if not line:
+                self._say(f"Cancelled. {KEYS_LINE}")
+                return None
+            try:
+                return parse(line)
+            except ValueError as error:
+                self._say(str(error))
 
     def _choose_label(self) -> ReplyLabel | None:
         self._say(
@@ -220,6 +268,10 @@ class ReviewSession:
             self._say(f"  note: {note}")
         return True
 
+    def _count(self, item_id: int, kind: str) -> None:
+        setattr(self.tally, kind, getattr(self.tally, kind) + 1)
+        self._decided.append((item_id, kind))
+
     def _undo(self) -> int | None:
         try:
             with session_scope(self.engine) as session:
@@ -227,6 +279,10 @@ class ReviewSession:
         except SpearError as error:
             self._say(f"Nothing undone: {error}.")
             return None
+        # The undone decision no longer counts as made (it may be one of an earlier session).
+        if self._decided and self._decided[-1][0] == decision.inbound_id:
+            _, kind = self._decided.pop()
+            setattr(self.tally, kind, getattr(self.tally, kind) - 1)
         self.tally.undone += 1
         self._say(
             f"Undone: #{decision.inbound_id} is back to {decision.old_label} "
@@ -251,6 +307,47 @@ class ReviewSession:
 
 
 # --- pure helpers -------------------------------------------------------------------------------
+
+
+def _back_to(pending: list[int], position: int, undone: int) -> int:
+    """The position to review `undone` again at, keeping "N of M" true: a reply decided earlier
+    in this session moves back to the front, one from elsewhere joins the list."""
+    if undone in pending[:position]:
+        pending.remove(undone)
+        position -= 1
+    pending.insert(position, undone)
+    return position
+
+
+def missing_detail(session: Session, item: QueueItem) -> ReplyLabel | None:
+    """The proposed label, when accepting it needs a detail the classifier did not find: the
+    date of a not-now, the person of a referral."""
+    inbound = session.get(InboundMessage, item.id)
+    found = inbound.classification if inbound is not None else {}
+    if item.proposed_label == ReplyLabel.NOT_NOW and not found.get("resume_after"):
+        return ReplyLabel.NOT_NOW
+    if item.proposed_label == ReplyLabel.REFERRAL and not found.get("referrals"):
+        return ReplyLabel.REFERRAL
+    return None
+
+
+def parse_day(line: str) -> date:
+    try:
+        return date.fromisoformat(line)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {line!r}") from None
+
+
+def parse_referrals(line: str) -> list[Referral]:
+    people = [(name.strip(), address.strip()) for name, address in getaddresses([line])]
+    referrals = [
+        Referral(email=address.lower(), name=name or None)
+        for name, address in people
+        if "@" in address
+    ]
+    if not referrals or len(referrals) != len(people):
+        raise ValueError(f"not a list of addresses (Name <email>, ...): {line!r}")
+    return referrals
 
 
 def show_item(item: QueueItem, text: str, plan: str, number: int, total: int) -> str:
@@ -299,12 +396,8 @@ def parse_edit(line: str, label: str) -> Edit:
         if label == ReplyLabel.AUTO_REPLY:
             return Edit(label, return_date=day)
         return Edit(str(ReplyLabel.NOT_NOW), resume_after=day)
-    people = [(name.strip(), address.strip()) for name, address in getaddresses([line])]
-    referrals = [
-        Referral(email=address.lower(), name=name or None)
-        for name, address in people
-        if "@" in address
-    ]
-    if not referrals or len(referrals) != len(people):
-        raise ValueError(f"not a date (YYYY-MM-DD) or a list of addresses: {line!r}")
+    try:
+        referrals = parse_referrals(line)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD) or a list of addresses: {line!r}") from None
     return Edit(str(ReplyLabel.REFERRAL), referrals=referrals)

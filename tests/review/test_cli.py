@@ -128,7 +128,9 @@ def test_interactive_review_with_line_input(workspace: Workspace) -> None:
     assert f"#{first}: referral -> referral (saved)" in out
     assert f"#{second}: unclear -> wrong-person (saved)" in out
     assert f"Undone: #{second} is back to unclear" in out
-    assert "Done: 0 accepted, 2 relabelled, 1 skipped, 1 undone." in out
+    # The undone decision no longer counts, and the reply is still the second of two.
+    assert "Done: 0 accepted, 1 relabelled, 1 skipped, 1 undone." in out
+    assert out.count("── 2 of 2 ──") == 2 and "of 3" not in out
     [decision] = [d for d in decisions(workspace) if d.undone_at is None]
     assert decision.inbound_id == first and decision.reviewer == "kim"
     assert workspace.inbound(second) == before_row(before, second)
@@ -155,3 +157,33 @@ def test_export_writes_json_lines(workspace: Workspace, tmp_path: Path) -> None:
     assert "we are not interested" in example["raw"]
     stdout = spear(workspace, "queue", "export", "--since", "2999-01-01").output
     assert stdout == ""
+
+
+def test_a_label_that_needs_a_detail_asks_for_it(workspace: Workspace) -> None:
+    # Without a date nurture never starts; without a person nobody is enrolled.
+    later = workspace.receive(UNCLEAR)
+    referred = workspace.receive(UNCLEAR, sender="sam@acme.example", in_reply_to=None)
+    keys = "r\n3\nsoon\n2026-09-01\n" + "r\n1\nJane Smith <jane@acme.example>\n" + "q\n"
+    result = spear(workspace, "review", "--reviewer", "kim", keys=keys)
+
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "When to write again? (YYYY-MM-DD; empty to cancel)" in out
+    assert "not a date (YYYY-MM-DD): 'soon'" in out  # asked again, not given up
+    assert f"#{later}: unclear -> not-now (saved)" in out
+    assert "Who did they refer you to?" in out
+    assert f"#{referred}: unclear -> referral (saved)" in out
+    assert workspace.inbound(later).classification["resume_after"] == "2026-09-01"
+    assert workspace.inbound(referred).classification["referrals"][0]["email"] == (
+        "jane@acme.example"
+    )
+
+
+def test_accepting_a_not_now_without_a_date_asks_for_one(workspace: Workspace) -> None:
+    not_now = workspace.receive("Not right now, thanks. We are busy with other projects.")
+    assert workspace.inbound(not_now).label == "not-now"
+    result = spear(workspace, "review", "--reviewer", "kim", keys="a\n2026-10-05\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "When to write again?" in result.output
+    assert workspace.inbound(not_now).classification["resume_after"] == "2026-10-05"
+    assert "Done: 1 accepted" in result.output
