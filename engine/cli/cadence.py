@@ -8,7 +8,7 @@ mailboxes and segments the cadences name exist in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from engine.cadences.loader import add_cadence, cadence_files, check_cadence_fil
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
 from engine.cli.context import AppContext, pass_app
 from engine.cli.output import plural
+from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
 from engine.errors import CadenceError, NotFoundError, SpearError
@@ -139,8 +140,9 @@ def _names_beside(files: list[Path]) -> set[str]:
 @click.option("--sample", is_flag=True, help="Preview for the sample prospect (no database).")
 @click.option(
     "--start",
-    help="When the enrolment starts: YYYY-MM-DD or YYYY-MM-DDTHH:MM, recipient-local "
-    "(default: now).",
+    type=INSTANT,
+    help=f"When the enrolment starts, as for `spear enroll --start` ({INSTANT_FORMS}; "
+    "default: now).",
 )
 @click.option("--mailbox", help="Sending mailbox (default: the cadence's first, else the first).")
 @click.option("--seed", type=int, default=0, show_default=True, help="A/B variant seed.")
@@ -152,7 +154,7 @@ def preview(
     name: str,
     email: str | None,
     sample: bool,
-    start: str | None,
+    start: datetime | None,
     mailbox: str | None,
     seed: int,
     cadences_dir: Path | None,
@@ -177,26 +179,11 @@ def preview(
             raise click.UsageError("--prospect needs a configuration with a database")
         context, prospect_zone = _context_from_database(app, config, cadence, email, mailbox)
         tz = cadence_timezone(cadence, prospect_zone, default_zone)
-    begin = parse_start(start, tz) if start else SystemClock().now()
+    begin = start or SystemClock().now()
     planned = plan_preview(cadence, context, tz, begin, variant_seed=seed)
     click.echo(_header(cadence, context, tz, begin))
     for number, item in enumerate(planned, 1):
         click.echo(_format_planned(number, len(planned), item))
-
-
-def parse_start(text: str, tz: ZoneInfo) -> datetime:
-    """A date (its local midnight) or a date and time (local unless it carries an offset)."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"not a date or date-time: {text!r}", param_hint="--start"
-        ) from None
-    if len(text) <= len("YYYY-MM-DD"):
-        parsed = datetime.combine(parsed.date(), time(0))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
 
 
 def _mailbox_name(config: Config, cadence: Cadence, mailbox: str | None) -> str:

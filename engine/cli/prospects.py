@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, pass_app
+from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock, utc
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
@@ -106,7 +107,7 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
 @click.argument("cadence_name", metavar="CADENCE")
 @click.option("--segment", "segment_name", help="Enrol this segment (default: the cadence's).")
 @click.option("--prospect", "emails", multiple=True, help="Enrol this address (repeatable).")
-@click.option("--start", type=click.DateTime(), help="First step due at (UTC; default now).")
+@click.option("--start", type=INSTANT, help=f"First step due at ({INSTANT_FORMS}; default now).")
 @click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
 @click.option(
     "--stage",
@@ -163,8 +164,7 @@ def enroll_command(
         red_flags = app.config.red_flags
         plan = plan_enrollment(session, cadence, prospects, now, red_flags=red_flags)
         if not dry_run:
-            start_at = utc(start) if start else None
-            enroll(session, cadence, plan.enrol, now=now, start=start_at, red_flags=red_flags)
+            enroll(session, cadence, plan.enrol, now=now, start=start, red_flags=red_flags)
     verb = "Would enrol" if dry_run else "Enrolled"
     click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
     for prospect in plan.enrol:

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import Clock, FastClock, FixedClock, SystemClock
 from engine.config import Config, config_path, config_secrets
 from engine.errors import SpearError
@@ -30,11 +31,9 @@ from engine.store.db import make_engine, upgrade
 )
 @click.option(
     "--now",
-    type=click.DateTime(
-        ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-    ),
-    help="Start the clock at this instant (UTC unless an offset is given). With --once the "
-    "clock stands still there; otherwise it runs on from it.",
+    type=INSTANT,
+    help=f"Start the clock at this instant ({INSTANT_FORMS}). With --once the clock stands "
+    "still there; otherwise it runs on from it.",
 )
 @click.option(
     "--speed",
