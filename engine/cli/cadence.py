@@ -28,10 +28,10 @@ from engine.cadences import (
 from engine.cadences.loader import add_cadence, cadence_files, check_cadence_file, cross_check
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
 from engine.cli.context import AppContext, pass_app
-from engine.cli.output import plural
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
+from engine.display import plural
 from engine.errors import CadenceError, NotFoundError, SpearError
 from engine.store.models import Account, Prospect
 from engine.yamlfile import load_yaml

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
-from datetime import datetime
-
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
+from engine.display import OutputFormat, records_text
 from engine.sending.mailboxes import (
     MailboxStatus,
+    mailbox_record,
     mailbox_statuses,
     pause_mailbox,
     resume_mailbox,
@@ -30,9 +29,9 @@ def command() -> None:
 
 
 @command.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option
 @pass_app
-def list_command(app: AppContext, as_json: bool) -> None:
+def list_command(app: AppContext, output: str, as_json: bool) -> None:
     """Every mailbox: address, paused and why, alarm, sent today, cap, left today, last send.
 
     Today's cap is after the warm-up ramp; what is left is what the planner may still book today
@@ -41,8 +40,9 @@ def list_command(app: AppContext, as_json: bool) -> None:
     """
     with app.session() as session:
         mailboxes = mailbox_statuses(session, app.config, SystemClock().now())
-    if as_json:
-        click.echo(json.dumps([asdict(m) for m in mailboxes], default=_json_default, indent=2))
+    chosen = chosen_format(output, as_json)
+    if chosen is not OutputFormat.TABLE:
+        click.echo(records_text([mailbox_record(m) for m in mailboxes], chosen))
         return
     for mailbox in mailboxes:
         click.echo(_describe(mailbox))
@@ -82,15 +82,9 @@ def _describe(m: MailboxStatus) -> str:
     address = m.address or "(not configured)"
     state = f"PAUSED ({m.paused_reason or 'no reason given'})" if m.paused else "active"
     if m.daily_cap is None:
-        capacity = f"sent today {m.sent_today}"
+        capacity = f"{m.sent_today} sent today"
     else:
-        capacity = f"sent today {m.sent_today} of {m.daily_cap}, {m.remaining_today} left"
+        capacity = f"{m.sent_today} of {m.daily_cap} sent today, {m.remaining_today} left"
     last = f"{m.last_send_at:%Y-%m-%d %H:%MZ}" if m.last_send_at else "never"
     alarm = f", ALARM: {m.alarm}" if m.alarm else ""
     return f"{m.name}: {address}, {state}, {capacity}, last send {last}{alarm}"
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

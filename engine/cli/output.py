@@ -1,91 +1,21 @@
-"""How commands print: counts in words, tables that fit their columns, `--format`.
-
-One home for the wording and layout every command shares, as `gh` and `kubectl` keep theirs:
-"1 row" and "2 rows"; columns as wide as their widest cell as a terminal shows it (a CJK
-character takes two columns, a combining accent none, so `wcwidth` measures); and the same
-`--format table|json|csv` option on every command that lists things.
-"""
+"""`--format table|json|csv`, the same option on every command that lists things."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from wcwidth import wcswidth
+
+from engine.display import OutputFormat
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """`1 row`, `2 rows`; `many` for irregular nouns (`1 entry`, `2 entries`)."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
-
-
-def display_width(text: str) -> int:
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)  # control characters: count them as one each
-
-
-def fit(text: str, width: int) -> str:
-    """`text` cut to `width` display columns, with `…` when something was cut."""
-    if display_width(text) <= width:
-        return text
-    kept = ""
-    for character in text:
-        if display_width(kept + character) > width - 1:
-            break
-        kept += character
-    return kept + "…"
-
-
-def pad(text: str, width: int, *, right: bool = False) -> str:
-    gap = " " * max(width - display_width(text), 0)
-    return gap + text if right else text + gap
-
-
-def table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    right: Sequence[int] = (),
-    widest: Mapping[int, int] | None = None,
-) -> list[str]:
-    """Rows under headers, two spaces apart, each column as wide as its widest cell.
-
-    `right` are the indexes of right-aligned (number) columns; `widest` caps a column's width
-    (the cell is cut with `…`), so one long subject does not push the rest off the screen.
-    """
-    limits = widest or {}
-    cells = [
-        [fit(str(cell), limits[i]) if i in limits else str(cell) for i, cell in enumerate(row)]
-        for row in [list(headers), *rows]
-    ]
-    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
-    return [
-        "  ".join(pad(cell, widths[i], right=i in right) for i, cell in enumerate(row)).rstrip()
-        for row in cells
-    ]
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
 def format_option(function: F) -> F:
-    """`--format table|json|csv` (and a hidden `--json`, the older spelling) as `output`."""
+    """`--format table|json|csv` as `output`, and `--json` (the older spelling) as `as_json`."""
     function = click.option(
-        "--json",
-        "as_json",
-        is_flag=True,
-        hidden=True,
-        help="The same as --format json.",
+        "--json", "as_json", is_flag=True, hidden=True, help="The same as --format json."
     )(function)
     return click.option(
         "--format",
@@ -93,21 +23,9 @@ def format_option(function: F) -> F:
         type=click.Choice([f.value for f in OutputFormat]),
         default=OutputFormat.TABLE.value,
         show_default=True,
-        help="table for people, json or csv for programs.",
+        help="table for people; json or csv for programs.",
     )(function)
 
 
-def chosen_format(output: str, as_json: bool) -> OutputFormat:
+def chosen_format(output: str, as_json: bool = False) -> OutputFormat:
     return OutputFormat.JSON if as_json else OutputFormat(output)
-
-
-def records_text(records: Sequence[Mapping[str, Any]], output: OutputFormat) -> str:
-    """JSON (one document, a list) or CSV (a header line, then one line a record)."""
-    if output is OutputFormat.JSON:
-        return json.dumps(list(records), indent=2, ensure_ascii=False, default=str)
-    buffer = io.StringIO()
-    if records:
-        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-    return buffer.getvalue().rstrip("\n")

@@ -19,7 +19,8 @@ import click
 from engine.classify import Referral, ReplyLabel
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
-from engine.review.formatting import OutputFormat, format_queue
+from engine.display import OutputFormat
+from engine.review.formatting import format_queue
 from engine.review.queue import QueueFilter, list_queue
 from engine.store.db import session_scope
 

@@ -9,7 +9,10 @@ import click
 from sqlmodel import Session
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
+from engine.display import OutputFormat, records_text
+from engine.sending.mailboxes import mailbox_record
 from engine.service.report import (
     DEFAULT_BY,
     RENDERERS,
@@ -25,13 +28,22 @@ DEFAULT_REPORT_DAYS = 28
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option
 @pass_app
-def status(app: AppContext, as_json: bool) -> None:
-    """Sends, failures, replies by label, queues, poll lag, each mailbox's capacity left today."""
+def status(app: AppContext, output: str, as_json: bool) -> None:
+    """Sends, failures, replies by label, queues, poll lag, each mailbox's capacity left today.
+
+    csv: one line per mailbox, with its state and today's numbers.
+    """
     with Session(app.engine) as session:
         current = collect_status(session, app.config, SystemClock().now())
-    click.echo(current.to_json() if as_json else render_status(current))
+    chosen = chosen_format(output, as_json)
+    if chosen is OutputFormat.JSON:
+        click.echo(current.to_json())
+    elif chosen is OutputFormat.CSV:
+        click.echo(records_text([mailbox_record(m) for m in current.mailboxes], chosen))
+    else:
+        click.echo(render_status(current))
 
 
 def _dimensions(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:

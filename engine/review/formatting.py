@@ -6,17 +6,10 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from typing import Any
 
+from engine.display import OutputFormat, plural, table
 from engine.review.queue import QueueItem
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
 
 # The fields of one item in JSON and CSV, in order.
 FIELDS = (
@@ -108,18 +101,9 @@ def format_table(items: Sequence[QueueItem]) -> str:
     """Aligned columns, one item a line, cells cut to fit; a count line at the end."""
     if not items:
         return "The review queue is empty."
-    rows = [[_cut(show(item), width) for _, show, width in _COLUMNS] for item in items]
+    rows = [[show(item) for _, show, _ in _COLUMNS] for item in items]
     headers = [header for header, _, _ in _COLUMNS]
-    widths = [max(len(cells[i]) for cells in [headers, *rows]) for i in range(len(headers))]
-    lines = [_line(cells, widths) for cells in [headers, *rows]]
-    lines.append(f"{len(items)} item{'s' if len(items) != 1 else ''}")
+    widest = {index: width for index, (_, _, width) in enumerate(_COLUMNS)}
+    lines = table(headers, rows, widest=widest)
+    lines.append(plural(len(items), "item"))
     return "\n".join(lines)
-
-
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()

@@ -13,8 +13,9 @@ and remaining capacity come from `engine.sending.capacity`, the functions the pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -42,6 +43,13 @@ class MailboxStatus:
     paused_reason: str | None
     alarm: str | None
     last_send_at: datetime | None
+
+
+def mailbox_record(status: MailboxStatus) -> dict[str, Any]:
+    """One mailbox as plain values, for JSON and CSV."""
+    record = asdict(status)
+    record["last_send_at"] = status.last_send_at.isoformat() if status.last_send_at else None
+    return record
 
 
 @dataclass(frozen=True)

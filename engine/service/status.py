@@ -14,6 +14,7 @@ the sending mailbox's reputation, which counts its own day, not the recipients'.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -175,21 +176,37 @@ def _folders(session: Session, config: Config, now: datetime) -> list[FolderStat
 
 
 def render_status(status: Status) -> str:
+    waiting = {
+        str(name): status.outbox.get(name, 0)
+        for name in (OutboundStatus.PLANNED, OutboundStatus.SENDING, OutboundStatus.RETRY)
+        if status.outbox.get(name, 0)
+    }
+    to_go = sum(waiting.values())
+    breakdown = f" ({_pairs(waiting)})" if waiting else ""
+    uncertain = f"; {status.uncertain} uncertain, for a person to check" if status.uncertain else ""
     lines = [
         f"Spear status at {status.at:%Y-%m-%d %H:%M:%S} UTC",
-        f"  sent today {status.sent_today}, sent in all {status.sent_total}, "
-        f"failed {status.failed}",
-        f"  outbox queue {status.queued} ({_pairs(status.outbox)}), uncertain {status.uncertain}",
-        f"  replies today {status.replies_today}; by label: {_pairs(status.replies_by_label)}",
-        f"  review queue {status.review_queue}, tasks due {status.tasks_due} (spear tasks)",
+        "",
+        "Sending",
+        f"  sent: {status.sent_today} today, {status.sent_total} in all; {status.failed} failed",
+        f"  outbox: {to_go} waiting to go{breakdown}{uncertain}",
+        "Replies",
+        f"  received: {status.replies_today} today; in all by label: "
+        f"{_pairs(status.replies_by_label)}",
+        f"  review queue: {status.review_queue} waiting for a person",
+        f"  tasks due: {status.tasks_due} (spear tasks)",
         "",
         "Mailboxes",
     ]
     for m in status.mailboxes:
-        cap = "not configured" if m.daily_cap is None else f"{m.remaining_today}/{m.daily_cap} left"
+        cap = (
+            "not configured"
+            if m.daily_cap is None
+            else f"{m.remaining_today} of {m.daily_cap} left today"
+        )
         state = f"PAUSED ({m.paused_reason or 'no reason given'})" if m.paused else "active"
         alarm = f", ALARM: {m.alarm}" if m.alarm else ""
-        lines.append(f"  {m.name}: {state}, sent today {m.sent_today}, {cap}{alarm}")
+        lines.append(f"  {m.name}: {state}, {m.sent_today} sent today, {cap}{alarm}")
     if not status.mailboxes:
         lines.append("  (none)")
     lines += ["", "IMAP polling"]
@@ -201,8 +218,8 @@ def render_status(status: Status) -> str:
     return "\n".join(lines)
 
 
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+def _pairs(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
 
 
 def _duration(seconds: float) -> str:

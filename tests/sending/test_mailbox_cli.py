@@ -93,10 +93,10 @@ def events(folder: Path, kind: str) -> list[Event]:
 def test_list_shows_configured_and_retired_mailboxes(spear: Spear) -> None:
     lines = spear("list").splitlines()
     assert lines == [
-        "retired: (not configured), active, sent today 0, last send 2025-06-02 13:05Z",
-        f"sales: rep@spear.example, PAUSED ({AUTH_FAILURE}), sent today 0 of 40, 40 left, "
+        "retired: (not configured), active, 0 sent today, last send 2025-06-02 13:05Z",
+        f"sales: rep@spear.example, PAUSED ({AUTH_FAILURE}), 0 of 40 sent today, 40 left, "
         "last send 2025-06-02 13:05Z",
-        "support: help@spear.example, active, sent today 0 of 30, 30 left, last send never",
+        "support: help@spear.example, active, 0 of 30 sent today, 30 left, last send never",
     ]
 
     listed = {m["name"]: m for m in json.loads(spear("list", "--json"))}

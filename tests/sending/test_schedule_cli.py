@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -35,5 +36,5 @@ def test_schedule_lists_planned_messages_and_capacity(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "person0@prospect.example" in result.output
     assert "2025-06-03 11:00Z" in result.output
-    assert "Tue 2025-06-03 07:00 America/New_York" in result.output
-    assert "sales" in result.output and "of 40" in result.output
+    assert re.search(r"Tue 2025-06-03 07:00 +America/New_York", result.output)
+    assert re.search(r"sales +40 +40 +rep@spear.example", result.output)  # left today, cap

@@ -142,7 +142,8 @@ def test_collect_status(populated: Engine, tmp_path: Path) -> None:
     lags = {(f.mailbox, f.folder): f.lag_seconds for f in status.folders}
     assert lags == {("alice", "INBOX"): 90.0, ("bob", "INBOX"): None}
     text = render_status(status)
-    assert "alice: PAUSED (auth failed), sent today 3, 7/10 left" in text
+    assert "alice: PAUSED (auth failed), 3 sent today, 7 of 10 left today" in text
+    assert "  outbox: 2 waiting to go (2 planned); 1 uncertain, for a person to check" in text
     assert "bob/INBOX: last poll never" in text
     assert '"review_queue": 2' in status.to_json()
 
