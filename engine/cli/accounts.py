@@ -12,6 +12,7 @@ import click
 from engine.cli.context import AppContext, pass_app
 from engine.cli.sales import ACCOUNT_COMMANDS
 from engine.clock import SystemClock
+from engine.display import plural
 from engine.prospects.account_control import (
     AccountSummary,
     EnrollmentLine,
@@ -55,7 +56,7 @@ def list_command(app: AppContext, paused_only: bool, status: str | None, as_json
         return
     for account in accounts:
         click.echo(_summary_line(account))
-    click.echo(_count(len(accounts), "account"), err=True)
+    click.echo(plural(len(accounts), "account"), err=True)
 
 
 @command.command("show")
@@ -98,7 +99,7 @@ def pause_command(app: AppContext, domain: str, reason: str | None) -> None:
         click.echo(f"{paused.domain}: already paused; nothing changed")
         return
     state = "was already paused" if paused.was_paused else "paused"
-    click.echo(f"{paused.domain}: {state}; {_count(len(paused.enrollments), 'enrollment')} paused")
+    click.echo(f"{paused.domain}: {state}; {plural(len(paused.enrollments), 'enrollment')} paused")
 
 
 @command.command("resume")
@@ -116,9 +117,9 @@ def resume_command(app: AppContext, domain: str) -> None:
     if not resumed.changed:
         click.echo(f"{resumed.domain}: not paused; nothing changed")
         return
-    again = f"; {_count(len(resumed.revived), 'cancelled message')} back in the outbox"
+    again = f"; {plural(len(resumed.revived), 'cancelled message')} back in the outbox"
     click.echo(
-        f"{resumed.domain}: resumed; {_count(len(resumed.enrollments), 'enrollment')} active again"
+        f"{resumed.domain}: resumed; {plural(len(resumed.enrollments), 'enrollment')} active again"
         + (again if resumed.revived else "")
     )
 
@@ -145,8 +146,8 @@ def status_command(app: AppContext, domain: str, status: str, reason: str | None
     line = f"{change.domain}: {change.previous.value} -> {change.status.value} ({change.reason})"
     if change.status in NEVER_ENROLL:
         line += (
-            f"; {_count(len(change.stopped), 'enrollment')} stopped, "
-            f"{_count(len(change.cancelled), 'waiting message')} cancelled"
+            f"; {plural(len(change.stopped), 'enrollment')} stopped, "
+            f"{plural(len(change.cancelled), 'waiting message')} cancelled"
         )
     click.echo(line)
 
@@ -167,7 +168,7 @@ def _summary_line(a: AccountSummary) -> str:
     paused = ", PAUSED" if a.paused else ""
     name = f" ({a.name})" if a.name and a.name != a.domain else ""
     return (
-        f"{a.domain}{name}: {a.status}{paused}, {_count(a.contacts, 'contact')}, "
+        f"{a.domain}{name}: {a.status}{paused}, {plural(a.contacts, 'contact')}, "
         f"enrollments {a.active_enrollments} active, {a.paused_enrollments} paused"
     )
 
@@ -181,10 +182,6 @@ def _enrollment_line(e: EnrollmentLine) -> str:
         due = f" due {e.next_due_at:%Y-%m-%d %H:%MZ}" if e.next_due_at else ""
         line += f", next {e.next_step}{due}"
     return line
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _json(value: Any) -> str:

@@ -15,6 +15,7 @@ from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, pass_app
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock, utc
+from engine.display import plural
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.enrollment import enroll, plan_enrollment
@@ -98,7 +99,7 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
             count += 1
             if len(sample) < sample_size:
                 sample.append(_describe(prospect))
-    click.echo(f"{name}: {count} prospects ({_conditions(segment)})")
+    click.echo(f"{name}: {plural(count, 'prospect')} ({_conditions(segment)})")
     for line in sample:
         click.echo(f"  {line}")
 
@@ -237,7 +238,7 @@ def suppress_list(app: AppContext) -> None:
     for entry in entries:
         when = utc(entry.created_at).isoformat(timespec="seconds") if entry.created_at else "-"
         click.echo(f"{entry.kind.value}\t{entry.value}\t{entry.reason}\t{entry.source}\t{when}")
-    click.echo(f"{len(entries)} entries", err=True)
+    click.echo(plural(len(entries), "entry", "entries"), err=True)
 
 
 @suppress_group.command("import")

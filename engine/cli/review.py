@@ -19,7 +19,7 @@ import click
 from engine.classify import Referral, ReplyLabel
 from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
-from engine.display import OutputFormat
+from engine.display import OutputFormat, plural
 from engine.review.formatting import format_queue
 from engine.review.queue import QueueFilter, list_queue
 from engine.store.db import session_scope
@@ -112,7 +112,10 @@ def export(app: AppContext, since: datetime | None, output: Path | None) -> None
         else:
             with output.open("w", encoding="utf-8") as stream:
                 count = _write_lines(examples, stream)
-            click.echo(f"Wrote {count} labelled replies to {output}.", err=True)
+            click.echo(
+                f"Wrote {plural(count, 'labelled reply', 'labelled replies')} to {output}.",
+                err=True,
+            )
 
 
 def _write_lines(examples: Iterable[dict[str, Any]], stream: TextIO) -> int:
@@ -124,7 +127,7 @@ def _write_lines(examples: Iterable[dict[str, Any]], stream: TextIO) -> int:
 
 
 @click.command("review")
-@click.argument("item_id", metavar="ID", type=int, required=False)
+@click.argument("item_id", metavar="[ID]", type=int, required=False)
 @click.option("--label", type=LABELS, help="Relabel reply ID (its old actions are undone).")
 @click.option("--accept", "accept_it", is_flag=True, help="Accept what Spear proposes for ID.")
 @click.option("--referral", "referrals", multiple=True, help='"Name <email>" (repeatable).')

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.config import RedFlags
+from engine.display import plural
 from engine.errors import ImportRowError, Location
 from engine.prospects.accounts import red_flag
 from engine.prospects.fields import ParsedRow, RowProblem, is_blank, parse_row
@@ -71,15 +72,15 @@ class ImportReport:
     def summary(self) -> str:
         line = (
             f"{self.file}: {self.imported} imported, {self.updated} updated, "
-            f"{self.rejected} rejected, {self.skipped} skipped ({self.rows} rows)"
+            f"{self.rejected} rejected, {self.skipped} skipped ({plural(self.rows, 'row')})"
         )
         notes = [
-            f"{n} {label}"
-            for n, label in (
-                (self.role_addresses, "role addresses flagged"),
-                (self.disposable, "disposable addresses flagged"),
-                (self.new_accounts, "new accounts"),
-                (self.red_flagged_accounts, "accounts ruled out by red flags"),
+            plural(n, one, many) + label
+            for n, one, many, label in (
+                (self.role_addresses, "role address", "role addresses", " flagged"),
+                (self.disposable, "disposable address", "disposable addresses", " flagged"),
+                (self.new_accounts, "new account", "new accounts", ""),
+                (self.red_flagged_accounts, "account", "accounts", " ruled out by red flags"),
             )
             if n
         ]

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from engine.cadences import Cadence, load_cadences
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig, load_config, resolve_secrets
+from engine.display import plural
 from engine.replies.actions import ReplySettings
 from engine.replies.handoff import HandoffSender
 from engine.replies.imap import ImapSyncer
@@ -83,8 +84,8 @@ async def build_runtime(config_path: Path, options: RuntimeOptions) -> Runtime:
         once=[Job("poll", 0, parts.poll_once), plan, dispatch, handoffs, webhooks],
         close=parts.close,
         describe=(
-            f"worker {options.worker_id}, {len(cadences)} cadences, "
-            f"{len(config.mailboxes)} mailboxes"
+            f"worker {options.worker_id}, {plural(len(cadences), 'cadence')}, "
+            f"{plural(len(config.mailboxes), 'mailbox', 'mailboxes')}"
         ),
         services=[
             *(parts.watch_mailbox(m) for m in config.mailboxes if m.imap is not None),

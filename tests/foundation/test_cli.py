@@ -143,3 +143,36 @@ def test_only_what_connects_needs_the_password(
         "Error: spear.yaml:5: mailboxes.0.smtp.password: "
         "environment variable SPEAR_UNSET_PW is not set"
     ]
+
+
+def test_spear_alone_prints_help_and_a_typo_gets_a_suggestion(tmp_path: Path) -> None:
+    alone = spear(cwd=tmp_path)
+    assert alone.returncode == 0
+    assert alone.stdout.startswith("Usage: spear") and alone.stderr == ""
+    typo = spear("stauts", cwd=tmp_path)
+    assert typo.returncode == 2
+    assert "No such command 'stauts'. Did you mean 'status'?" in typo.stderr
+
+
+def test_before_db_upgrade_every_command_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "spear.yaml").write_text("timezone: UTC\n")
+    for command in (
+        ["status"],
+        ["schedule"],
+        ["queue"],
+        ["report"],
+        ["inbox"],
+        ["mailbox", "list"],
+    ):
+        result = spear(*command, cwd=tmp_path)
+        assert result.returncode == 1, command
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, (command, result.stderr)
+        assert lines[0].startswith("Error: the database has no Spear tables yet")
+        assert lines[0].endswith("run `spear db upgrade`")
+
+
+def test_classify_a_missing_file_exits_1(tmp_path: Path) -> None:
+    result = spear("classify", "missing.eml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: cannot read missing.eml: No such file or directory"
