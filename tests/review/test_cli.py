@@ -150,7 +150,7 @@ def test_export_writes_json_lines(workspace: Workspace, tmp_path: Path) -> None:
 
     result = spear(workspace, "queue", "export", "--output", str(target))
 
-    assert result.exit_code == 0 and "Wrote 1 labelled replies" in result.output
+    assert result.exit_code == 0 and "Wrote 1 labelled reply" in result.output
     [line] = target.read_text().splitlines()
     example = json.loads(line)
     assert (example["classifier_label"], example["label"]) == ("not-interested", "interest")
