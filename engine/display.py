@@ -84,5 +84,12 @@ def records_text(records: Sequence[Mapping[str, Any]], output: OutputFormat) -> 
     if records:
         writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({key: _cell(value) for key, value in r.items()} for r in records)
     return buffer.getvalue().rstrip("\n")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: lists and mappings (a contact's enrollments) as JSON in the one cell."""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value

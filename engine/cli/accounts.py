@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.cli.sales import ACCOUNT_COMMANDS
 from engine.clock import SystemClock
-from engine.display import plural
+from engine.display import OutputFormat, plural, records_text
 from engine.prospects.account_control import (
     AccountSummary,
     EnrollmentLine,
@@ -44,15 +45,21 @@ def command() -> None:
 @click.option(
     "--status", type=click.Choice(STATUSES, case_sensitive=False), help="Only this status."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option
 @pass_app
-def list_command(app: AppContext, paused_only: bool, status: str | None, as_json: bool) -> None:
+def list_command(
+    app: AppContext, paused_only: bool, status: str | None, output: str, as_json: bool
+) -> None:
     """Accounts by domain: name, status, paused, contacts, active and paused enrollments."""
     wanted = AccountStatus(status.lower()) if status else None
     with app.session() as session:
         accounts = list_accounts(session, paused_only=paused_only, status=wanted)
-    if as_json:
+    chosen = chosen_format(output, as_json)
+    if chosen is OutputFormat.JSON:
         click.echo(_json([asdict(a) for a in accounts]))
+        return
+    if chosen is OutputFormat.CSV:
+        click.echo(records_text([asdict(a) for a in accounts], chosen))
         return
     for account in accounts:
         click.echo(_summary_line(account))
@@ -61,16 +68,23 @@ def list_command(app: AppContext, paused_only: bool, status: str | None, as_json
 
 @command.command("show")
 @click.argument("domain")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option
 @pass_app
-def show_command(app: AppContext, domain: str, as_json: bool) -> None:
-    """The account for DOMAIN, its status and why, and each contact with their enrollments."""
+def show_command(app: AppContext, domain: str, output: str, as_json: bool) -> None:
+    """The account for DOMAIN, its status and why, and each contact with their enrollments.
+
+    csv: one line per contact, their enrollments as JSON in the last cell.
+    """
     with app.session() as session:
         account = find_account(session, domain)
         detail = account_detail(session, account)
         sales = sales_view(session, account)
-    if as_json:
+    chosen = chosen_format(output, as_json)
+    if chosen is OutputFormat.JSON:
         click.echo(_json(asdict(detail) | {"sales": asdict(sales)}))
+        return
+    if chosen is OutputFormat.CSV:
+        click.echo(records_text([asdict(c) for c in detail.contacts], chosen))
         return
     click.echo(_summary_line(detail.summary))
     click.echo(f"  {_sales_line(sales)}")

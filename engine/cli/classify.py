@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from engine.classify import DEFAULT_THRESHOLD, Classification, classify_message
+from engine.cli.output import chosen_format, format_option
+from engine.display import OutputFormat, records_text
 
 
 def _message_files(paths: tuple[Path, ...]) -> Iterator[Path]:
@@ -40,7 +42,7 @@ def _summary(path: Path, result: Classification) -> str:
 
 
 @click.command("classify")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@format_option
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0),
@@ -49,13 +51,15 @@ def _summary(path: Path, result: Classification) -> str:
     help="Below this confidence a reply is labelled unclear.",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def command(as_json: bool, threshold: float, paths: tuple[Path, ...]) -> None:
+def command(output: str, as_json: bool, threshold: float, paths: tuple[Path, ...]) -> None:
     """Classify replies and bounces in .eml files or folders (no config, no network).
 
     A file that cannot be read is one line on stderr; the others are still classified, and the
     exit code is 1.
     """
+    chosen = chosen_format(output, as_json)
     unreadable = 0
+    records: list[dict[str, object]] = []
     for path in _message_files(paths):
         try:
             raw = path.read_bytes()
@@ -64,9 +68,13 @@ def command(as_json: bool, threshold: float, paths: tuple[Path, ...]) -> None:
             unreadable += 1
             continue
         result = classify_message(raw, threshold=threshold)
-        if as_json:
+        if chosen is OutputFormat.TABLE:
+            click.echo(_summary(path, result))
+        elif chosen is OutputFormat.JSON:  # one object a line, as they are classified
             click.echo(json.dumps(result.to_json(str(path)), ensure_ascii=False))
         else:
-            click.echo(_summary(path, result))
+            records.append(result.to_json(str(path)))
+    if records:
+        click.echo(records_text(records, chosen))
     if unreadable:
         raise SystemExit(1)

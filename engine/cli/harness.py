@@ -15,7 +15,9 @@ from pathlib import Path
 
 import click
 
+from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
+from engine.display import OutputFormat, records_text
 from engine.harness.harness import DEFAULT_USER, PASSWORD_ENV, Harness
 from engine.harness.mailstore import MailStore
 from engine.harness.responder import Responder
@@ -125,9 +127,11 @@ def _print_settings(harness: Harness, scenario: Scenario | None) -> None:
 @command.command("messages")
 @click.option("--store", default=DEFAULT_STORE, show_default=True, type=click.Path(file_okay=False))
 @click.option("--show", "show_id", type=int, metavar="ID", help="Print one message in full.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def messages(store: str, show_id: int | None, as_json: bool) -> None:
-    """List the mail the harness captured, or show one message."""
+@format_option
+def messages(store: str, show_id: int | None, output: str, as_json: bool) -> None:
+    """List the mail the harness captured, or show one message (json: with its raw text)."""
+    chosen = chosen_format(output, as_json)
+    as_json = chosen is OutputFormat.JSON
     mail = MailStore(Path(store))
     if show_id is not None:
         captured = mail.get(show_id)
@@ -142,8 +146,8 @@ def messages(store: str, show_id: int | None, as_json: bool) -> None:
             click.echo(captured.read_bytes().decode("utf-8", "replace"))
         return
     summaries = [captured.summary() for captured in mail.captured()]
-    if as_json:
-        click.echo(json.dumps(summaries, indent=2))
+    if chosen is not OutputFormat.TABLE:
+        click.echo(records_text(summaries, chosen))
         return
     if not summaries:
         click.echo(f"no captured mail in {store}")
