@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from engine.service.daemon import Daemon, Job, Runtime
 from engine.store.db import make_engine
 
 # Tuesday 24 November 2026, 07:30 in New York: inside the play's morning window.
@@ -214,3 +215,20 @@ def test_one_daemon_per_sqlite_file(tmp_path: Path, sink: tuple[SlowSink, int]) 
         first.wait(30)
     assert first.returncode == 0
     assert os.path.exists(workdir / "spear.db.lock")  # kept; the kernel lock is what counts
+
+
+async def test_run_once_names_the_jobs_that_failed() -> None:
+    """cron mails a job's output only on a non-zero exit: a failed pass must say so."""
+    ran: list[str] = []
+
+    async def fine() -> None:
+        ran.append("plan")
+
+    async def broken() -> None:
+        raise RuntimeError("the SMTP relay said no")
+
+    async def runtime() -> Runtime:
+        return Runtime(jobs=[], once=[Job("dispatch", 0, broken), Job("plan", 0, fine)])
+
+    assert await Daemon(runtime).run_once() == ["dispatch"]
+    assert ran == ["plan"]  # one failure does not stop the pass
