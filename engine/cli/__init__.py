@@ -7,7 +7,6 @@ runs, so `spear --version` or `spear status` do not pay for the classifier or th
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import click
 
 from engine import __version__
-from engine.cli.context import AppContext
+from engine.cli.context import AppContext, SuggestingGroup
 from engine.errors import SpearError
 
 # command name -> "module:attribute", in the order of the flow.
@@ -49,7 +48,7 @@ COMMANDS = {
 }
 
 
-class SpearGroup(click.Group):
+class SpearGroup(SuggestingGroup):
     """Finds commands in `COMMANDS` on demand, and turns SpearErrors into one line, exit 1."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -62,16 +61,6 @@ class SpearGroup(click.Group):
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0] if args else ""
-        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
-        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

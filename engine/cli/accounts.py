@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from engine.cli.context import AppContext, pass_app
+from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.output import chosen_format, format_option
 from engine.cli.sales import ACCOUNT_COMMANDS
 from engine.clock import SystemClock
@@ -30,7 +30,7 @@ from engine.store.models import NEVER_ENROLL, AccountStatus
 STATUSES = [s.value for s in AccountStatus]
 
 
-@click.group("account")
+@click.group("account", cls=SuggestingGroup)
 def command() -> None:
     """Accounts (prospects grouped by domain): list, show, pause, resume, set the status; the
     sale's stage and grade, with their history.

@@ -27,7 +27,7 @@ from engine.cadences import (
 )
 from engine.cadences.loader import add_cadence, cadence_files, check_cadence_file, cross_check
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
-from engine.cli.context import AppContext, pass_app
+from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
@@ -39,7 +39,7 @@ from engine.yamlfile import load_yaml
 SAMPLE_TIMEZONE = "America/New_York"
 
 
-@click.group("cadence")
+@click.group("cadence", cls=SuggestingGroup)
 def command() -> None:
     """Check and preview cadences."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.context import AppContext, pass_app
+from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
 from engine.display import OutputFormat, records_text
@@ -19,7 +19,7 @@ from engine.sending.mailboxes import (
 DEFAULT_PAUSE_REASON = "paused by hand"
 
 
-@click.group("mailbox")
+@click.group("mailbox", cls=SuggestingGroup)
 def command() -> None:
     """Sender mailboxes: their state today, and pausing or resuming them by hand.
 

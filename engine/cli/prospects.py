@@ -12,7 +12,7 @@ import click
 from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, load_cadences
-from engine.cli.context import AppContext, pass_app
+from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock, utc
 from engine.display import plural
@@ -69,7 +69,7 @@ def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) 
     click.echo(("(dry run) " if dry_run else "") + report.summary())
 
 
-@click.group("segment")
+@click.group("segment", cls=SuggestingGroup)
 def segment_group() -> None:
     """Named audiences from the config's `segments:`."""
 
@@ -199,7 +199,7 @@ def _prospects_by_email(session: Session, emails: tuple[str, ...]) -> list[Prosp
     return [found[e] for e in wanted]
 
 
-@click.group("suppress")
+@click.group("suppress", cls=SuggestingGroup)
 def suppress_group() -> None:
     """The suppression list: addresses and @domains never to be contacted."""
 

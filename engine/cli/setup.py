@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.context import AppContext, pass_app
+from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.shipped import copy_files, starter_files
 from engine.store.db import redact, upgrade
 
@@ -26,7 +26,7 @@ def init(directory: Path, force: bool) -> None:
     )
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def db() -> None:
     """Database schema commands."""
 
