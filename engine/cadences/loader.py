@@ -46,11 +46,7 @@ def directory_templates(templates_dir: Path) -> TemplateLookup:
 
 def load_cadence(path: Path, templates_dir: Path) -> Cadence:
     """Read and check one cadence file; raises `CadenceError` naming file, line and field."""
-    cadence, problems = check_cadence_file(path, templates_dir)
-    if problems:
-        raise problems[0]
-    assert cadence is not None
-    return cadence
+    return _first_problem_raised(*check_cadence_file(path, templates_dir))
 
 
 def check_cadence_file(
@@ -75,9 +71,12 @@ def parse_cadence(
     check_rendering: bool = True,
 ) -> Cadence:
     """The cadence `text` describes, with the sources of every template it uses."""
-    cadence, problems = cadence_problems(
-        text, file, templates, templates_dir, check_rendering=check_rendering
+    return _first_problem_raised(
+        *cadence_problems(text, file, templates, templates_dir, check_rendering=check_rendering)
     )
+
+
+def _first_problem_raised(cadence: Cadence | None, problems: list[CadenceError]) -> Cadence:
     if problems:
         raise problems[0]
     assert cadence is not None
