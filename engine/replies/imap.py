@@ -290,7 +290,9 @@ class ImapSyncer:
                 fetched += 1
         if not uids:
             save_state(self.engine, self.mailbox, folder, uidvalidity, last_uid, self.clock)
-        log.info(
+        # A sync that found nothing is not an event: at INFO only when something came in.
+        log.log(
+            logging.INFO if fetched else logging.DEBUG,
             "imap folder synced mailbox=%s folder=%s uidvalidity=%s fetched=%d",
             self.mailbox,
             folder,
