@@ -124,7 +124,7 @@ def test_the_quick_start_in_a_fresh_folder(tmp_path: Path, harness: Harness) -> 
         "prospects.csv: 3 imported, 0 updated, 0 rejected, 0 skipped (3 rows); 3 new accounts"
     ]
     assert quiet(spear(folder, "cadence", "check")) == [
-        "3 cadence files checked: 0 errors, 0 warnings"
+        "4 cadence files checked: 0 errors, 0 warnings"
     ]
     preview = quiet(spear(folder, "cadence", "preview", "referral-ask", "--sample"))
     assert preview[0].startswith("referral-ask (version ")
