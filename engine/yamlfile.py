@@ -104,7 +104,7 @@ def validation_errors(
             message = str(problem.get("ctx", {}).get("error", message))  # without "Value error, "
         line = line_of(document, field_path[len(prefix) :])
         found.append(error(Location(path, line, dotted(field_path)), message))
-    return sorted(found, key=lambda e: e.location.line or 0)
+    return found
 
 
 def _is_union_tag(part: str | int) -> bool:

@@ -105,7 +105,7 @@ def check(app: AppContext, paths: tuple[Path, ...], templates_dir: Path | None) 
     warnings: list[LintWarning] = []
     for cadence in cadences.values():
         warnings += lint(cadence)
-    for error in errors:
+    for error in sorted(errors, key=lambda e: (str(e.location.file), e.location.line or 0)):
         click.echo(f"{error.location}: error: {error.reason}", err=True)
     for warning in warnings:
         click.echo(str(warning))

@@ -67,7 +67,7 @@ def test_a_rep_lists_todays_calls_and_records_outcomes(tmp_path: Path) -> None:
     [item] = json.loads(run(tmp_path, "tasks", "--json", "--date", "2025-06-03"))
     assert item["kind"] == "call" and item["owner"] == "robin"
 
-    assert "tasks due 1 (spear tasks)" in run(tmp_path, "status")
+    assert "tasks due: 1 (spear tasks)" in run(tmp_path, "status")
 
     outcomes = run(tmp_path, "task", "outcomes")
     assert "no pickup" in outcomes and "meeting" in outcomes and "W/N" in outcomes
