@@ -39,6 +39,7 @@ CONFIG_ENV = "SPEAR_CONFIG"
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _URL_EXAMPLE = "https://unsubscribe.example.com"
 MIN_SECRET_LENGTH = 16
+_PASSWORD_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
 
 
 class Secret:
@@ -111,7 +112,7 @@ def _optional_secret(raw: object, info: ValidationInfo) -> Secret | None:
 OptionalSecret = Annotated[Secret | None, BeforeValidator(_optional_secret)]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -147,7 +148,7 @@ class ServerSettings(_Strict):
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> Self:
         # Credentials and prospects' mail must never cross a network in clear text.
-        if self.tls is TlsMode.NONE and not _is_loopback(self.host):
+        if self.tls is TlsMode.NONE and not is_loopback(self.host):
             raise ValueError(f"tls: none is only allowed on loopback, not on {self.host}")
         return self
 
@@ -305,6 +306,67 @@ class Metrics(_Strict):
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: no HTTP endpoint
 
 
+class Web(_Strict):
+    """`spear web`: where it listens and who may sign in (see `engine.web.access`)."""
+
+    listen: str = "127.0.0.1:8025"  # host:port; [::1]:8025 for IPv6
+    password_hash: str | None = None  # from `spear web hash-password`
+    password: Secret | None = None  # or ${ENV_VAR} / {file: PATH}
+    tls_cert: Path | None = None  # serve HTTPS itself (cookies are then Secure)
+    tls_key: Path | None = None
+    behind_tls: bool = False  # a proxy in front terminates TLS: cookies are Secure
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
+        if raw is None or isinstance(raw, Secret):
+            return raw
+        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or value.is_absolute():
+            return value
+        return Path((info.context or {}).get("config_dir", Path.cwd())) / value
+
+    @field_validator("password_hash")
+    @classmethod
+    def _a_hash(cls, value: str | None) -> str | None:
+        if value is not None and not _PASSWORD_HASH.match(value):
+            raise ValueError("not a hash from `spear web hash-password`")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """`127.0.0.1:8025` -> ("127.0.0.1", 8025); `[::1]:8025` -> ("::1", 8025)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"listen must be HOST:PORT, not {value!r}")
+    return host, int(port)
+
+
 class LogFormat(StrEnum):
     PLAIN = "plain"
     JSON = "json"
@@ -325,6 +387,7 @@ class Config(_Strict):
     replies: Replies = Replies()
     unsubscribe: Unsubscribe = Unsubscribe()
     metrics: Metrics = Metrics()
+    web: Web | None = None  # set: `spear run` serves the web inbox too
     log_format: LogFormat = LogFormat.PLAIN
     deal_size: Annotated[float, Field(ge=0)] = 50_000.0
     tasks: Tasks = Tasks()

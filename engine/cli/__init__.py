@@ -38,6 +38,7 @@ COMMANDS = {
     "classify": "engine.cli.classify:command",
     "queue": "engine.cli.review:queue",
     "review": "engine.cli.review:review",
+    "web": "engine.cli.web:web",
     "status": "engine.cli.service:status",
     "report": "engine.cli.service:report",
     "harness": "engine.cli.harness:command",

@@ -399,3 +399,14 @@ class Task(SQLModel, table=True):
     done_at: datetime | None = _utc_column()
     done_by: str | None = None
     created_at: datetime | None = _utc_column()
+
+
+class ReviewClaim(SQLModel, table=True):
+    """A reviewer's lease on a queued reply, so two people never decide the same one twice."""
+
+    __tablename__ = "review_claim"
+
+    inbound_id: int = Field(primary_key=True, foreign_key="inbound_message.id")
+    reviewer: str
+    claimed_at: datetime | None = _utc_column(nullable=False)
+    expires_at: datetime | None = _utc_column(nullable=False, index=True)
