@@ -53,19 +53,21 @@ def verify_password(settings: Web, password: str) -> bool:
         return hmac.compare_digest(password.encode(), settings.password.value.encode())
     if settings.password_hash is None:
         return False
-    scheme, n, r, p, salt, digest = _parse(settings.password_hash)
+    n, r, p, salt, digest = _parse(settings.password_hash)
     return hmac.compare_digest(_scrypt(password, salt, n, r, p), digest)
 
 
-def _parse(value: str) -> tuple[str, int, int, int, bytes, bytes]:
+def _parse(value: str) -> tuple[int, int, int, bytes, bytes]:
     parts = value.split("$")
     try:
         scheme, n, r, p, salt, digest = parts
         if scheme != _SCHEME:
             raise ValueError(scheme)
-        return scheme, int(n), int(r), int(p), _unb64(salt), _unb64(digest)
+        return int(n), int(r), int(p), _unb64(salt), _unb64(digest)
     except ValueError:
-        raise AccessError("web.password_hash is not a hash from `spear web hash-password`") from None
+        raise AccessError(
+            "web.password_hash is not a hash from `spear web hash-password`"
+        ) from None
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

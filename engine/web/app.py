@@ -323,12 +323,14 @@ class Pages:
                     reviewer=reviewer,
                     now=self.now(),
                     seen=str(form.get("seen") or ""),
-                    label=str(form.get("label") or "") or None,
+                    label=str(form.get("new_label") or "") or None,
                     edit=str(form.get("edit") or "") or None,
                 )
                 record = outcome.decision
                 notes = "".join(f" Note: {note}." for note in outcome.notes)
-                return f"#{record.inbound_id}: {record.old_label} → {record.new_label} (saved).{notes}"
+                return (
+                    f"#{record.inbound_id}: {record.old_label} → {record.new_label} (saved).{notes}"
+                )
 
         try:
             request.session["flash"] = await run_in_threadpool(work)

@@ -109,9 +109,7 @@ def queue_page(
     )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    items = list_queue(
-        session, queue_filter, now, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    items = list_queue(session, queue_filter, now, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     held = claims.holders(session, [item.id for item in items], now)
     holders = {item_id: who for item_id, who in held.items() if who != reviewer}
     return QueuePage(items, holders, counts, total, page, pages)

@@ -14,8 +14,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
+from replies.acme import START
 
 # The review tests' world and its fixture (tests/ is on the path).
 from review.conftest import (  # noqa: F401  (the fixture is used by name)
@@ -24,10 +27,16 @@ from review.conftest import (  # noqa: F401  (the fixture is used by name)
     REFERRAL_WITHOUT_ADDRESS,
     UNCLEAR,
     Workspace,
+    build_world,
     workspace,
+    write_workspace,
 )
 
+from engine.cadences import load_cadences
+from engine.clock import FixedClock
 from engine.config import load_config
+from engine.replies import ReplySettings
+from engine.store.db import make_engine, upgrade
 from engine.web.app import Inbox
 from engine.web.server import server_for
 
@@ -62,6 +71,20 @@ def pending_replies(space: Workspace) -> list[int]:
     return ids
 
 
+def make_workspace(root: Path) -> Workspace:
+    """Another world like the `workspace` fixture's, in `root` (closed with the test process)."""
+    write_workspace(root)
+    config = load_config(root / "spear.yaml")
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    settings = ReplySettings.from_config(
+        config, load_cadences(config.cadences_path, config.templates_path)
+    )
+    space = Workspace(root, engine, settings, FixedClock(START))
+    build_world(space)
+    return space
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -92,12 +115,10 @@ def inbox_server(inbox: Inbox, workspace: Workspace) -> Iterator[Served]:  # noq
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
