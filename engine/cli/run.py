@@ -62,6 +62,10 @@ def run(
     on PostgreSQL several share the work.
     """
     config = app.config
+    if config.web is not None:  # refuse an unsafe web inbox before anything starts
+        from engine.web.access import check_exposure
+
+        check_exposure(config.web.host, config.web)
     configure_logging(config.log_format, secrets=config_secrets(config))
     upgrade(config.database_url)
     clock = _clock(now, speed, once)

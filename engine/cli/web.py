@@ -31,7 +31,7 @@ def web(ctx: click.Context, listen: str | None, reviewer: str) -> None:
         return
     from engine.config import Web, split_listen
     from engine.store.db import upgrade
-    from engine.web.server import serve
+    from engine.web.server import server_for
 
     app = ctx.find_object(AppContext)
     assert app is not None
@@ -40,10 +40,10 @@ def web(ctx: click.Context, listen: str | None, reviewer: str) -> None:
         host, port = split_listen(listen or (config.web or Web()).listen)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--listen") from None
+    server = server_for(build_inbox(app, reviewer), host, port)  # refuses an unsafe address
     upgrade(config.database_url)
-    inbox = build_inbox(app, reviewer)
     click.echo(f"Spear web inbox on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    serve(inbox, host, port)
+    server.run()
 
 
 @web.command("hash-password")

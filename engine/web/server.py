@@ -37,11 +37,6 @@ def server_for(inbox: Inbox, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve(inbox: Inbox, host: str, port: int) -> None:
-    """Serve until Ctrl-C or SIGTERM."""
-    server_for(inbox, host, port).run()
-
-
 @contextmanager
 def serving_in_background(inbox: Inbox) -> Iterator[uvicorn.Server]:
     """The inbox on a thread of its own while the daemon runs; stopped on the way out."""

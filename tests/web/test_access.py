@@ -1,0 +1,214 @@
+"""Who may reach the web inbox, and how a session is kept: over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from review.conftest import Workspace
+from sqlmodel import Session, select
+from uvicorn import Server
+
+from engine.cli import main
+from engine.config import Web, load_config
+from engine.errors import ConfigError
+from engine.store.models import ReviewDecision
+from engine.web.access import AccessError, check_exposure, hash_password, verify_password
+from engine.web.app import Inbox
+from engine.web.server import server_for
+
+from .conftest import free_port, pending_replies
+
+Serve = Callable[[Web], str]  # start the inbox with these `web:` settings; its URL
+
+
+class Client:
+    """A cookie-keeping HTTP client that does not follow redirects."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "", parts.port or 80
+        self.cookie = ""
+        self.set_cookie = ""
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        answer = {k.lower(): v for k, v in response.getheaders()}
+        if "set-cookie" in answer:
+            self.set_cookie = answer["set-cookie"]
+            self.cookie = answer["set-cookie"].split(";", 1)[0]
+        connection.close()
+        return response.status, answer, text
+
+    def csrf(self, path: str) -> str:
+        _, _, page = self.request("GET", path)
+        match = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert match, page
+        return match.group(1)
+
+
+@pytest.fixture
+def serve(inbox: Inbox) -> Iterator[Serve]:
+    """Start the inbox with other `web:` settings; returns its URL."""
+    servers: list[tuple[Server, threading.Thread]] = []
+
+    def start(settings: Web) -> str:
+        inbox.config = inbox.config.model_copy(update={"web": settings})
+        port = free_port()
+        server = server_for(inbox, "127.0.0.1", port)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_with_a_password_nothing_is_shown_before_signing_in(
+    serve: Serve, workspace: Workspace
+) -> None:
+    [item, *_] = pending_replies(workspace)
+    client = Client(serve(Web(password_hash=hash_password("correct horse"))))
+
+    status, headers, _ = client.request("GET", "/queue")
+    assert (status, headers["location"]) == (303, "/signin")
+    assert client.request("GET", f"/reply/{item}/raw")[0] == 303
+    token = client.csrf("/signin")
+    assert client.request("POST", "/signin", {"name": "kim", "password": "x"})[0] == 403
+    status, _, page = client.request(
+        "POST", "/signin", {"csrf": token, "name": "kim", "password": "wrong"}
+    )
+    assert status == 200 and "Wrong name or password" in page
+    status, headers, _ = client.request(
+        "POST", "/signin", {"csrf": token, "name": "kim", "password": "correct horse"}
+    )
+    assert (status, headers["location"]) == (303, "/queue")
+    flags = [flag.strip().lower() for flag in client.set_cookie.split(";")]
+    assert "httponly" in flags and "samesite=strict" in flags and "secure" not in flags
+    status, _, page = client.request("GET", "/queue")
+    assert status == 200 and "kim" in page and "correct horse" not in page
+
+
+def test_every_post_needs_the_session_token(serve: Serve, workspace: Workspace) -> None:
+    [item, *_] = pending_replies(workspace)
+    client = Client(serve(Web()))
+    token = client.csrf(f"/reply/{item}")
+    forged = {"move": "accept", "seen": "0.0"}
+    assert client.request("POST", f"/reply/{item}/decide", forged)[0] == 403
+    assert client.request("POST", f"/reply/{item}/decide", {**forged, "csrf": "guess"})[0] == 403
+    assert client.request("POST", "/undo", {})[0] == 403
+    with Session(workspace.engine) as session:
+        assert session.exec(select(ReviewDecision)).all() == []
+    status, headers, _ = client.request("POST", f"/reply/{item}/decide", {**forged, "csrf": token})
+    assert status == 303 and headers["location"].startswith("/queue/next?")
+    with Session(workspace.engine) as session:
+        assert [d.inbound_id for d in session.exec(select(ReviewDecision))] == [item]
+
+
+def test_cookies_are_secure_behind_tls_and_pages_carry_a_strict_policy(serve: Serve) -> None:
+    client = Client(serve(Web(behind_tls=True)))
+    status, headers, _ = client.request("GET", "/queue")
+    assert status == 200
+    assert "secure" in [flag.strip().lower() for flag in client.set_cookie.split(";")]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_a_decision_on_a_reply_decided_meanwhile_is_refused(
+    serve: Serve, workspace: Workspace
+) -> None:
+    [item, *_] = pending_replies(workspace)
+    url = serve(Web())
+    client = Client(url)
+    token = client.csrf(f"/reply/{item}")
+    page = client.request("GET", f"/reply/{item}")[2]
+    seen = re.search(r'name="seen" value="([^"]+)"', page)
+    assert seen
+    # The terminal decides it first (its lease is not the browser's business).
+    runner = CliRunner()
+    config = str(workspace.config_file)
+    result = runner.invoke(main, ["--config", config, "review", str(item), "--accept"])
+    assert result.exit_code == 0, result.output
+    status, headers, _ = client.request(
+        "POST", f"/reply/{item}/decide", {"csrf": token, "move": "accept", "seen": seen.group(1)}
+    )
+    assert (status, headers["location"]) == (303, f"/reply/{item}?")
+    assert "decided this reply meanwhile" in client.request("GET", f"/reply/{item}")[2]
+    with Session(workspace.engine) as session:
+        assert len(session.exec(select(ReviewDecision)).all()) == 1
+
+
+# --- refusing to listen beyond loopback without a password --------------------------------------
+
+
+def test_a_non_loopback_listen_without_a_password_is_refused_with_one_line(
+    workspace: Workspace,
+) -> None:
+    config = str(workspace.config_file)
+    result = CliRunner().invoke(main, ["--config", config, "web", "--listen", "0.0.0.0:8025"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "refusing to serve the web inbox on 0.0.0.0" in result.output
+
+
+def test_spear_run_refuses_a_non_loopback_web_listen_without_a_password(
+    workspace: Workspace,
+) -> None:
+    with workspace.config_file.open("a") as config:
+        config.write("web:\n  listen: 192.0.2.10:8025\n")
+    result = CliRunner().invoke(main, ["--config", str(workspace.config_file), "run", "--once"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "refusing to serve the web inbox on 192.0.2.10" in result.output
+
+
+def test_exposure_rule() -> None:
+    check_exposure("127.0.0.1", None)
+    check_exposure("::1", Web())
+    check_exposure("0.0.0.0", Web(password_hash=hash_password("pw")))
+    with pytest.raises(AccessError):
+        check_exposure("0.0.0.0", Web())
+    with pytest.raises(AccessError):
+        check_exposure("example.com", None)
+
+
+def test_passwords_hashed_or_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = hash_password("s3cret")
+    assert "s3cret" not in stored
+    assert verify_password(Web(password_hash=stored), "s3cret")
+    assert not verify_password(Web(password_hash=stored), "s3cret ")
+    assert not verify_password(Web(), "")
+    monkeypatch.setenv("SPEAR_WEB_PASSWORD", "from-env")
+    (tmp_path / "spear.yaml").write_text("web:\n  password: ${SPEAR_WEB_PASSWORD}\n")
+    settings = load_config(tmp_path / "spear.yaml").web
+    assert settings is not None and verify_password(settings, "from-env")
+    assert "from-env" not in repr(settings)
+    (tmp_path / "spear.yaml").write_text("web:\n  password_hash: hunter2\n")
+    with pytest.raises(ConfigError, match=r"spear.yaml:2: web.password_hash"):
+        load_config(tmp_path / "spear.yaml")
