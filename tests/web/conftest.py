@@ -8,13 +8,16 @@ driven by Playwright, never a downloaded build.
 
 from __future__ import annotations
 
+import http.client
+import re
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -31,10 +34,11 @@ from review.conftest import (  # noqa: F401  (the fixture is used by name)
     workspace,
     write_workspace,
 )
+from uvicorn import Server
 
 from engine.cadences import load_cadences
 from engine.clock import FixedClock
-from engine.config import load_config
+from engine.config import Web, load_config
 from engine.replies import ReplySettings
 from engine.store.db import make_engine, upgrade
 from engine.web.app import Inbox
@@ -123,3 +127,64 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+Serve = Callable[[Web], str]  # start the inbox with these `web:` settings; its URL
+
+
+class Client:
+    """A cookie-keeping HTTP client that does not follow redirects."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "", parts.port or 80
+        self.cookie = ""
+        self.set_cookie = ""
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        answer = {k.lower(): v for k, v in response.getheaders()}
+        if "set-cookie" in answer:
+            self.set_cookie = answer["set-cookie"]
+            self.cookie = answer["set-cookie"].split(";", 1)[0]
+        connection.close()
+        return response.status, answer, text
+
+    def csrf(self, path: str) -> str:
+        _, _, page = self.request("GET", path)
+        match = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert match, page
+        return match.group(1)
+
+
+@pytest.fixture
+def serve(inbox: Inbox) -> Iterator[Serve]:
+    """Start the inbox with other `web:` settings; returns its URL."""
+    servers: list[tuple[Server, threading.Thread]] = []
+
+    def start(settings: Web) -> str:
+        inbox.config = inbox.config.model_copy(update={"web": settings})
+        port = free_port()
+        server = server_for(inbox, "127.0.0.1", port)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        while not server.started:
+            assert thread.is_alive()
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -2,89 +2,21 @@
 
 from __future__ import annotations
 
-import http.client
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 from click.testing import CliRunner
 from review.conftest import Workspace
 from sqlmodel import Session, select
-from uvicorn import Server
 
 from engine.cli import main
 from engine.config import Web, load_config
 from engine.errors import ConfigError
 from engine.store.models import ReviewDecision
 from engine.web.access import AccessError, check_exposure, hash_password, verify_password
-from engine.web.app import Inbox
-from engine.web.server import server_for
 
-from .conftest import free_port, pending_replies
-
-Serve = Callable[[Web], str]  # start the inbox with these `web:` settings; its URL
-
-
-class Client:
-    """A cookie-keeping HTTP client that does not follow redirects."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "", parts.port or 80
-        self.cookie = ""
-        self.set_cookie = ""
-
-    def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode()
-        answer = {k.lower(): v for k, v in response.getheaders()}
-        if "set-cookie" in answer:
-            self.set_cookie = answer["set-cookie"]
-            self.cookie = answer["set-cookie"].split(";", 1)[0]
-        connection.close()
-        return response.status, answer, text
-
-    def csrf(self, path: str) -> str:
-        _, _, page = self.request("GET", path)
-        match = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert match, page
-        return match.group(1)
-
-
-@pytest.fixture
-def serve(inbox: Inbox) -> Iterator[Serve]:
-    """Start the inbox with other `web:` settings; returns its URL."""
-    servers: list[tuple[Server, threading.Thread]] = []
-
-    def start(settings: Web) -> str:
-        inbox.config = inbox.config.model_copy(update={"web": settings})
-        port = free_port()
-        server = server_for(inbox, "127.0.0.1", port)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        while not server.started:
-            assert thread.is_alive()
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+from .conftest import Client, Serve, pending_replies
 
 
 def test_with_a_password_nothing_is_shown_before_signing_in(
