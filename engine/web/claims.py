@@ -2,9 +2,9 @@
 
 Opening a reply takes (or renews) a lease of `LEASE`; deciding needs the lease and gives it back.
 A lease nobody renews runs out, so a closed tab never locks a reply for long. Taking a lease is
-an UPDATE of a row that is ours or expired, else an INSERT that does nothing on conflict: both
-are single statements, so two reviewers racing for one reply on SQLite or PostgreSQL get one
-winner and one "X is looking at this".
+an UPDATE of a row that is ours or expired, else an INSERT that does nothing on conflict, each
+RETURNING the row it wrote (which says whether it did): single statements, so two reviewers
+racing for one reply on SQLite or PostgreSQL get one winner and one "X is looking at this".
 """
 
 from __future__ import annotations
@@ -31,13 +31,17 @@ def claim(session: Session, inbound_id: int, reviewer: str, now: datetime) -> st
             sa.or_(col(ReviewClaim.reviewer) == reviewer, col(ReviewClaim.expires_at) <= now),
         )
         .values(values)
-    )
-    if _count(taken):
+        .returning(col(ReviewClaim.inbound_id))
+    ).first()
+    if taken is not None:
         return None
     inserted = session.execute(
-        _insert(session).values(inbound_id=inbound_id, **values).on_conflict_do_nothing()
-    )
-    if _count(inserted):
+        _insert(session)
+        .values(inbound_id=inbound_id, **values)
+        .on_conflict_do_nothing()
+        .returning(col(ReviewClaim.inbound_id))
+    ).first()
+    if inserted is not None:
         return None
     return holder(session, inbound_id, now) or reviewer
 
@@ -87,7 +91,3 @@ def _insert(session: Session) -> sqlite.Insert | postgresql.Insert:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(ReviewClaim)
     return sqlite.insert(ReviewClaim)
-
-
-def _count(result: sa.Result[object]) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)

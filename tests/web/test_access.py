@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from engine.config import Web, load_config
 from engine.errors import ConfigError
 from engine.store.models import ReviewDecision
 from engine.web.access import AccessError, check_exposure, hash_password, verify_password
+from engine.web.app import Inbox
+from engine.web.server import serving_in_background
 
-from .conftest import Client, Serve, pending_replies
+from .conftest import Client, Serve, free_port, pending_replies
 
 
 def test_with_a_password_nothing_is_shown_before_signing_in(
@@ -144,3 +147,16 @@ def test_passwords_hashed_or_from_the_environment(
     (tmp_path / "spear.yaml").write_text("web:\n  password_hash: hunter2\n")
     with pytest.raises(ConfigError, match=r"spear.yaml:2: web.password_hash"):
         load_config(tmp_path / "spear.yaml")
+
+
+def test_beside_the_daemon_the_inbox_serves_until_the_daemon_stops(inbox: Inbox) -> None:
+    port = free_port()
+    inbox.config = inbox.config.model_copy(update={"web": Web(listen=f"127.0.0.1:{port}")})
+    with serving_in_background(inbox) as server:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert Client(f"http://127.0.0.1:{port}").request("GET", "/queue")[0] == 200
+    with pytest.raises(ConnectionRefusedError):
+        Client(f"http://127.0.0.1:{port}").request("GET", "/queue")
