@@ -15,15 +15,16 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -62,7 +63,7 @@ SECURITY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,7 +108,7 @@ def create_app(inbox_: Inbox) -> Starlette:
             *pages.more_routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        exception_handlers={CsrfError: refuse_csrf},
+        exception_handlers={CsrfError: refuse_csrf, SignInFirst: to_signin},
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(
@@ -186,7 +187,7 @@ class Pages:
         )
 
     async def signout(self, request: Request) -> Response:
-        self.check_csrf(request, await request.form())
+        await self.posted(request)
         request.session.clear()
         return RedirectResponse("/signin", status_code=303)
 
@@ -196,6 +197,28 @@ class Pages:
         if name is None and not access.has_password(self.inbox.web):
             name = request.session["reviewer"] = self.inbox.default_reviewer
         return str(name) if name is not None else None
+
+    def signed_in(self, request: Request) -> str:
+        """The reviewer, or `SignInFirst` (answered with the sign-in page)."""
+        reviewer = self.reviewer(request)
+        if reviewer is None:
+            raise SignInFirst()
+        return reviewer
+
+    async def posted(self, request: Request) -> FormData:
+        """The form of a POST that carries this session's CSRF token."""
+        form = await request.form()
+        self.check_csrf(request, form)
+        return form
+
+    async def in_session(self, work: Callable[[Session], T]) -> T:
+        """`work` in one transaction, on the thread pool."""
+
+        def run() -> T:
+            with session_scope(self.inbox.engine) as session:
+                return work(session)
+
+        return await run_in_threadpool(run)
 
     def check_csrf(self, request: Request, form: FormData) -> None:
         expected = request.session.get("csrf")
@@ -210,18 +233,14 @@ class Pages:
     # -- the queue --------------------------------------------------------------------------
 
     async def queue(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
+        reviewer = self.signed_in(request)
         params = filter_params(request.query_params)
         queue_filter = to_queue_filter(params)
         page = _int(request.query_params.get("page"), 1)
 
-        def work() -> inbox.QueuePage:
-            with session_scope(self.inbox.engine) as session:
-                return inbox.queue_page(session, queue_filter, page, reviewer, self.now())
-
-        listing = await run_in_threadpool(work)
+        listing = await self.in_session(
+            lambda session: inbox.queue_page(session, queue_filter, page, reviewer, self.now())
+        )
         return self.render(
             request,
             "queue.html",
@@ -233,19 +252,15 @@ class Pages:
         )
 
     async def next_reply(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
+        reviewer = self.signed_in(request)
         params = filter_params(request.query_params)
         after = _int(request.query_params.get("after"), 0) or None
 
-        def work() -> int | None:
-            with session_scope(self.inbox.engine) as session:
-                return inbox.next_reply(
-                    session, to_queue_filter(params), after, reviewer, self.now()
-                )
-
-        found = await run_in_threadpool(work)
+        found = await self.in_session(
+            lambda session: inbox.next_reply(
+                session, to_queue_filter(params), after, reviewer, self.now()
+            )
+        )
         query = urlencode(params)
         if found is None:
             request.session["flash"] = "Nothing more after that one in this queue."
@@ -253,25 +268,17 @@ class Pages:
         return RedirectResponse(f"/reply/{found}?{query}", status_code=303)
 
     async def reply(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
+        reviewer = self.signed_in(request)
         params = filter_params(request.query_params)
         item_id = int(request.path_params["item_id"])
 
-        def work() -> inbox.ReplyView:
-            with session_scope(self.inbox.engine) as session:
-                return inbox.reply_view(
-                    session,
-                    item_id,
-                    to_queue_filter(params),
-                    self.inbox.settings,
-                    reviewer,
-                    self.now(),
-                )
+        def work(session: Session) -> inbox.ReplyView:
+            return inbox.reply_view(
+                session, item_id, to_queue_filter(params), self.inbox.settings, reviewer, self.now()
+            )
 
         try:
-            view = await run_in_threadpool(work)
+            view = await self.in_session(work)
         except NotFoundError as error:
             return self.render(request, "notice.html", status_code=404, notice=str(error))
         return self.render(
@@ -285,27 +292,19 @@ class Pages:
         )
 
     async def raw(self, request: Request) -> Response:
-        if self.reviewer(request) is None:
-            return _to_signin()
+        self.signed_in(request)
         item_id = int(request.path_params["item_id"])
 
-        def work() -> str:
-            with session_scope(self.inbox.engine) as session:
-                return raw_text(session, item_id)
-
         try:
-            text = await run_in_threadpool(work)
+            text = await self.in_session(lambda session: raw_text(session, item_id))
         except NotFoundError as error:
             return PlainTextResponse(str(error), status_code=404)
         # text/plain with nosniff: the browser shows the bytes, it never interprets them.
         return PlainTextResponse(text)
 
     async def decide(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
-        form = await request.form()
-        self.check_csrf(request, form)
+        reviewer = self.signed_in(request)
+        form = await self.posted(request)
         item_id = int(request.path_params["item_id"])
         params = filter_params(form)
         try:
@@ -313,61 +312,48 @@ class Pages:
         except ValueError:
             return PlainTextResponse("unknown decision", status_code=400)
 
-        def work() -> str:
-            with session_scope(self.inbox.engine) as session:
-                outcome = inbox.decide(
-                    session,
-                    item_id,
-                    move,
-                    self.inbox.settings,
-                    reviewer=reviewer,
-                    now=self.now(),
-                    seen=str(form.get("seen") or ""),
-                    label=str(form.get("new_label") or "") or None,
-                    edit=str(form.get("edit") or "") or None,
-                )
-                record = outcome.decision
-                notes = "".join(f" Note: {note}." for note in outcome.notes)
-                return (
-                    f"#{record.inbound_id}: {record.old_label} → {record.new_label} (saved).{notes}"
-                )
+        def work(session: Session) -> str:
+            outcome = inbox.decide(
+                session,
+                item_id,
+                move,
+                self.inbox.settings,
+                reviewer=reviewer,
+                now=self.now(),
+                seen=str(form.get("seen") or ""),
+                label=str(form.get("new_label") or "") or None,
+                edit=str(form.get("edit") or "") or None,
+            )
+            record = outcome.decision
+            notes = "".join(f" Note: {note}." for note in outcome.notes)
+            return f"#{record.inbound_id}: {record.old_label} → {record.new_label} (saved).{notes}"
 
         try:
-            request.session["flash"] = await run_in_threadpool(work)
+            request.session["flash"] = await self.in_session(work)
         except SpearError as error:
             request.session["flash"] = f"Not done: {error}."
             return RedirectResponse(f"/reply/{item_id}?{urlencode(params)}", status_code=303)
         return _to_next(item_id, params)
 
     async def skip(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
-        form = await request.form()
-        self.check_csrf(request, form)
+        reviewer = self.signed_in(request)
+        form = await self.posted(request)
         item_id = int(request.path_params["item_id"])
 
-        def work() -> None:
-            with session_scope(self.inbox.engine) as session:
-                inbox.skip(session, item_id, reviewer)
-
-        await run_in_threadpool(work)
+        await self.in_session(lambda session: inbox.skip(session, item_id, reviewer))
         return _to_next(item_id, filter_params(form))
 
     async def undo(self, request: Request) -> Response:
-        reviewer = self.reviewer(request)
-        if reviewer is None:
-            return _to_signin()
-        form = await request.form()
-        self.check_csrf(request, form)
+        reviewer = self.signed_in(request)
+        form = await self.posted(request)
         params = filter_params(form)
 
-        def work() -> int:
-            with session_scope(self.inbox.engine) as session:
-                return inbox.undo(session, self.inbox.settings, reviewer=reviewer, now=self.now())
-
         try:
-            item_id = await run_in_threadpool(work)
+            item_id = await self.in_session(
+                lambda session: inbox.undo(
+                    session, self.inbox.settings, reviewer=reviewer, now=self.now()
+                )
+            )
         except SpearError as error:
             request.session["flash"] = f"Nothing undone: {error}."
             return RedirectResponse(f"/queue?{urlencode(params)}", status_code=303)
@@ -398,8 +384,16 @@ class CsrfError(SpearError):
     """A POST without this session's token: refused."""
 
 
+class SignInFirst(SpearError):
+    """A page asked for before signing in."""
+
+
 async def refuse_csrf(request: Request, error: Exception) -> Response:
     return PlainTextResponse("missing or wrong CSRF token", status_code=403)
+
+
+async def to_signin(request: Request, error: Exception) -> Response:
+    return RedirectResponse("/signin", status_code=303)
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -437,10 +431,6 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
-
-
-def _to_signin() -> Response:
-    return RedirectResponse("/signin", status_code=303)
 
 
 def _to_next(item_id: int, params: dict[str, str]) -> Response:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -31,7 +30,6 @@ from engine.prospects.account_control import (
 )
 from engine.sending.mailboxes import MailboxStatus, mailbox_statuses, pause_mailbox, resume_mailbox
 from engine.service.report import Report, load_report
-from engine.store.db import session_scope
 from engine.store.models import Account, OutboundMessage, OutboundStatus, Prospect
 from engine.web.chart import weekly_chart
 from engine.web.inbox import parse_day
@@ -39,7 +37,6 @@ from engine.web.inbox import parse_day
 if TYPE_CHECKING:
     from engine.web.app import Pages
 
-T = TypeVar("T")
 LISTED = 200  # rows a list page shows; the search narrows the rest
 REPORT_DAYS = 56  # the report's default period: eight weeks
 
@@ -83,18 +80,10 @@ class Around:
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
 
-    async def _in_session(self, work: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with session_scope(self.pages.inbox.engine) as session:
-                return work(session)
-
-        return await run_in_threadpool(run)
-
     # -- accounts and prospects -------------------------------------------------------------
 
     async def accounts(self, request: Request) -> Response:
-        if self.pages.reviewer(request) is None:
-            return RedirectResponse("/signin", status_code=303)
+        self.pages.signed_in(request)
         search = request.query_params.get("q", "").strip()[:200]
         paused = request.query_params.get("paused") == "1"
 
@@ -105,7 +94,7 @@ class Around:
                 accounts = [a for a in accounts if wanted in a.domain or wanted in a.name.lower()]
             return accounts[:LISTED], find_prospects(session, search) if search else []
 
-        accounts, prospects = await self._in_session(work)
+        accounts, prospects = await self.pages.in_session(work)
         return self.pages.render(
             request,
             "accounts.html",
@@ -117,15 +106,14 @@ class Around:
         )
 
     async def account(self, request: Request) -> Response:
-        if self.pages.reviewer(request) is None:
-            return RedirectResponse("/signin", status_code=303)
+        self.pages.signed_in(request)
         domain = request.path_params["domain"]
 
         def work(session: Session) -> AccountDetail:
             return account_detail(session, find_account(session, domain))
 
         try:
-            detail = await self._in_session(work)
+            detail = await self.pages.in_session(work)
         except NotFoundError as error:
             return self.pages.render(request, "notice.html", status_code=404, notice=str(error))
         return self.pages.render(request, "account.html", detail=detail)
@@ -137,11 +125,8 @@ class Around:
         return await self._account_change(request, pause=False)
 
     async def _account_change(self, request: Request, *, pause: bool) -> Response:
-        reviewer = self.pages.reviewer(request)
-        if reviewer is None:
-            return RedirectResponse("/signin", status_code=303)
-        form = await request.form()
-        self.pages.check_csrf(request, form)
+        reviewer = self.pages.signed_in(request)
+        form = await self.pages.posted(request)
         domain = request.path_params["domain"]
         reason = str(form.get("reason") or "").strip()[:200] or None
         now = self.pages.now()
@@ -165,14 +150,15 @@ class Around:
     # -- mailboxes --------------------------------------------------------------------------
 
     async def mailboxes(self, request: Request) -> Response:
-        if self.pages.reviewer(request) is None:
-            return RedirectResponse("/signin", status_code=303)
+        self.pages.signed_in(request)
         config, now = self.pages.inbox.config, self.pages.now()
 
         def work(session: Session) -> list[MailboxStatus]:
             return mailbox_statuses(session, config, now)
 
-        return self.pages.render(request, "mailboxes.html", mailboxes=await self._in_session(work))
+        return self.pages.render(
+            request, "mailboxes.html", mailboxes=await self.pages.in_session(work)
+        )
 
     async def pause_mailbox(self, request: Request) -> Response:
         return await self._mailbox_change(request, pause=True)
@@ -181,11 +167,8 @@ class Around:
         return await self._mailbox_change(request, pause=False)
 
     async def _mailbox_change(self, request: Request, *, pause: bool) -> Response:
-        reviewer = self.pages.reviewer(request)
-        if reviewer is None:
-            return RedirectResponse("/signin", status_code=303)
-        form = await request.form()
-        self.pages.check_csrf(request, form)
+        reviewer = self.pages.signed_in(request)
+        form = await self.pages.posted(request)
         name = request.path_params["name"]
         reason = str(form.get("reason") or "").strip()[:200] or f"paused by {reviewer}"
         config, now = self.pages.inbox.config, self.pages.now()
@@ -203,16 +186,14 @@ class Around:
     # -- the outbox -------------------------------------------------------------------------
 
     async def outbox(self, request: Request) -> Response:
-        if self.pages.reviewer(request) is None:
-            return RedirectResponse("/signin", status_code=303)
-        rows = await self._in_session(uncertain_rows)
+        self.pages.signed_in(request)
+        rows = await self.pages.in_session(uncertain_rows)
         return self.pages.render(request, "outbox.html", rows=rows)
 
     # -- the report -------------------------------------------------------------------------
 
     async def report(self, request: Request) -> Response:
-        if self.pages.reviewer(request) is None:
-            return RedirectResponse("/signin", status_code=303)
+        self.pages.signed_in(request)
         until = parse_day(request.query_params.get("until")) or self.pages.now().date()
         since = parse_day(request.query_params.get("since")) or until - timedelta(
             days=REPORT_DAYS - 1
@@ -223,7 +204,7 @@ class Around:
             return load_report(session, since=since, until=until, deal_size=deal_size)
 
         try:
-            report = await self._in_session(work)
+            report = await self.pages.in_session(work)
         except SpearError as error:
             return self.pages.render(request, "notice.html", status_code=400, notice=str(error))
         return self.pages.render(
@@ -232,7 +213,7 @@ class Around:
 
     async def _flash(self, work: Callable[[Session], str]) -> str:
         try:
-            return await self._in_session(work)
+            return await self.pages.in_session(work)
         except SpearError as error:
             return f"Not done: {error}."
 
