@@ -112,6 +112,13 @@ def _optional_secret(raw: object, info: ValidationInfo) -> Secret | None:
 OptionalSecret = Annotated[Secret | None, BeforeValidator(_optional_secret)]
 
 
+def beside_config(value: Path | None, info: ValidationInfo) -> Path | None:
+    """A relative path in the config file, taken from the file's folder."""
+    if value is None or value.is_absolute():
+        return value
+    return Path((info.context or {}).get("config_dir", Path.cwd())) / value
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -126,24 +133,14 @@ class ServerSettings(_Strict):
     port: Annotated[int, Field(ge=1, le=65535)]
     tls: TlsMode = TlsMode.STARTTLS
     user: str | None = None
-    password: Secret | None = None
+    password: OptionalSecret = None
     timeout: Annotated[float, Field(gt=0)] = 30.0
     ca_file: Path | None = None  # PEM file of a private CA to trust for this server
 
     @field_validator("ca_file")
     @classmethod
     def _ca_beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None or value.is_absolute():
-            return value
-        return Path((info.context or {}).get("config_dir", Path.cwd())) / value
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
-        if raw is None or isinstance(raw, Secret):
-            return raw
-        config_dir = (info.context or {}).get("config_dir", Path.cwd())
-        return resolve_password(raw, config_dir)
+        return beside_config(value, info)
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> Self:
@@ -311,24 +308,15 @@ class Web(_Strict):
 
     listen: str = "127.0.0.1:8025"  # host:port; [::1]:8025 for IPv6
     password_hash: str | None = None  # from `spear web hash-password`
-    password: Secret | None = None  # or ${ENV_VAR} / {file: PATH}
+    password: OptionalSecret = None  # ${ENV_VAR} or {file: PATH}
     tls_cert: Path | None = None  # serve HTTPS itself (cookies are then Secure)
     tls_key: Path | None = None
     behind_tls: bool = False  # a proxy in front terminates TLS: cookies are Secure
 
-    @field_validator("password", mode="before")
-    @classmethod
-    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
-        if raw is None or isinstance(raw, Secret):
-            return raw
-        return resolve_password(raw, (info.context or {}).get("config_dir", Path.cwd()))
-
     @field_validator("tls_cert", "tls_key")
     @classmethod
     def _beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None or value.is_absolute():
-            return value
-        return Path((info.context or {}).get("config_dir", Path.cwd())) / value
+        return beside_config(value, info)
 
     @field_validator("password_hash")
     @classmethod
