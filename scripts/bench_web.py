@@ -43,6 +43,7 @@ class Caller:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.cookie = ""
+        self.location = ""  # where the last redirect pointed
 
     def __call__(self, method: str, path: str, form: dict[str, str] | None = None) -> str:
         return asyncio.run(self._call(method, path, form))
@@ -86,6 +87,8 @@ class Caller:
                 for name, value in message["headers"]:
                     if name == b"set-cookie":
                         self.cookie = value.decode().split(";", 1)[0]
+                    elif name == b"location":
+                        self.location = value.decode()
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -146,8 +149,10 @@ def main() -> None:
         ids = [int(i) for i in re.findall(r'data-href="/reply/(\d+)', page)]
         timed("GET /reply/ID (takes the lease)", lambda: call("GET", f"/reply/{ids[0]}"))
 
-        # A decision round trip: draw the reply (for its tokens), then POST accept.
+        # A decision round trip: draw the reply (for its tokens), then POST accept; and the
+        # whole step a rep takes: the POST, its redirect to the next reply, and that page.
         decisions: list[float] = []
+        steps: list[float] = []
         for item in sorted(ids)[: args.decisions]:
             reply = call("GET", f"/reply/{item}")
             csrf = re.search(r'name="csrf" value="([^"]+)"', reply)
@@ -157,10 +162,17 @@ def main() -> None:
             start = time.perf_counter()
             call("POST", f"/reply/{item}/decide", form)
             decisions.append(time.perf_counter() - start)
+            call("GET", call.location)
+            call("GET", call.location)
+            steps.append(time.perf_counter() - start)
         decision = statistics.median(decisions)
         print(
             f"{'POST /reply/ID/decide (accept)':<48} {decision * 1000:8.1f} ms "
             f"(median of {len(decisions)})"
+        )
+        print(
+            f"{'  + redirect to the next reply, its page':<48} "
+            f"{statistics.median(steps) * 1000:8.1f} ms (median of {len(steps)})"
         )
         print(
             f"queue page: {first * 1000:.0f} ms (goal < 300), {first / baseline:.1f}x the "

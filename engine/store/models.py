@@ -291,7 +291,11 @@ class InboundMessage(SQLModel, table=True):
     """Every fetched message, stored raw before anything else happens to it."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (sa.UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),
+        # The review queue in its order, so a page of it is read without sorting the queue.
+        sa.Index("ix_inbound_message_queue", "status", "received_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox: str = Field(index=True)

@@ -42,6 +42,12 @@ def test_a_rep_clears_the_queue_by_keyboard_as_the_terminal_would(
     ids = pending_replies(inbox_server.workspace)
     page = open_queue(browser, inbox_server)
     expect(page.locator("#total")).to_have_text("4")
+    press(page, "j")
+    press(page, "j")
+    expect(page.locator("tr.selected")).to_have_attribute("data-href", f"/reply/{ids[2]}?")
+    press(page, "k")
+    press(page, "k")
+    expect(page.locator("tr.selected")).to_have_attribute("data-href", f"/reply/{ids[0]}?")
 
     press(page, "Enter", rf"/reply/{ids[0]}\b")
     expect(page.locator("#plan")).to_contain_text("nothing more until someone labels it")

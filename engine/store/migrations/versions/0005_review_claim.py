@@ -1,4 +1,4 @@
-"""review claims: a reviewer's lease on a queued reply
+"""review claims: a reviewer's lease on a queued reply; the queue's order as an index
 
 Revision ID: 0005
 Revises: 0004
@@ -34,9 +34,15 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_review_claim_expires_at"), ["expires_at"], unique=False
         )
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inbound_message_queue", ["status", "received_at", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_message_queue")
     with op.batch_alter_table("review_claim", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_claim_expires_at"))
     op.drop_table("review_claim")
