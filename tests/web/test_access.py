@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import re
+import ssl
 import time
 from pathlib import Path
 
 import pytest
+import trustme
 from click.testing import CliRunner
 from review.conftest import Workspace
 from sqlmodel import Session, select
@@ -160,3 +163,22 @@ def test_beside_the_daemon_the_inbox_serves_until_the_daemon_stops(inbox: Inbox)
         assert Client(f"http://127.0.0.1:{port}").request("GET", "/queue")[0] == 200
     with pytest.raises(ConnectionRefusedError):
         Client(f"http://127.0.0.1:{port}").request("GET", "/queue")
+
+
+def test_served_over_tls_the_session_cookie_is_secure(serve: Serve, tmp_path: Path) -> None:
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+    certificate.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    certificate.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    url = serve(Web(tls_cert=tmp_path / "cert.pem", tls_key=tmp_path / "key.pem"))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", int(url.rsplit(":", 1)[1]), context=context
+    )
+    connection.request("GET", "/queue")
+    response = connection.getresponse()
+    flags = [f.strip().lower() for f in (response.getheader("set-cookie") or "").split(";")]
+    connection.close()
+    assert response.status == 200
+    assert {"secure", "httponly", "samesite=strict"} <= set(flags)
