@@ -182,3 +182,15 @@ def test_served_over_tls_the_session_cookie_is_secure(serve: Serve, tmp_path: Pa
     connection.close()
     assert response.status == 200
     assert {"secure", "httponly", "samesite=strict"} <= set(flags)
+
+
+def test_hash_password_prints_a_hash_the_config_accepts(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["web", "hash-password"], input="open sesame\nopen sesame\n")
+    assert result.exit_code == 0, result.output
+    stored = result.output.strip().splitlines()[-1]
+    (tmp_path / "spear.yaml").write_text(
+        f"web:\n  listen: 0.0.0.0:8025\n  password_hash: '{stored}'\n"
+    )
+    settings = load_config(tmp_path / "spear.yaml").web
+    assert settings is not None and verify_password(settings, "open sesame")
+    check_exposure(settings.host, settings)
