@@ -32,7 +32,7 @@ from engine.replies import ReplySettings
 from engine.review.queue import QueueFilter, list_queue
 from engine.store.db import make_engine
 from engine.web.app import Inbox, create_app
-from engine.web.inbox import PAGE_SIZE
+from engine.web.reviewing import PAGE_SIZE
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

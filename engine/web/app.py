@@ -43,7 +43,7 @@ from engine.replies import ReplySettings
 from engine.review.queue import QueueFilter, raw_text
 from engine.review.session import HELP, LABEL_KEYS
 from engine.store.db import session_scope
-from engine.web import access, inbox
+from engine.web import access, reviewing
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "spear_session"
@@ -90,9 +90,9 @@ class Inbox:
         return self.config.web or Web()
 
 
-def create_app(inbox_: Inbox) -> Starlette:
-    pages = Pages(inbox_)
-    secure = inbox_.web.tls_cert is not None or inbox_.web.behind_tls
+def create_app(inbox: Inbox) -> Starlette:
+    pages = Pages(inbox)
+    secure = inbox.web.tls_cert is not None or inbox.web.behind_tls
     return Starlette(
         routes=[
             Route("/", pages.home),
@@ -145,8 +145,8 @@ class SecurityHeaders:
 class Pages:
     """The endpoints. Each reads the request, does its work in one transaction, answers."""
 
-    def __init__(self, inbox_: Inbox) -> None:
-        self.inbox = inbox_
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
 
     def more_routes(self) -> list[Route]:
         """The pages around the queue (accounts, mailboxes, outbox, report)."""
@@ -239,7 +239,7 @@ class Pages:
         page = _int(request.query_params.get("page"), 1)
 
         listing = await self.in_session(
-            lambda session: inbox.queue_page(session, queue_filter, page, reviewer, self.now())
+            lambda session: reviewing.queue_page(session, queue_filter, page, reviewer, self.now())
         )
         return self.render(
             request,
@@ -257,7 +257,7 @@ class Pages:
         after = _int(request.query_params.get("after"), 0) or None
 
         found = await self.in_session(
-            lambda session: inbox.next_reply(
+            lambda session: reviewing.next_reply(
                 session, to_queue_filter(params), after, reviewer, self.now()
             )
         )
@@ -272,8 +272,8 @@ class Pages:
         params = filter_params(request.query_params)
         item_id = int(request.path_params["item_id"])
 
-        def work(session: Session) -> inbox.ReplyView:
-            return inbox.reply_view(
+        def work(session: Session) -> reviewing.ReplyView:
+            return reviewing.reply_view(
                 session, item_id, to_queue_filter(params), self.inbox.settings, reviewer, self.now()
             )
 
@@ -308,12 +308,12 @@ class Pages:
         item_id = int(request.path_params["item_id"])
         params = filter_params(form)
         try:
-            move = inbox.Move(str(form.get("move")))
+            move = reviewing.Move(str(form.get("move")))
         except ValueError:
             return PlainTextResponse("unknown decision", status_code=400)
 
         def work(session: Session) -> str:
-            outcome = inbox.decide(
+            outcome = reviewing.decide(
                 session,
                 item_id,
                 move,
@@ -340,7 +340,7 @@ class Pages:
         form = await self.posted(request)
         item_id = int(request.path_params["item_id"])
 
-        await self.in_session(lambda session: inbox.skip(session, item_id, reviewer))
+        await self.in_session(lambda session: reviewing.skip(session, item_id, reviewer))
         return _to_next(item_id, filter_params(form))
 
     async def undo(self, request: Request) -> Response:
@@ -350,7 +350,7 @@ class Pages:
 
         try:
             item_id = await self.in_session(
-                lambda session: inbox.undo(
+                lambda session: reviewing.undo(
                     session, self.inbox.settings, reviewer=reviewer, now=self.now()
                 )
             )
@@ -409,11 +409,11 @@ def filter_params(source: Mapping[str, Any]) -> dict[str, str]:
 
 
 def to_queue_filter(params: Mapping[str, str]) -> QueueFilter:
-    since = inbox.parse_day(params.get("since"))
-    until = inbox.parse_day(params.get("until"))
+    since = reviewing.parse_day(params.get("since"))
+    until = reviewing.parse_day(params.get("until"))
     label = params.get("label")
     return QueueFilter(
-        labels=(label,) if label in inbox.labels() else (),
+        labels=(label,) if label in reviewing.labels() else (),
         mailbox=params.get("mailbox") or None,
         cadence=params.get("cadence") or None,
         account=params.get("account") or None,

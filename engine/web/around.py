@@ -32,7 +32,7 @@ from engine.sending.mailboxes import MailboxStatus, mailbox_statuses, pause_mail
 from engine.service.report import Report, load_report
 from engine.store.models import Account, OutboundMessage, OutboundStatus, Prospect
 from engine.web.chart import weekly_chart
-from engine.web.inbox import parse_day
+from engine.web.reviewing import parse_day
 
 if TYPE_CHECKING:
     from engine.web.app import Pages

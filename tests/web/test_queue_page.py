@@ -8,7 +8,7 @@ import pytest
 from review.conftest import Workspace
 
 from engine.config import Web
-from engine.web import inbox
+from engine.web import reviewing
 
 from .conftest import Client, Serve, pending_replies
 
@@ -40,7 +40,7 @@ def test_filters_narrow_the_list_and_counts_stay_per_label(
 
 def test_pages(serve: Serve, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = pending_replies(workspace)
-    monkeypatch.setattr(inbox, "PAGE_SIZE", 3)
+    monkeypatch.setattr(reviewing, "PAGE_SIZE", 3)
     client = Client(serve(Web()))
     first = client.request("GET", "/queue")[2]
     assert listed(first) == ids[:3] and "page 1 of 2" in first

@@ -1,4 +1,4 @@
-"""What the web inbox shows and does, apart from HTTP: queue pages, one reply, decisions.
+"""Reviewing in the web inbox, apart from HTTP: queue pages, one reply, decisions.
 
 Everything here reads and decides through the review package, so the browser and `spear review`
 see the same queue, describe the same plan (`engine.review.explain.plan_for`) and record the same
