@@ -43,7 +43,7 @@ from engine.replies import ReplySettings
 from engine.review.queue import QueueFilter, raw_text
 from engine.review.session import HELP, LABEL_KEYS
 from engine.store.db import session_scope
-from engine.web import access, reviewing
+from engine.web import access, claims, reviewing
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "spear_session"
@@ -104,6 +104,7 @@ def create_app(inbox: Inbox) -> Starlette:
             Route("/reply/{item_id:int}/raw", pages.raw),
             Route("/reply/{item_id:int}/decide", pages.decide, methods=["POST"]),
             Route("/reply/{item_id:int}/skip", pages.skip, methods=["POST"]),
+            Route("/reply/{item_id:int}/claim", pages.renew, methods=["POST"]),
             Route("/undo", pages.undo, methods=["POST"]),
             *pages.more_routes(),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -342,6 +343,18 @@ class Pages:
 
         await self.in_session(lambda session: reviewing.skip(session, item_id, reviewer))
         return _to_next(item_id, filter_params(form))
+
+    async def renew(self, request: Request) -> Response:
+        """Keep the lease while the reply stays open (the page asks every few minutes)."""
+        reviewer = self.signed_in(request)
+        await self.posted(request)
+        item_id = int(request.path_params["item_id"])
+        holder = await self.in_session(
+            lambda session: claims.claim(session, item_id, reviewer, self.now())
+        )
+        if holder is not None:
+            return PlainTextResponse(f"{holder} is looking at this reply", status_code=409)
+        return PlainTextResponse("yours")
 
     async def undo(self, request: Request) -> Response:
         reviewer = self.signed_in(request)

@@ -1,7 +1,8 @@
 """Leases on queued replies: while one reviewer looks at a reply, nobody else decides it.
 
-Opening a reply takes (or renews) a lease of `LEASE`; deciding needs the lease and gives it back.
-A lease nobody renews runs out, so a closed tab never locks a reply for long. Taking a lease is
+Opening a reply takes a lease of `LEASE`, which the open page renews every two minutes; deciding
+needs the lease and gives it back. A lease nobody renews runs out, so a closed tab never locks a
+reply for long. Taking a lease is
 an UPDATE of a row that is ours or expired, else an INSERT that does nothing on conflict, each
 RETURNING the row it wrote (which says whether it did): single statements, so two reviewers
 racing for one reply on SQLite or PostgreSQL get one winner and one "X is looking at this".

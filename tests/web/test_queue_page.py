@@ -59,3 +59,21 @@ def test_the_next_reply_keeps_the_filters(serve: Serve, workspace: Workspace) ->
     assert headers["location"] == f"/reply/{ids[1]}?label=unclear"
     _, headers, _ = client.request("GET", f"/queue/next?label=unclear&after={ids[1]}")
     assert headers["location"] == "/queue?label=unclear"
+
+
+def test_an_open_reply_renews_its_lease_and_another_reviewer_cannot(
+    serve: Serve, workspace: Workspace
+) -> None:
+    [item, *_] = pending_replies(workspace)
+    url = serve(Web())
+    alex, kim = Client(url), Client(url)
+    alex_token = alex.csrf(f"/reply/{item}")
+    kim.request("POST", "/signin", {"csrf": kim.csrf("/signin"), "name": "kim"})
+    kim_token = kim.csrf("/queue")
+    assert alex.request("POST", f"/reply/{item}/claim", {"csrf": alex_token})[:3:2] == (
+        200,
+        "yours",
+    )
+    status, _, text = kim.request("POST", f"/reply/{item}/claim", {"csrf": kim_token})
+    assert (status, text) == (409, "alex is looking at this reply")
+    assert kim.request("POST", f"/reply/{item}/claim", {})[0] == 403

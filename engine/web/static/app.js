@@ -105,6 +105,16 @@
     }
   }
 
+  // Keep the lease while the reply is open: another reviewer cannot take it from under us.
+  const decide = $("#decide");
+  if (decide) {
+    const body = new URLSearchParams({ csrf: decide.dataset.csrf });
+    setInterval(async () => {
+      const response = await fetch(decide.dataset.renew, { method: "POST", body, credentials: "same-origin" });
+      if (response.status === 409) say(await response.text());
+    }, 120000);
+  }
+
   const editOpen = $("#edit-open");
   if (editOpen) editOpen.addEventListener("click", () => replyKey("e"));
   const relabelOpen = $("#relabel-open");
