@@ -116,12 +116,13 @@ def queue_ids(session: Session, queue_filter: QueueFilter, now: datetime) -> lis
 
 
 def count_by_label(session: Session, queue_filter: QueueFilter, now: datetime) -> dict[str, int]:
-    """How many items match `queue_filter` under each label (its own label filter ignored)."""
+    """How many items match `queue_filter` under each label (its own label filter ignored); the
+    messages no label was given (they failed to parse) count under ""."""
     every_label = replace(queue_filter, labels=())
-    label = sa.func.coalesce(col(InboundMessage.label), str(ReplyLabel.UNCLEAR))
+    label = col(InboundMessage.label)
     query = _joined(sa.select(label, sa.func.count()))
     query = query.where(_wanted(every_label, now), *_conditions(every_label)).group_by(label)
-    return {str(name): int(count) for name, count in session.execute(query)}
+    return {name or "": int(count) for name, count in session.execute(query)}
 
 
 def _wanted(queue_filter: QueueFilter, now: datetime) -> sa.ColumnElement[bool]:

@@ -6,8 +6,10 @@ import re
 
 import pytest
 from review.conftest import Workspace
+from sqlmodel import Session
 
 from engine.config import Web
+from engine.store.models import InboundMessage, InboundStatus
 from engine.web import reviewing
 
 from .conftest import Client, Serve, pending_replies
@@ -77,3 +79,21 @@ def test_an_open_reply_renews_its_lease_and_another_reviewer_cannot(
     status, _, text = kim.request("POST", f"/reply/{item}/claim", {"csrf": kim_token})
     assert (status, text) == (409, "alex is looking at this reply")
     assert kim.request("POST", f"/reply/{item}/claim", {})[0] == 403
+
+
+def test_a_message_without_a_label_is_counted_and_listed(
+    serve: Serve, workspace: Workspace
+) -> None:
+    ids = pending_replies(workspace)
+    with Session(workspace.engine) as session:
+        broken = InboundMessage(
+            mailbox="alex", raw=b"\xff\xfe not mail", status=InboundStatus.REVIEW, uid=99
+        )
+        session.add(broken)
+        session.commit()
+        assert broken.id is not None
+        broken_id = broken.id
+    page = Client(serve(Web())).request("GET", "/queue")[2]
+    assert '<span class="count" id="total">5</span>' in page
+    assert sorted(listed(page)) == sorted([*ids, broken_id])
+    assert "label-None" not in page and 'chip label-"' not in page
