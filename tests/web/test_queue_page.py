@@ -93,7 +93,8 @@ def test_a_message_without_a_label_is_counted_and_listed(
         session.commit()
         assert broken.id is not None
         broken_id = broken.id
-    page = Client(serve(Web())).request("GET", "/queue")[2]
+    client = Client(serve(Web()))
+    page = client.request("GET", "/queue")[2]
     assert '<span class="count" id="total">5</span>' in page
     assert sorted(listed(page)) == sorted([*ids, broken_id])
     assert "label-None" not in page and 'chip label-"' not in page
