@@ -23,7 +23,7 @@ from engine.classify.quotes import split_reply
 from engine.errors import SpearError
 from engine.replies import ReplySettings
 from engine.review.decisions import Outcome, accept, relabel, undo_last
-from engine.review.explain import plan_for
+from engine.review.explain import plans_for
 from engine.review.queue import (
     QueueFilter,
     QueueItem,
@@ -91,6 +91,7 @@ class ReplyView:
     extracted: dict[str, Any]  # referrals, resume_after, return_date, alternate_emails, bounce
     why: dict[str, Any]  # review reason, how it was matched, best guess, error
     plan: str  # what accepting does, as `spear review` says it
+    plans: dict[str, str]  # what relabelling to each label would do
     holder: str | None  # someone else looking at it
     seen: str  # its `decision_mark` when drawn
     position: int | None  # 1-based place in the filtered queue; None when no longer in it
@@ -130,6 +131,7 @@ def reply_view(
     ids = queue_ids(session, queue_filter, now)
     classification = _classification(session, item.id)
     whole = _body(session, item.id)
+    plans = plans_for(session, item.id, [*labels(), item.proposed_label], settings)
     return ReplyView(
         item=item,
         reply=Shown.of(
@@ -151,7 +153,8 @@ def reply_view(
             "error": classification.get("error"),
             "complaint": bool(classification.get("complaint")),
         },
-        plan=plan_for(session, item.id, item.proposed_label, settings),
+        plan=plans[item.proposed_label],
+        plans=plans,
         holder=holder,
         seen=decision_mark(session, item.id),
         position=ids.index(item.id) + 1 if item.id in ids else None,

@@ -53,6 +53,7 @@ def test_a_rep_clears_the_queue_by_keyboard_as_the_terminal_would(
     expect(page.locator("#plan")).to_contain_text("nothing more until someone labels it")
     press(page, "r")
     expect(page.locator("#relabel")).to_be_visible()
+    expect(page.locator("#relabel")).to_contain_text("hand Acme off to ae@example-sender.com")
     press(page, "x", rf"/reply/{ids[1]}\b")  # relabelled not-interested; on to the next
     expect(page.locator("#flash")).to_contain_text("unclear → not-interested (saved)")
     press(page, "a", rf"/reply/{ids[2]}\b")  # accepted its best guess
