@@ -38,7 +38,7 @@ def describe_actions(classification: Classification, facts: Circumstances) -> st
     """One sentence: what applying `classification.label` does."""
     label = classification.label
     if facts.prospect is None:
-        return "nothing to act on (no prospect matches the sender); mark it reviewed"
+        return "do nothing (no prospect matches the sender) but mark it reviewed"
     if label is ReplyLabel.BOUNCE:
         return _bounce(classification, facts.prospect)
     if label is ReplyLabel.AUTO_REPLY:
@@ -85,7 +85,7 @@ def _rule(classification: Classification, facts: Circumstances) -> str:
 def _bounce(classification: Classification, prospect: str) -> str:
     bounce = classification.bounce
     if bounce is None:
-        return "nothing (no delivery report to act on)"
+        return "do nothing (no delivery report to act on)"
     if bounce.kind is BounceKind.HARD:
         return f"mark {prospect} invalid, suppress it and stop its cadences"
     if bounce.reason in BLOCK_REASONS:
@@ -97,7 +97,7 @@ def _auto_reply(classification: Classification, facts: Circumstances) -> str:
     if facts.rule.action is ReplyActionKind.STOP:
         text = f"stop {facts.prospect}'s cadences"
     elif facts.rule.action is ReplyActionKind.REVIEW:
-        text = "nothing: the cadence leaves auto-replies to you"
+        text = "do nothing: the cadence leaves auto-replies to you"
     elif classification.return_date is not None:
         text = f"hold {facts.prospect}'s next step until after {classification.return_date}"
     else:
