@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import ssl
 import time
 from pathlib import Path
@@ -194,3 +195,14 @@ def test_hash_password_prints_a_hash_the_config_accepts(tmp_path: Path) -> None:
     settings = load_config(tmp_path / "spear.yaml").web
     assert settings is not None and verify_password(settings, "open sesame")
     check_exposure(settings.host, settings)
+
+
+def test_a_port_in_use_is_one_line(workspace: Workspace) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            main, ["--config", str(workspace.config_file), "web", "--listen", f"127.0.0.1:{port}"]
+        )
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert f"cannot serve the web inbox on 127.0.0.1:{port}" in result.output
