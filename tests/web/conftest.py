@@ -118,8 +118,10 @@ def inbox_server(inbox: Inbox, workspace: Workspace) -> Iterator[Served]:  # noq
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, and tests elsewhere call asyncio.run.
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
