@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import stat
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,13 +39,36 @@ def _now() -> datetime:
     return SystemClock().now()
 
 
+@contextmanager
+def _regular_file(file: Path) -> Iterator[Path]:
+    """`file` itself when it is a regular file; else (`-`, a pipe, /dev/stdin) a copy of what it
+    streams, since reading a file checks its encoding in one pass and its rows in another."""
+    dash = str(file) == "-"
+    try:
+        regular = not dash and stat.S_ISREG(file.stat().st_mode)
+    except OSError:
+        regular = True  # the importer reports a missing or unreadable file with its name
+    if regular:
+        yield file
+        return
+    with tempfile.TemporaryDirectory(prefix="spear-import-") as folder:
+        copy = Path(folder) / ("stdin" if dash else file.name)
+        with copy.open("wb") as out:
+            if dash:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            else:
+                with file.open("rb") as stream:
+                    shutil.copyfileobj(stream, out)
+        yield copy
+
+
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--check-dns", is_flag=True, help="Also check each domain accepts mail (network).")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, store nothing.")
 @pass_app
 def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) -> None:
-    """Import prospects from a CSV or JSON Lines (.jsonl) FILE.
+    """Import prospects from a CSV or JSON Lines (.jsonl) FILE (`-` reads standard input).
 
     Columns are matched by header name (Email, First Name, Company, Website, Employees, Country,
     Time Zone...); other columns are kept as custom fields. Addresses are normalised, so
@@ -51,10 +78,10 @@ def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) 
     Summary counts: imported (new prospects), updated (a held prospect or its account changed),
     skipped (nothing changed, or an empty row), rejected (listed with line and reason).
     """
-    with app.session() as session:
+    with _regular_file(file) as readable, app.session() as session:
         report = import_prospects(
             session,
-            file,
+            readable,
             now=_now(),
             red_flags=app.config.red_flags,
             check_dns=check_dns,

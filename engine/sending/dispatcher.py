@@ -55,6 +55,7 @@ from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
+from engine.sending.headers import UnsafeMessage, check_message
 from engine.sending.liveness import LivenessLock, holder_is_dead, lock_is_free, new_worker_id
 from engine.sending.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.sending.smtp import (
@@ -605,6 +606,7 @@ class Dispatcher:
         stats: DispatchStats,
     ) -> None:
         name = sender.name
+        reply_to = self.config.mailbox(name).reply_to
         for index, row in enumerate(rows):
             if self.stopping.is_set():
                 stats.released += self._release([r.id for r in rows[index:]])
@@ -613,9 +615,14 @@ class Dispatcher:
                 # Its window closed while the batch was going out: the planner re-slots it.
                 stats.released += self._release([row.id])
                 continue
+            raw = restamp_date(row.raw, self.clock.now())
+            try:
+                check_message(raw, recipient=row.to_address, reply_to=reply_to)
+            except UnsafeMessage as exc:
+                self._refuse(row, exc, stats)
+                continue
             if not self._begin(row, suppressed, stats):
                 continue
-            raw = restamp_date(row.raw, self.clock.now())
             try:
                 reply = await sender.send(mail_from, row.to_address, raw)
             except (MailAuthError, SmtpTlsError) as exc:
@@ -778,6 +785,21 @@ class Dispatcher:
         else:
             stats.failed += 1
             log.warning("outbox row %d refused: %s", row.id, reply)
+
+    def _refuse(self, row: _Claimed, error: UnsafeMessage, stats: DispatchStats) -> None:
+        """Bytes that failed the header check never reach SMTP: the row fails with the reason."""
+        now = self.clock.now()
+        reason = f"unsafe message: {error}"
+        with self._transaction() as db:
+            db.execute(
+                _ours(row.id, self.worker_id).values(
+                    status=OutboundStatus.FAILED.value, error=reason
+                )
+            )
+            _stop_enrollments(db, [row.enrollment_id], reason, now)
+            _events(db, now, "send-failed", [_event_ids(row, reason=str(error.problem))])
+        stats.failed += 1
+        log.error("outbox row %d refused before SMTP: %s", row.id, reason)
 
     def _uncertain(self, row: _Claimed, reply: str) -> None:
         now = self.clock.now()

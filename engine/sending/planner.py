@@ -314,6 +314,7 @@ class Planner:
                 thread=thread,
                 unsubscribe=unsubscribe_links(self.config.unsubscribe, prospect),
             )
+            raw = message_bytes(message)
         except SpearError as exc:
             raise PlanningError(f"step {step.id} cannot be composed: {exc}") from None
         subject = str(message["Subject"])
@@ -327,7 +328,7 @@ class Planner:
                 message_id=message_id,
                 to_address=prospect.email,
                 subject=subject,
-                raw=message_bytes(message),
+                raw=raw,
                 status=OutboundStatus.PLANNED,
                 scheduled_at=slot,
                 send_before=window_end(slot, tz, rules),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -75,3 +77,23 @@ def test_prospect_commands(tmp_path: Path) -> None:
     assert held["prospect"]["title"] == "Engineer" and len(held["enrollments"]) == 1
     assert "erased" in spear("forget", "cal@beta.io", "--yes")
     assert json.loads(spear("export", "cal@beta.io"))["prospect"] is None
+
+
+def test_import_reads_standard_input(tmp_path: Path) -> None:
+    config = setup_folder(tmp_path)
+    rows = "Email,First Name\nann@acme.com,=?utf-8?q?Ann=0D=0ABcc:_x@evil.example?=\n"
+    result = CliRunner().invoke(main, [*config, "import", "-"], input=rows)
+    assert result.exit_code == 0, result.output
+    assert "stdin: 1 imported" in result.output
+    assert "warning: stdin:2: first_name: RFC 2047 encoded word decoded" in result.output
+
+    # /dev/stdin is a pipe here, as in a shell: read once, no traceback.
+    piped = subprocess.run(
+        [sys.executable, "-m", "engine", *config, "import", "/dev/stdin"],
+        input=b"Email\nbea@acme.com\n",
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert b"stdin: 1 imported" in piped.stdout
