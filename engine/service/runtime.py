@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.cadences import Cadence, load_cadences
+from engine.classify.budget import BudgetedClassifier
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig, load_config
 from engine.replies.actions import ReplySettings
@@ -105,7 +106,11 @@ class Parts:
         self.dispatcher = Dispatcher(
             engine, config, clock, options.worker_id, stopping=options.stopping
         )
-        self.intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
+        # Replies are classified in a worker process with a time budget per message.
+        self.classifier = BudgetedClassifier()
+        self.intake = Intake(
+            engine, ReplySettings.from_config(config, cadences), clock, self.classifier
+        )
         self.webhooks = WebhookSender(config, engine, clock)
         self.handoffs = HandoffSender(engine, config, clock)
 
@@ -184,6 +189,7 @@ class Parts:
     async def close(self) -> None:
         await self.dispatcher.close()
         await self.handoffs.close()
+        await asyncio.to_thread(self.classifier.close)
         self.engine.dispose()
 
 
