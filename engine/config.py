@@ -258,6 +258,9 @@ class Replies(_Strict):
     soft_bounce_window_days: Annotated[int, Field(ge=1)] = 30
     auto_reply_delay_days: Annotated[int, Field(ge=0)] = 7
     block_alarm_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
+    block_alarm_min_count: Annotated[int, Field(ge=1, le=1000)] = 3
+    # A bounce or a From-matched reply is ours when its mailbox wrote to the address this lately.
+    sent_window_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
 
 class OneClick(_Strict):

@@ -1,5 +1,5 @@
 """The small world reply and review tests share: Acme, with Dana and Sam both enrolled in
-`outreach`, and the first email already sent to Dana."""
+`outreach`, and the first email already sent to each."""
 
 from __future__ import annotations
 
@@ -50,7 +50,21 @@ def seed_acme(engine: Engine, outreach_version: str) -> dict[str, int]:
             scheduled_at=START,
             sent_at=START,
         )
-        session.add(outbound)
+        # Sam was written to as well, so his replies without thread headers are provably ours.
+        to_sam = OutboundMessage(
+            enrollment_id=enrollments[1].id or 0,
+            prospect_id=sam.id or 0,
+            step_id="ask",
+            mailbox="alex",
+            message_id="<o2@example-sender.com>",
+            to_address=sam.email,
+            subject="Quick question",
+            raw=b"Subject: Quick question\r\n\r\nHi Sam\r\n",
+            status=OutboundStatus.SENT,
+            scheduled_at=START,
+            sent_at=START,
+        )
+        session.add_all([outbound, to_sam])
         session.flush()
         return {
             "account": account.id or 0,

@@ -266,6 +266,11 @@ def test_policy_blocks_raise_an_alarm_and_pause_the_mailbox(world: World) -> Non
     inbound = world.receive(world.bounce(**block))
     assert inbound.classification["bounce"]["reason"] in ("spam block", "policy")
     state = world.get(MailboxState, "alex")
+    # One block in two sends is over the rate, but one is not a pattern (min count 3).
+    assert state.alarm and not state.paused
+    world.receive(world.bounce(**block))
+    world.receive(world.bounce(**block))
+    state = world.get(MailboxState, "alex")
     assert state.alarm and state.paused
     # The address is not at fault.
     assert world.get(Prospect, world.ids["dana"]).email_status is EmailStatus.UNKNOWN
