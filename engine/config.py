@@ -128,13 +128,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+MAX_DAILY_CAP = 10_000  # emails a mailbox may send in a day: far past any sane reputation
+
+
 class ServerSettings(_Strict):
     host: str
     port: Annotated[int, Field(ge=1, le=65535)]
     tls: TlsMode = TlsMode.STARTTLS
     user: str | None = None
     password: OptionalSecret = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
     ca_file: Path | None = None  # PEM file of a private CA to trust for this server
 
     @field_validator("ca_file")
@@ -156,8 +159,8 @@ class ImapSettings(ServerSettings):
 
 
 class Warmup(_Strict):
-    start: Annotated[int, Field(ge=1)] = 10
-    step: Annotated[int, Field(ge=0)] = 5
+    start: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 10
+    step: Annotated[int, Field(ge=0, le=MAX_DAILY_CAP)] = 5
 
 
 class MailboxConfig(_Strict):
@@ -167,10 +170,11 @@ class MailboxConfig(_Strict):
     reply_to: str | None = None
     smtp: ServerSettings
     imap: ImapSettings | None = None
-    daily_cap: Annotated[int, Field(ge=1)] = 50
-    hourly_cap: Annotated[int, Field(ge=1)] = 20
-    min_gap_seconds: Annotated[float, Field(ge=0)] = 60.0
-    jitter_seconds: Annotated[float, Field(ge=0)] = 30.0
+    daily_cap: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 50
+    hourly_cap: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 20
+    # Finite and at most a day: `.inf` or a huge gap overflows the slot arithmetic.
+    min_gap_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    jitter_seconds: Annotated[float, Field(ge=0, le=86_400)] = 30.0
     warmup: Warmup | None = None
     owner: str | None = None  # the rep this mailbox belongs to: their tasks, their pipeline
 
@@ -254,9 +258,9 @@ class Webhook(_Strict):
 
 
 class Replies(_Strict):
-    soft_bounce_limit: Annotated[int, Field(ge=1)] = 3
-    soft_bounce_window_days: Annotated[int, Field(ge=1)] = 30
-    auto_reply_delay_days: Annotated[int, Field(ge=0)] = 7
+    soft_bounce_limit: Annotated[int, Field(ge=1, le=1000)] = 3
+    soft_bounce_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    auto_reply_delay_days: Annotated[int, Field(ge=0, le=366)] = 7
     block_alarm_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
     block_alarm_min_count: Annotated[int, Field(ge=1, le=1000)] = 3
     # A bounce or a From-matched reply is ours when its mailbox wrote to the address this lately.
@@ -366,7 +370,7 @@ class LogFormat(StrEnum):
 class Config(_Strict):
     database: str = "sqlite:///spear.db"
     timezone: str = "UTC"
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
+    poll_interval_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.6
     cadences_dir: Path = Path("cadences")
     templates_dir: Path = Path("templates")
@@ -380,7 +384,7 @@ class Config(_Strict):
     metrics: Metrics = Metrics()
     web: Web | None = None  # set: `spear run` serves the web inbox too
     log_format: LogFormat = LogFormat.PLAIN
-    deal_size: Annotated[float, Field(ge=0)] = 50_000.0
+    deal_size: Annotated[float, Field(ge=0, le=1e12)] = 50_000.0
     tasks: Tasks = Tasks()
     pipeline: Pipeline = Pipeline()
     # Where the file was read from; relative paths in it are taken from there.

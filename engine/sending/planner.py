@@ -145,6 +145,13 @@ class Planner:
                 self._park(enrollment_id, str(exc), now)
                 stats.parked += 1
                 continue
+            except (ArithmeticError, ValueError, TypeError, LookupError) as exc:
+                # A bug or a value no check foresaw: this enrollment waits for a person, and
+                # every other cadence still plans.
+                log.exception("enrollment %d cannot be planned", enrollment_id)
+                self._park(enrollment_id, f"cannot be planned: {type(exc).__name__}: {exc}", now)
+                stats.parked += 1
+                continue
             if outcome == "planned":
                 stats.planned += 1
             elif outcome == "task":
