@@ -200,3 +200,18 @@ def test_fuzz_the_parser(lines: list[bytes], ending: bytes) -> None:
     header_addresses(message, "From", "To", "Cc")
     assert isinstance(body_text(message), str)
     assert classify_message(raw).label is not None
+
+
+def test_an_unreadable_message_waits_in_the_queue_with_its_raw_view(world: World) -> None:
+    from engine.review.queue import get_item, raw_text, reply_text
+
+    raw = HOSTILE["nested-multipart"]()
+    inbound = world.receive(raw)
+    assert inbound.status is InboundStatus.REVIEW
+    assert inbound.review_reason == f"unreadable: {Unreadable.MIME_TOO_DEEP}"
+    with Session(world.engine) as session:
+        assert inbound.id is not None
+        item = get_item(session, inbound.id)
+        assert item.reason == f"unreadable: {Unreadable.MIME_TOO_DEEP}"
+        assert reply_text(session, item) == ""
+        assert raw_text(session, inbound.id) == raw.decode()
