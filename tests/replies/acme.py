@@ -37,33 +37,9 @@ def seed_acme(engine: Engine, outreach_version: str) -> dict[str, int]:
         ]
         session.add_all(enrollments)
         session.flush()
-        outbound = OutboundMessage(
-            enrollment_id=enrollments[0].id or 0,
-            prospect_id=dana.id or 0,
-            step_id="ask",
-            mailbox="alex",
-            message_id="<o1@example-sender.com>",
-            to_address=dana.email,
-            subject="Quick question",
-            raw=b"Subject: Quick question\r\n\r\nHi Dana\r\n",
-            status=OutboundStatus.SENT,
-            scheduled_at=START,
-            sent_at=START,
-        )
+        outbound = first_email(enrollments[0], dana, "alex", "<o1@example-sender.com>")
         # Sam was written to as well, so his replies without thread headers are provably ours.
-        to_sam = OutboundMessage(
-            enrollment_id=enrollments[1].id or 0,
-            prospect_id=sam.id or 0,
-            step_id="ask",
-            mailbox="alex",
-            message_id="<o2@example-sender.com>",
-            to_address=sam.email,
-            subject="Quick question",
-            raw=b"Subject: Quick question\r\n\r\nHi Sam\r\n",
-            status=OutboundStatus.SENT,
-            scheduled_at=START,
-            sent_at=START,
-        )
+        to_sam = first_email(enrollments[1], sam, "alex", "<o2@example-sender.com>")
         session.add_all([outbound, to_sam])
         session.flush()
         return {
@@ -74,3 +50,22 @@ def seed_acme(engine: Engine, outreach_version: str) -> dict[str, int]:
             "sam_enrollment": enrollments[1].id or 0,
             "outbound": outbound.id or 0,
         }
+
+
+def first_email(
+    enrollment: Enrollment, prospect: Prospect, mailbox: str, message_id: str
+) -> OutboundMessage:
+    """The first step's email, sent to `prospect` from `mailbox` at START."""
+    return OutboundMessage(
+        enrollment_id=enrollment.id or 0,
+        prospect_id=prospect.id or 0,
+        step_id="ask",
+        mailbox=mailbox,
+        message_id=message_id,
+        to_address=prospect.email,
+        subject="Quick question",
+        raw=f"Subject: Quick question\r\n\r\nHi {prospect.first_name}\r\n".encode(),
+        status=OutboundStatus.SENT,
+        scheduled_at=START,
+        sent_at=START,
+    )

@@ -15,13 +15,11 @@ from engine.store.models import (
     InboundMessage,
     InboundStatus,
     MailboxState,
-    OutboundMessage,
-    OutboundStatus,
     Prospect,
     Suppression,
 )
 
-from .acme import START
+from .acme import first_email
 from .conftest import World
 
 SPAM_BLOCK = {"status": "5.7.1", "diagnostic": "Message rejected as spam, listed in Spamhaus"}
@@ -70,21 +68,7 @@ def add_pat_written_to_by_beta(world: World) -> None:
         )
         session.add(enrollment)
         session.flush()
-        session.add(
-            OutboundMessage(
-                enrollment_id=enrollment.id or 0,
-                prospect_id=pat.id or 0,
-                step_id="ask",
-                mailbox="beta",
-                message_id="<b1@example-sender.com>",
-                to_address=pat.email,
-                subject="Quick question",
-                raw=b"Subject: Quick question\r\n\r\nHi Pat\r\n",
-                status=OutboundStatus.SENT,
-                scheduled_at=START,
-                sent_at=START,
-            )
-        )
+        session.add(first_email(enrollment, pat, "beta", "<b1@example-sender.com>"))
 
 
 def forged_bounce(world: World, address: str, **kwargs: str) -> bytes:
