@@ -23,6 +23,7 @@ from engine.store.models import (
     Suppression,
 )
 
+from .acme import mail_sam
 from .conftest import World, build_world, reply_settings
 
 REFERRAL = (
@@ -180,6 +181,7 @@ def test_not_now_stops_and_re_enrols_in_nurture_at_the_resume_date(world: World)
 
 
 def test_not_interested_and_wrong_person_stop(world: World) -> None:
+    mail_sam(world.engine, world.ids)  # so his reply without thread headers is provably ours
     inbound = world.receive(world.reply(NOT_INTERESTED))
     assert inbound.label == "not-interested" and inbound.status is InboundStatus.APPLIED
     assert enrollment(world, "dana_enrollment").stop_reason == "replied: not-interested"
