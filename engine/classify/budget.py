@@ -9,6 +9,7 @@ fresh one starts for the next message) and comes back as `UnreadableMessage(CLAS
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from multiprocessing.pool import Pool
 
@@ -26,12 +27,16 @@ class BudgetedClassifier:
         self._pool: Pool | None = None
         self._lock = threading.Lock()  # one message at a time: the pool has one worker
 
+    def start(self) -> None:
+        """Start the worker now rather than on the first message: it takes a moment of CPU to
+        import the classifier, better spent when the daemon starts than while it sends."""
+        with self._lock:
+            self._started()
+
     def __call__(self, raw: bytes, *, threshold: float) -> Classification:
         with self._lock:
-            if self._pool is None:
-                # spawn, not fork: the daemon has threads and open connections to leave behind.
-                self._pool = multiprocessing.get_context("spawn").Pool(1)
-            pending = self._pool.apply_async(classify_message, (raw,), {"threshold": threshold})
+            pool = self._started()
+            pending = pool.apply_async(classify_message, (raw,), {"threshold": threshold})
             try:
                 return pending.get(self.seconds)
             except multiprocessing.TimeoutError:
@@ -49,8 +54,22 @@ class BudgetedClassifier:
         with self._lock:
             self._stop()
 
+    def _started(self) -> Pool:
+        if self._pool is None:
+            # spawn, not fork: the daemon has threads and open connections to leave behind.
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(1, initializer=_load_classifier)
+        return self._pool
+
     def _stop(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.terminate()
             pool.join()
+
+
+def _load_classifier() -> None:
+    # Ctrl-C reaches the whole process group: the daemon shuts down and stops its worker; the
+    # worker itself must not die of it (the pool would only start another one).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import engine.classify.classifier  # noqa: F401 (compiles the rules once, in the worker)

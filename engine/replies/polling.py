@@ -91,6 +91,7 @@ async def poll_forever(
 ) -> None:
     """Keep every mailbox synced until `stop` is set (the daemon's polling job)."""
     classifier = BudgetedClassifier()
+    classifier.start()
     intake = Intake(engine, ReplySettings.from_config(config, cadences), clock, classifier)
     try:
         await asyncio.to_thread(intake.process_pending)

@@ -108,6 +108,8 @@ class Parts:
         )
         # Replies are classified in a worker process with a time budget per message.
         self.classifier = BudgetedClassifier()
+        if any(m.imap is not None for m in config.mailboxes):
+            self.classifier.start()
         self.intake = Intake(
             engine, ReplySettings.from_config(config, cadences), clock, self.classifier
         )
