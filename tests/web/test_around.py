@@ -84,7 +84,9 @@ def test_uncertain_rows_are_listed(serve: Serve, workspace: Workspace) -> None:
     client = Client(serve(Web()))
     assert "Nothing uncertain." in client.request("GET", "/outbox")[2]
     with Session(workspace.engine) as session:
-        row = session.exec(select(OutboundMessage)).one()
+        row = session.exec(
+            select(OutboundMessage).where(OutboundMessage.to_address == "dana@acme.example")
+        ).one()
         row.status = OutboundStatus.UNCERTAIN
         session.add(row)
         session.commit()
@@ -99,6 +101,6 @@ def test_the_report_draws_the_weekly_trend_and_the_forecast(
     client = Client(serve(Web()))
     status, _, page = client.request("GET", "/report?since=2026-05-25&until=2026-06-14")
     assert status == 200
-    assert '<svg class="chart"' in page and "2026-W23: 1 sent, 1 replied" in page
+    assert '<svg class="chart"' in page and "2026-W23: 2 sent, 1 replied" in page
     assert "qualified leads in 21 days" in page
     assert client.request("GET", "/report?since=2026-06-14&until=2026-05-25")[0] == 400
