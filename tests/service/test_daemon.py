@@ -203,8 +203,8 @@ def test_one_daemon_per_sqlite_file(tmp_path: Path, sink: tuple[SlowSink, int]) 
     workdir = make_workdir(tmp_path, port)
     first = start_daemon(workdir, "--now", IN_WINDOW)
     try:
-        assert wait_for(lambda: (workdir / "spear.db.lock").exists(), 30)
-        time.sleep(1)
+        lock = workdir / "spear.db.lock"
+        assert wait_for(lambda: lock.exists() and lock.read_text() == f"pid {first.pid}", 30)
         second = spear(workdir, "run", "--now", IN_WINDOW)
         assert second.returncode == 1
         assert "another daemon" in second.stderr
