@@ -81,7 +81,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "owner": ("owner", "contact owner", "account owner", "sales rep", "rep", "assigned to"),
 }  # fmt: skip
 
-ACCOUNT_FIELDS = ("industry", "employees", "revenue", "country", "region", "business_model")
 BUSINESS_MODELS = frozenset({"b2b", "b2c", "agency"})
 
 # Seniority as written in CRMs -> the few levels segments select on.
