@@ -101,11 +101,6 @@ def _bounded(wait: Wait) -> Wait:
     return wait
 
 
-def format_wait(wait: Wait) -> str:
-    unit = str(wait.unit)
-    return f"{wait.amount} {unit[:-1] if wait.amount == 1 else unit}"
-
-
 def parse_window(raw: object) -> SendWindow:
     """`07:00-09:00`, or a mapping `{start: "07:00", end: "09:00"}`."""
     if isinstance(raw, SendWindow):
