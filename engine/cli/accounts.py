@@ -120,6 +120,12 @@ def resume_command(app: AppContext, domain: str) -> None:
     click.echo(
         f"{resumed.domain}: resumed; {_count(len(resumed.enrollments), 'enrollment')} active again"
         + (again if resumed.revived else "")
+        + (
+            f"; {_count(len(resumed.stopped), 'enrollment')} stopped (replied, unsubscribed or "
+            "bounced meanwhile)"
+            if resumed.stopped
+            else ""
+        )
     )
 
 

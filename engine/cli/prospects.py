@@ -1,4 +1,5 @@
-"""`spear import`, `segment`, `enroll`, `suppress`, `forget`, `export`: prospects and privacy."""
+"""`spear import`, `segment`, `enroll`, `prospect`, `suppress`, `forget`, `export`: prospects and
+privacy."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from engine.cli.context import AppContext, pass_app
 from engine.clock import SystemClock, utc
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
+from engine.prospects.contact_state import EnrolPath, contact_state, load_contact_facts
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
 from engine.prospects.privacy import export_person, forget_person
@@ -134,6 +136,12 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
 @click.option("--segment", "segment_name", help="Enrol this segment (default: the cadence's).")
 @click.option("--prospect", "emails", multiple=True, help="Enrol this address (repeatable).")
 @click.option("--start", type=click.DateTime(), help="First step due at (UTC; default now).")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Also take people who replied, were in this cadence before, or are at a handed-off or "
+    "paused account (never the unsubscribed, bounced or forgotten).",
+)
 @click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
 @click.option(
     "--stage",
@@ -149,6 +157,7 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
     type=click.Choice([g.value for g in AccountGrade], case_sensitive=False),
     help="Only accounts of this grade (repeatable).",
 )
+@click.option("--verbose", "-v", is_flag=True, help="List everyone, not only the counts.")
 @pass_app
 def enroll_command(
     app: AppContext,
@@ -156,12 +165,19 @@ def enroll_command(
     segment_name: str | None,
     emails: tuple[str, ...],
     start: datetime | None,
+    again: bool,
     dry_run: bool,
     stages: tuple[str, ...],
     grades: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Enrol prospects in CADENCE: a segment, given addresses, or the cadence's own audience;
-    --stage and --grade narrow it to accounts that far along."""
+    --stage and --grade narrow it to accounts that far along.
+
+    Nobody is enrolled who replied to anything, has been in CADENCE before, or is at a
+    handed-off or paused account, unless --again; nobody ever who unsubscribed, bounced or was
+    forgotten. Each prospect's contact state: `spear prospect show EMAIL`.
+    """
     if segment_name and emails:
         raise click.UsageError("give --segment or --prospect, not both")
     config = app.config
@@ -175,6 +191,7 @@ def enroll_command(
         raise NotFoundError(f"no cadence named {cadence_name!r} (known: {', '.join(cadences)})")
     cadence = cadences[cadence_name]
     now = _now()
+    path = EnrolPath.AGAIN if again else EnrolPath.COMMAND
     with app.session() as session:
         if emails:
             prospects = _prospects_by_email(session, emails)
@@ -188,16 +205,59 @@ def enroll_command(
                 audience = SegmentFilter.model_validate(audience.model_dump() | only)
             prospects = list(segment_members(session, audience))
         red_flags = app.config.red_flags
-        plan = plan_enrollment(session, cadence, prospects, now, red_flags=red_flags)
+        plan = plan_enrollment(session, cadence, prospects, now, path=path, red_flags=red_flags)
         if not dry_run:
             start_at = utc(start) if start else None
-            enroll(session, cadence, plan.enrol, now=now, start=start_at, red_flags=red_flags)
+            enroll(
+                session,
+                cadence,
+                plan.enrol,
+                now=now,
+                start=start_at,
+                path=path,
+                red_flags=red_flags,
+            )
     verb = "Would enrol" if dry_run else "Enrolled"
     click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
-    for prospect in plan.enrol:
-        click.echo(f"  + {_describe(prospect)}")
-    for prospect, reason in plan.excluded:
-        click.echo(f"  - {prospect.email}: {reason}")
+    for reason, count in plan.counts().items():
+        click.echo(f"  excluded {count}: {reason.value}")
+    # Given addresses are few: say what became of each. A segment is listed with --verbose.
+    if verbose or emails:
+        for prospect in plan.enrol:
+            click.echo(f"  + {_describe(prospect)}")
+        for excluded in plan.excluded:
+            click.echo(f"  - {excluded.prospect.email}: {excluded.reason.value}: {excluded.detail}")
+
+
+@click.group("prospect")
+def prospect_group() -> None:
+    """One prospect: their contact state and history."""
+
+
+@prospect_group.command("show")
+@click.argument("email")
+@pass_app
+def prospect_show(app: AppContext, email: str) -> None:
+    """Show EMAIL's contact state and why, their account, enrollments and replies."""
+    with app.session() as session:
+        [prospect] = _prospects_by_email(session, (email,))
+        facts = load_contact_facts(session, [prospect], app.config.red_flags)[prospect.id or 0]
+    contact = contact_state(facts)
+    click.echo(_describe(prospect))
+    click.echo(f"state: {contact.state.value} ({contact.why})")
+    if facts.account is not None:
+        account = facts.account
+        paused = ", paused" if account.paused else ""
+        click.echo(f"account: {account.domain} ({account.status.value}{paused})")
+    for enrollment in facts.enrollments:
+        line = f"enrollment {enrollment.id}: {enrollment.cadence} {enrollment.status.value}"
+        line += f", {enrollment.steps_sent} steps sent"
+        if enrollment.stop_reason:
+            line += f" ({enrollment.stop_reason})"
+        click.echo(line)
+    for reply in facts.replies:
+        when = utc(reply.received_at).isoformat(timespec="minutes") if reply.received_at else "-"
+        click.echo(f"reply {reply.inbound_id}: {reply.label or 'unclassified'} at {when}")
 
 
 def _audience(app: AppContext, cadence: Cadence, segment_name: str | None) -> SegmentFilter:
@@ -328,6 +388,7 @@ commands: list[click.Command] = [
     import_command,
     segment_group,
     enroll_command,
+    prospect_group,
     suppress_group,
     forget_command,
     export_command,

@@ -62,6 +62,7 @@ from engine.clock import utc
 from engine.config import Config, HandOff, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
+from engine.prospects.contact_state import EnrolPath
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.segments import SegmentFilter
 from engine.prospects.suppression import add_suppression
@@ -592,13 +593,22 @@ class _Run:
         self, cadence: Cadence, prospect: Prospect, *, start: datetime, referrer: Prospect | None
     ) -> None:
         changes = self.changes()
+        # A referred person is enrolled because of the referrer's reply; the replier because of
+        # their own (not-now -> nurture). Either way the contact state has the last word.
+        path = EnrolPath.REFERRAL if referrer is not None else EnrolPath.REPLY
         enrolled = enroll(
-            self.session, cadence, [prospect], now=self.now, start=start, referrer=referrer
+            self.session,
+            cadence,
+            [prospect],
+            now=self.now,
+            start=start,
+            referrer=referrer,
+            path=path,
         )
         if not enrolled:
-            plan = plan_enrollment(self.session, cadence, [prospect], self.now, referrer=referrer)
+            plan = plan_enrollment(self.session, cadence, [prospect], self.now, path=path)
             reason = plan.excluded
-            why = reason[0][1] if reason else "not allowed"
+            why = reason[0].detail if reason else "not allowed"
             self.review.append(f"{prospect.email} not enrolled in {cadence.name}: {why}")
             return
         for enrollment in enrolled:

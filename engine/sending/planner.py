@@ -33,6 +33,7 @@ from engine.cadences.versions import pinned_cadence
 from engine.clock import Clock, utc
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
+from engine.prospects.contact_state import Exclusion, load_contact_facts, why_not_mail
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
 from engine.sending.compose import (
@@ -68,6 +69,8 @@ BOOKED = (
     OutboundStatus.UNCERTAIN,
 )
 WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+# A previous step in one of these holds the next one back: it has not gone, or it may have.
+HOLDING = (*WAITING, OutboundStatus.UNCERTAIN)
 DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)  # what a dispatcher may claim
 # How often to look again at an enrollment whose previous message has not gone yet.
 RECHECK = timedelta(hours=1)
@@ -79,6 +82,7 @@ class PlanStats:
     tasks: int = 0  # call, LinkedIn and other task steps that became tasks for a rep
     deferred: int = 0  # the previous step has not been sent yet
     parked: int = 0  # could not be planned (render error, no mailbox): paused for a person
+    stopped: int = 0  # the contact state says no (replied, unsubscribed, bounced, forgotten)
     reslotted: int = 0  # missed their window: moved to the next one
     cancelled: int = 0  # missed their window and their enrollment is no longer active
 
@@ -158,6 +162,8 @@ class Planner:
                 stats.tasks += 1
             elif outcome == "deferred":
                 stats.deferred += 1
+            elif outcome == "stopped":
+                stats.stopped += 1
         return stats
 
     def reslot_missed(self, limit: int = 500) -> PlanStats:
@@ -259,6 +265,26 @@ class Planner:
             )
         )
 
+    def _event_for(
+        self,
+        session: Session,
+        enrollment: Enrollment,
+        now: datetime,
+        kind: str,
+        reason: Exclusion,
+        why: str,
+    ) -> None:
+        session.add(
+            Event(
+                at=now,
+                kind=kind,
+                actor="planner",
+                prospect_id=enrollment.prospect_id,
+                enrollment_id=enrollment.id,
+                data={"reason": reason.value, "detail": why},
+            )
+        )
+
     def _plan_one(self, session: Session, enrollment_id: int, now: datetime) -> str:
         enrollment = session.get(Enrollment, enrollment_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
@@ -276,10 +302,21 @@ class Planner:
         rules = cadence.schedule.rules
 
         previous = _previous_message(session, enrollment_id)
-        waiting = previous is not None and previous.status in WAITING
+        # Not gone yet, or maybe gone (uncertain), or a task still open: nothing follows yet.
+        waiting = previous is not None and previous.status in HOLDING
         if waiting or open_task(session, enrollment_id) is not None:
             enrollment.next_due_at = now + RECHECK
             return "deferred"
+        facts = load_contact_facts(session, [prospect])[enrollment.prospect_id]
+        blocked = why_not_mail(facts, enrollment_id)
+        if blocked is not None:
+            reason, why = blocked
+            enrollment.status = EnrollmentStatus.STOPPED
+            enrollment.stop_reason = f"{reason.value}: {why}"[:500]
+            enrollment.updated_at = now
+            self._event_for(session, enrollment, now, "enrollment.stopped", reason, why)
+            log.info("enrollment %d stopped before planning: %s: %s", enrollment_id, reason, why)
+            return "stopped"
         due = utc(enrollment.next_due_at or now)
         if previous is not None and previous.sent_at is not None:
             due = max(due, due_after(utc(previous.sent_at), step.wait, tz, rules))
