@@ -243,7 +243,8 @@ class Enrollment(SQLModel, table=True):
     # When the next step may be planned: the planner's index is (status, next_due_at).
     next_due_at: datetime | None = _utc_column()
     mailbox: str | None = None  # fixed at the first send: one sender for the whole thread
-    variant_seed: int = 0
+    # Unsigned 32-bit (see `engine.prospects.enrollment`): wider than PostgreSQL's INTEGER.
+    variant_seed: int = Field(default=0, sa_column=Column(sa.BigInteger, nullable=False))
     thread_message_id: str | None = None  # Message-ID of the first email, for threading
     thread_subject: str | None = None
     referrer_id: int | None = Field(default=None, foreign_key="prospect.id")
