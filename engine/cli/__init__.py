@@ -33,6 +33,7 @@ COMMANDS = {
     "tasks": "engine.cli.tasks:tasks",
     "task": "engine.cli.tasks:task",
     "mailbox": "engine.cli.mailboxes:command",
+    "outbox": "engine.cli.outbox:command",
     "run": "engine.cli.run:run",
     "poll": "engine.cli.replies:poll",
     "inbox": "engine.cli.replies:inbox",

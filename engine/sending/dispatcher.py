@@ -358,6 +358,8 @@ class Dispatcher:
         self._tls_context = tls_context
         self._senders: dict[str, MailboxSender] = {}
         self._last_recovery: datetime | None = None
+        # Rows this dispatcher has claimed and not yet let go: recovery never touches them.
+        self._in_hand: set[int] = set()
         self._known_mailboxes: set[str] = set()
         self._postgres = not is_sqlite(str(engine.url))
         # PostgreSQL: the lock that tells the others this worker is alive.
@@ -389,12 +391,17 @@ class Dispatcher:
         by_mailbox: dict[str, list[_Claimed]] = defaultdict(list)
         for row in rows:
             by_mailbox[row.mailbox].append(row)
-        results = await asyncio.gather(
-            *(
-                self._send_mailbox(name, batch, allowed.get(name, 0))
-                for name, batch in by_mailbox.items()
+        claimed = {row.id for row in rows}
+        self._in_hand |= claimed
+        try:
+            results = await asyncio.gather(
+                *(
+                    self._send_mailbox(name, batch, allowed.get(name, 0))
+                    for name, batch in by_mailbox.items()
+                )
             )
-        )
+        finally:
+            self._in_hand -= claimed
         for result in results:
             stats.add(result)
         return stats
@@ -408,21 +415,30 @@ class Dispatcher:
         now = self.clock.now()
         self._last_recovery = now
         with self.engine.begin() as db:
-            held = db.execute(
-                sa.select(
-                    OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_by, OUTBOX.c.claimed_at
-                ).where(
-                    OUTBOX.c.claimed_by.is_not(None),
-                    OUTBOX.c.claimed_by != self.worker_id,
-                    OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
-                    # Only due rows are ever claimed: a range of the due index, not the backlog.
-                    OUTBOX.c.scheduled_at <= now,
-                )
-            ).all()
+            held = [
+                r
+                for r in db.execute(
+                    sa.select(
+                        OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_by, OUTBOX.c.claimed_at
+                    ).where(
+                        OUTBOX.c.claimed_by.is_not(None),
+                        OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
+                        # Only due rows are ever claimed: a range of the due index, not the backlog.
+                        OUTBOX.c.scheduled_at <= now,
+                    )
+                ).all()
+                if r.id not in self._in_hand
+            ]
+            # Rows under our own worker id that this dispatcher does not have in hand were left by
+            # an earlier process that used the same id (`--worker-id` reused after a crash): its
+            # process is dead as surely as any other's. (Two live ones cannot share an id: on
+            # PostgreSQL the liveness lock keeps the second out, on SQLite the daemon lock.)
             dead = {
                 h
                 for h in {r.claimed_by for r in held}
-                if holder_is_dead(h) or (self._postgres and lock_is_free(db, h))
+                if h == self.worker_id
+                or holder_is_dead(h)
+                or (self._postgres and lock_is_free(db, h))
             }
             gone = [
                 r.id
