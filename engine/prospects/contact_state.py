@@ -8,8 +8,8 @@ functions of `ContactFacts`; `load_contact_facts` gathers those facts in a handf
 The states, strongest first (the first that applies is the state):
 
 - `forgotten`: erased on request, only the hash of the address is kept;
-- `unsubscribed`: the address or its domain is on the suppression list;
 - `bounced`: the address was pruned as invalid;
+- `unsubscribed`: the address or its domain is on the suppression list;
 - `handed-off`: the account belongs to an account executive now;
 - `nurture`: in a cadence a reply of theirs started (not-now -> nurture), due on a date;
 - `in-cadence`: in an open (active or paused) enrollment;
@@ -248,13 +248,14 @@ def why_not_mail(facts: ContactFacts, enrollment_id: int) -> tuple[Exclusion, st
 
 
 def _final(facts: ContactFacts) -> tuple[Exclusion, str] | None:
-    if facts.suppression is not None:
-        kind, why = facts.suppression
-        if kind is SuppressionKind.HASH:
-            return Exclusion.FORGOTTEN, why
-        return Exclusion.UNSUBSCRIBED, why
+    kind, why = facts.suppression or (None, "")
+    if kind is SuppressionKind.HASH:
+        return Exclusion.FORGOTTEN, why
     if facts.address_invalid:
+        # A hard bounce suppresses the address too; the bounce is the more telling name.
         return Exclusion.BOUNCED, "address bounced (invalid)"
+    if kind is not None:
+        return Exclusion.UNSUBSCRIBED, why
     return None
 
 

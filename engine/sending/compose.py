@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from engine.clock import utc
 from engine.errors import SpearError
+from engine.prospects.addresses import AddressError, ascii_domain
 from engine.sending.headers import (
     MAX_DISPLAY_NAME,
     MAX_SUBJECT,
@@ -34,6 +35,7 @@ from engine.unsubscribe.requests import UNSUBSCRIBE_SUBJECT
 
 # SMTP line endings, 8-bit allowed in bodies (aiosmtplib speaks 8BITMIME), lines folded at 78.
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=78, raise_on_defect=True)
+UTF8_POLICY = MESSAGE_POLICY.clone(utf8=True)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|回复|答复)\s*[:：]\s*", re.IGNORECASE)
@@ -92,7 +94,9 @@ def compose(
     unsubscribe: UnsubscribeLinks | None = None,
 ) -> EmailMessage:
     """Build the message. `subject=None` (or a thread) makes a reply in the thread: `Re: ...`."""
-    message = EmailMessage(policy=MESSAGE_POLICY)
+    # A local part that is not ASCII can only travel as UTF-8 headers (RFC 6532, over SMTPUTF8).
+    utf8 = not to_address.rpartition("@")[0].isascii()
+    message = EmailMessage(policy=UTF8_POLICY if utf8 else MESSAGE_POLICY)
     message["Date"] = format_datetime(utc(date))
     message["Message-ID"] = _checked_message_id(message_id)
     message["From"] = _address(sender.display_name, sender.address)
@@ -114,7 +118,9 @@ def compose(
 def message_bytes(message: EmailMessage, *, also: Iterable[str] = ()) -> bytes:
     """The bytes to send, checked: `UnsafeMessage` when they hold a header Spear did not write
     (`also` names the caller's extra ones), another recipient or an over-long line."""
-    raw = message.as_bytes(policy=MESSAGE_POLICY)
+    # A local part that is not ASCII travels as UTF-8 headers (compose chose the policy).
+    utf8 = isinstance(message.policy, policy.EmailPolicy) and message.policy.utf8
+    raw = message.as_bytes(policy=UTF8_POLICY if utf8 else MESSAGE_POLICY)
     # What the bytes must say is what the message object was given, before any generation.
     recipient = message["To"].addresses[0].addr_spec
     reply_to = message["Reply-To"].addresses[0].addr_spec if "Reply-To" in message else None
@@ -158,7 +164,11 @@ def _address(name: str, address: str) -> str:
         raise ComposeError(f"not a usable email address: {address!r}")
     try:
         display_name = plain_header_text(name, MAX_DISPLAY_NAME)
+        # The domain as IDNA A-labels: an encoded word is not allowed inside an address.
+        domain = ascii_domain(domain)
         return str(Address(display_name=display_name, username=username, domain=domain))
+    except AddressError as exc:
+        raise ComposeError(f"not a usable email address: {address!r} ({exc})") from None
     except (ValueError, IndexError) as exc:
         raise ComposeError(f"not a usable email address: {address!r} ({exc})") from None
 

@@ -640,6 +640,7 @@ class Dispatcher:
             if not self._begin(row, suppressed, stats):
                 continue
             try:
+                raw = restamp_date(row.raw, self.clock.now())
                 reply = await sender.send(mail_from, row.to_address, raw)
             except (MailAuthError, SmtpTlsError) as exc:
                 # Settings a person has to fix: nothing was sent, and the mailbox waits for them.
@@ -657,6 +658,11 @@ class Dispatcher:
                     break
             except PermanentMailError as exc:
                 self._permanent(row, exc, stats)
+            except Exception as exc:
+                # Before the SMTP transaction (`sender.send` turns its own errors into ours): this
+                # row fails with the reason, and the rest of the batch goes on.
+                log.exception("outbox row %d cannot be sent", row.id)
+                self._permanent(row, PermanentMailError(f"{type(exc).__name__}: {exc}"), stats)
             else:
                 self._sent(row, reply)
                 stats.sent += 1

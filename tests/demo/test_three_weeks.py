@@ -8,11 +8,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from engine.cadences import load_cadences
 from engine.clock import FixedClock
 from engine.demo.checks import run_checks
 from engine.demo.executives import work_the_leads
-from engine.demo.world import open_world
+from engine.demo.world import FIRST_CADENCE, open_world
 from engine.harness.scenario import scenario_from
+from engine.prospects.contact_state import Exclusion
+from engine.prospects.enrollment import plan_enrollment
+from engine.prospects.segments import find_segment, segment_members
 from engine.service.pipeline import build_pipeline, lead_waits, speed_to_lead
 from engine.service.pipeline import deals as pipeline_deals
 from engine.service.runtime import RuntimeOptions, build_runtime
@@ -79,6 +83,17 @@ async def test_three_simulated_weeks_keep_the_plays_promises(tmp_path: Path) -> 
     assert sum(row.count for row in deals.by_grade if row.key != "-") > 0
     speed = speed_to_lead(waits, config.pipeline.speed_to_lead_hours, clock.now())
     assert speed.leads > 0 and speed.acted_on == speed.leads and speed.median_hours is not None
+    # Running the first enrolment again takes nobody: everyone replied, is in the cadence, was
+    # in it, or is at an account that is handed off, paused or busy.
+    config = world.config()
+    cadence = load_cadences(config.cadences_path, config.templates_path)[FIRST_CADENCE]
+    with Session(engine) as session:
+        assert cadence.audience.segment is not None
+        audience = find_segment(config.segments, cadence.audience.segment)
+        members = list(segment_members(session, audience))
+        plan = plan_enrollment(session, cadence, members, clock.now(), red_flags=config.red_flags)
+    assert members and plan.enrol == [], [p.email for p in plan.enrol]
+    assert Exclusion.REPLIED in plan.counts() or Exclusion.ACCOUNT_HANDED_OFF in plan.counts()
     engine.dispose()
     # The checks looked at everything that was sent, not at an empty set.
     assert all(c.checked > 0 for c in checks), [(c.name, c.checked) for c in checks]
