@@ -52,6 +52,7 @@ from sqlmodel import Session, SQLModel
 from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.prospects.addresses import AddressError, wire_address
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
@@ -326,6 +327,9 @@ class _Batch:
     db: Connection
     unrecorded: list[tuple[_Claimed, str, datetime]] = field(default_factory=list)
     last_sent_at: datetime | None = None
+    # When the mailbox last started a transaction (this batch's, or an earlier one's send): the
+    # gap counts from here.
+    last_attempt_at: datetime | None = None
 
 
 # The batch the current mailbox task is sending (each mailbox's task has its own).
@@ -572,6 +576,21 @@ class Dispatcher:
             allowed[mailbox.name] = sends_allowed(limits, now, today, this_hour)
         return allowed
 
+    def _last_send(self, db: Connection, mailbox: str) -> datetime | None:
+        """When the mailbox last sent (or may have): the latest row gone within the last day."""
+        now = self.clock.now()
+        went_at = sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.claimed_at)
+        last = db.scalar(
+            sa.select(sa.func.max(went_at)).where(
+                OUTBOX.c.mailbox == mailbox,
+                OUTBOX.c.status.in_(GONE_STATUSES),
+                OUTBOX.c.scheduled_at >= now - self.retry.deadline - timedelta(days=1),
+                went_at >= now - timedelta(days=1),
+            )
+        )
+        db.rollback()  # end the read: each message gets transactions of its own
+        return utc(last) if last is not None else None
+
     def _paused_mailboxes(self) -> list[str]:
         with self.engine.connect() as db:
             return list(
@@ -602,12 +621,13 @@ class Dispatcher:
                 _ensure_mailbox_state(db, name, self.clock.now())
             self._known_mailboxes.add(name)
         suppressed = _SuppressionView(self.engine, [r.to_address for r in rows])
+        limits = MailboxLimits.of(mailbox, None, ZoneInfo(self.config.timezone))
         with self.engine.connect() as db:
             # One connection for the batch: each message still gets transactions of its own.
-            batch = _Batch(name, db)
+            batch = _Batch(name, db, last_attempt_at=self._last_send(db, name))
             token = _batch.set(batch)
             try:
-                await self._send_rows(sender, mailbox.address, rows, suppressed, stats)
+                await self._send_rows(sender, mailbox.address, rows, suppressed, stats, limits)
             finally:
                 self._finish(batch)
                 _batch.reset(token)
@@ -620,27 +640,37 @@ class Dispatcher:
         rows: Sequence[_Claimed],
         suppressed: _SuppressionView,
         stats: DispatchStats,
+        limits: MailboxLimits,
     ) -> None:
         name = sender.name
         reply_to = self.config.mailbox(name).reply_to
+        batch = _batch.get()
         for index, row in enumerate(rows):
             if self.stopping.is_set():
                 stats.released += self._release([r.id for r in rows[index:]])
                 break
-            if row.send_before is not None and self.clock.now() >= utc(row.send_before):
+            now = self.clock.now()
+            if row.send_before is not None and now >= utc(row.send_before):
                 # Its window closed while the batch was going out: the planner re-slots it.
                 stats.released += self._release([row.id])
                 continue
+            last = batch.last_attempt_at if batch is not None else None
+            if last is not None and now < limits.ready_at(last, row.scheduled_at, row.message_id):
+                # Too soon after the mailbox's last send: planned mail is spaced already, but
+                # overdue mail is all due at once. The rest waits for a later pass.
+                stats.released += self._release([r.id for r in rows[index:]])
+                break
             raw = restamp_date(row.raw, self.clock.now())
             try:
-                check_message(raw, recipient=row.to_address, reply_to=reply_to)
+                check_message(raw, recipient=_header_address(row.to_address), reply_to=reply_to)
             except UnsafeMessage as exc:
                 self._refuse(row, exc, stats)
                 continue
             if not self._begin(row, suppressed, stats):
                 continue
+            if batch is not None:
+                batch.last_attempt_at = now
             try:
-                raw = restamp_date(row.raw, self.clock.now())
                 reply = await sender.send(mail_from, row.to_address, raw)
             except (MailAuthError, SmtpTlsError) as exc:
                 # Settings a person has to fix: nothing was sent, and the mailbox waits for them.
@@ -1046,3 +1076,11 @@ def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]
 
 def _expired(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
     return claimed_at is None or utc(claimed_at) < now - lease
+
+
+def _header_address(address: str) -> str:
+    """The address as compose wrote it in To: the domain as IDNA A-labels when it has them."""
+    try:
+        return wire_address(address).address
+    except AddressError:
+        return address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -359,3 +360,30 @@ async def test_rows_left_sending_by_a_dead_process_become_uncertain(
     assert stats.uncertain == 2 and stats.sent == 0
     assert statuses(db_engine) == {dead: "uncertain", stale: "uncertain", live: "sending"}
     assert handler.messages == []
+
+
+async def test_overdue_mail_keeps_the_gap_and_jitter_at_dispatch(
+    db_engine: Engine, sink: tuple[Sink, int]
+) -> None:
+    """Seven messages held past their time (a paused mailbox, an outage, cron) leave one at a
+    time: at least the minimum gap apart, with jitter on top, whichever pass sends them."""
+    handler, port = sink
+    ids = seed_outbox(db_engine, 7, scheduled_at=T0)
+    base = sink_config(port)
+    spaced = base.mailboxes[0].model_copy(update={"min_gap_seconds": 60, "jitter_seconds": 30})
+    config = base.model_copy(update={"mailboxes": [spaced]})
+    clock = FixedClock(T0 + timedelta(hours=1))
+    sent_at = []
+    for _ in range(200):
+        # A new dispatcher each pass, as with `spear run --once` from cron every 10 seconds.
+        sender = Dispatcher(db_engine, config, clock)
+        stats = await sender.run_once()
+        await sender.close()
+        sent_at += [clock.now()] * stats.sent
+        if len(sent_at) == len(ids):
+            break
+        clock.fast_forward(seconds=10)
+    assert len(handler.messages) == len(ids) == len(sent_at)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(sent_at)]
+    assert min(gaps) >= 60 and max(gaps) <= 100, gaps
+    assert len(set(gaps)) > 1, gaps  # jitter: not one fixed interval

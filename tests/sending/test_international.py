@@ -47,10 +47,11 @@ async def plan_and_send(engine: Engine, tmp_path: Path, sink: Sink, **smtp: obje
     config = config.model_copy(update={"mailboxes": config.mailboxes[:1]})
     assert Planner(engine, config, clock, random.Random(1)).plan_due().planned == 3
     with Session(engine) as db:
-        last = max(utc(r.scheduled_at) for r in db.exec(select(OutboundMessage)))  # type: ignore[arg-type]
-    clock.set(last)
+        slots = sorted(utc(r.scheduled_at) for r in db.exec(select(OutboundMessage)))  # type: ignore[arg-type]
     dispatcher = Dispatcher(engine, config, clock)
-    await dispatcher.run_once()
+    for slot in slots:
+        clock.set(slot)
+        await dispatcher.run_once()
     await dispatcher.close()
     server.close()
     return dispatcher

@@ -401,8 +401,12 @@ async def test_an_untrusted_certificate_pauses_the_mailbox_until_a_person_resume
         db_engine, tls_config(port, TlsMode.STARTTLS), clock, tls_context=client_ssl
     )
     stats = await trusting.run_once()
+    # Both were held: once resumed, they leave with the mailbox's gap between them.
+    assert stats.sent == 1
+    clock.fast_forward(seconds=90)
+    stats = await trusting.run_once()
     await trusting.close()
     server.close()
-    assert stats.sent == 2
+    assert stats.sent == 1
     assert set(statuses(db_engine).values()) == {"sent"}
     assert sink.encrypted == [True, True]
