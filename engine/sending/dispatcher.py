@@ -364,6 +364,7 @@ class Dispatcher:
         self._last_recovery: datetime | None = None
         # Rows this dispatcher has claimed and not yet let go: recovery never touches them.
         self._in_hand: set[int] = set()
+        self._retired = False
         self._known_mailboxes: set[str] = set()
         self._postgres = not is_sqlite(str(engine.url))
         # PostgreSQL: the lock that tells the others this worker is alive.
@@ -379,9 +380,14 @@ class Dispatcher:
             if batch.claimed == 0 or batch.claimed == batch.released:
                 return stats
 
+    def retire(self) -> None:
+        """Finish the SMTP transaction under way, then claim and send nothing more (a reload
+        replaces this dispatcher; unlike `stopping`, the daemon goes on)."""
+        self._retired = True
+
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
         """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
-        if self.stopping.is_set() or (self._liveness is not None and not self._liveness.hold()):
+        if self._done or (self._liveness is not None and not self._liveness.hold()):
             return DispatchStats()
         last = self._last_recovery
         # On PostgreSQL a dead holder is known at once (its lock is gone): look every pass, so
@@ -474,6 +480,10 @@ class Dispatcher:
         for outbound_id in gone:
             log.warning("outbox row %d left in flight by a dead sender: now uncertain", outbound_id)
         return len(gone)
+
+    @property
+    def _done(self) -> bool:
+        return self._retired or self.stopping.is_set()
 
     async def close(self) -> None:
         """Close every SMTP connection and give up the liveness lock; safe to call twice."""
@@ -646,7 +656,7 @@ class Dispatcher:
         reply_to = self.config.mailbox(name).reply_to
         batch = _batch.get()
         for index, row in enumerate(rows):
-            if self.stopping.is_set():
+            if self._done:
                 stats.released += self._release([r.id for r in rows[index:]])
                 break
             now = self.clock.now()

@@ -81,6 +81,8 @@ async def build_runtime(config_path: Path, options: RuntimeOptions) -> Runtime:
         # Replies first, so that a prospect who answered is not planned or mailed again.
         once=[Job("poll", 0, parts.poll_once), plan, dispatch, handoffs, webhooks],
         close=parts.close,
+        retire=parts.dispatcher.retire,
+        database=config.database_url,
         describe=(
             f"worker {options.worker_id}, {len(cadences)} cadences, "
             f"{len(config.mailboxes)} mailboxes"

@@ -214,3 +214,36 @@ def test_one_daemon_per_sqlite_file(tmp_path: Path, sink: tuple[SlowSink, int]) 
         first.wait(30)
     assert first.returncode == 0
     assert os.path.exists(workdir / "spear.db.lock")  # kept; the kernel lock is what counts
+
+
+def test_sighup_waits_for_the_send_under_way_and_never_moves_the_database(
+    tmp_path: Path, sink: tuple[SlowSink, int]
+) -> None:
+    handler, port = sink
+    workdir = make_workdir(tmp_path, port)
+    daemon = start_daemon(workdir, "--now", IN_WINDOW)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(daemon.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        # A reload while the server takes its time over the first message's body.
+        assert handler.data_started.wait(30), lines
+        daemon.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: any("configuration reloaded" in line for line in lines), 30), lines
+        assert len(handler.messages) >= 1, "the reload did not wait for the send under way"
+        assert wait_for(lambda: len(handler.messages) == 2, 30), lines
+        # Another database: refused, and the daemon goes on with its own.
+        config = workdir / "spear.yaml"
+        config.write_text(config.read_text().replace("sqlite:///spear.db", "sqlite:///other.db"))
+        daemon.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: any("`database:` changed" in line for line in lines), 30), lines
+        assert daemon.poll() is None
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.join(5)
+    assert daemon.returncode == 0, "".join(lines)
+    assert sorted(status for _, _, status, _ in outbox(workdir)) == ["sent", "sent"]
+    assert not (workdir / "other.db").exists()
