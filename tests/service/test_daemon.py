@@ -23,6 +23,7 @@ from engine.store.db import make_engine
 # Tuesday 24 November 2026, 07:30 in New York: inside the play's morning window.
 IN_WINDOW = "2026-11-24T12:30:00"
 LATER_IN_WINDOW = "2026-11-24T12:45:00"
+A_MINUTE_LATER = "2026-11-24T12:46:00"
 PROSPECTS = """email,first_name,last_name,title,company,domain,timezone,country
 ada.park@northwind.example,Ada,Park,VP Sales,Northwind,northwind.example,America/New_York,US
 ben.okafor@southwind.example,Ben,Okafor,COO,Southwind,southwind.example,America/New_York,US
@@ -137,8 +138,9 @@ def test_once_is_deterministic_with_the_fixed_clock(
     for workdir in (first, second):
         workdir.mkdir()
         make_workdir(workdir, port, jitter_seconds=30)
-        # The first pass plans (with jitter), the second, a quarter of an hour on, sends.
-        for now in (IN_WINDOW, LATER_IN_WINDOW):
+        # The first pass plans (with jitter); the second, a quarter of an hour on, sends the
+        # first message and holds the second (now overdue) for the gap; the third sends it.
+        for now in (IN_WINDOW, LATER_IN_WINDOW, A_MINUTE_LATER):
             result = spear(workdir, "run", "--once", "--now", now)
             assert result.returncode == 0, result.stderr
         results.append(outbox(workdir))
