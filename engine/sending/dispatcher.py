@@ -394,7 +394,7 @@ class Dispatcher:
         # that a daemon that dies hands its rows to the others within one dispatch interval.
         if self._postgres or last is None or self.clock.now() - last >= self.lease / 2:
             self.recover_in_flight()
-        allowed = self._sends_allowed()
+        allowed, last_sends = self._sends_allowed()
         full = [name for name, left in allowed.items() if left == 0]
         rows = self._claim(limit, skip=[*self._paused_mailboxes(), *full])
         stats = DispatchStats(claimed=len(rows))
@@ -406,7 +406,7 @@ class Dispatcher:
         try:
             results = await asyncio.gather(
                 *(
-                    self._send_mailbox(name, batch, allowed.get(name, 0))
+                    self._send_mailbox(name, batch, allowed.get(name, 0), last_sends.get(name))
                     for name, batch in by_mailbox.items()
                 )
             )
@@ -547,59 +547,54 @@ class Dispatcher:
             ).all()
         return [_Claimed(**row._mapping) for row in rows]
 
-    def _sends_allowed(self) -> dict[str, int]:
-        """How many more messages each configured mailbox may send now.
+    def _sends_allowed(self) -> tuple[dict[str, int], dict[str, datetime]]:
+        """How many more messages each configured mailbox may send now, and its last send.
 
         What its daily cap (after the warm-up ramp, on the sender's calendar day) and its hourly
         cap leave of what went today and this hour. The planner books within the caps already;
         this is their last word, for a cap lowered after planning or a retry that lands in a
-        full hour. One grouped count per pass, over today's sends.
+        full hour. A mailbox whose minimum gap since its last send still runs is left for a later
+        pass rather than claimed to wait. One grouped query per pass, over the last day's sends.
         """
         now = self.clock.now()
         zone = ZoneInfo(self.config.timezone)
         day_start, _ = day_bounds(now.astimezone(zone).date(), zone)
         hour_start = now.replace(minute=0, second=0, microsecond=0)
+        since = min(day_start, now - timedelta(hours=1))
         went_at = sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.claimed_at)
         query = (
             sa.select(
                 OUTBOX.c.mailbox,
-                sa.func.count().label("today"),
-                sa.func.sum(sa.case((went_at >= hour_start, 1), else_=0)).label("this_hour"),
+                sa.func.sum(sa.case((went_at >= day_start, 1), else_=0)).label("today"),
+                sa.func.sum(
+                    sa.case((sa.and_(went_at >= day_start, went_at >= hour_start), 1), else_=0)
+                ).label("this_hour"),
+                sa.func.max(went_at).label("last"),
             )
             .where(
                 OUTBOX.c.status.in_(GONE_STATUSES),
                 # A row goes out before its retry deadline: this keeps the count a range scan.
-                OUTBOX.c.scheduled_at >= day_start - self.retry.deadline - timedelta(days=1),
-                went_at >= day_start,
+                OUTBOX.c.scheduled_at >= since - self.retry.deadline - timedelta(days=1),
+                went_at >= since,
             )
             .group_by(OUTBOX.c.mailbox)
         )
         with self.engine.connect() as db:
-            went = {r.mailbox: (r.today, r.this_hour or 0) for r in db.execute(query)}
+            went = {r.mailbox: (r.today or 0, r.this_hour or 0, r.last) for r in db.execute(query)}
             first_days = dict(
                 db.execute(sa.select(MAILBOX_STATE.c.name, MAILBOX_STATE.c.first_send_on)).all()
             )
-        allowed = {}
+        allowed, last_sends = {}, {}
         for mailbox in self.config.mailboxes:
             limits = MailboxLimits.of(mailbox, first_days.get(mailbox.name), zone)
-            today, this_hour = went.get(mailbox.name, (0, 0))
-            allowed[mailbox.name] = sends_allowed(limits, now, today, this_hour)
-        return allowed
-
-    def _last_send(self, db: Connection, mailbox: str) -> datetime | None:
-        """When the mailbox last sent (or may have): the latest row gone within the last day."""
-        now = self.clock.now()
-        went_at = sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.claimed_at)
-        last = db.scalar(
-            sa.select(sa.func.max(went_at)).where(
-                OUTBOX.c.mailbox == mailbox,
-                OUTBOX.c.status.in_(GONE_STATUSES),
-                OUTBOX.c.scheduled_at >= now - self.retry.deadline - timedelta(days=1),
-                went_at >= now - timedelta(days=1),
-            )
-        )
-        db.rollback()  # end the read: each message gets transactions of its own
-        return utc(last) if last is not None else None
+            today, this_hour, last = went.get(mailbox.name, (0, 0, None))
+            left = sends_allowed(limits, now, today, this_hour)
+            if last is not None:
+                last_sends[mailbox.name] = utc(last)
+                if now < utc(last) + limits.min_gap:
+                    left = 0  # not claimed only to wait: a later pass takes it
+            allowed[mailbox.name] = left
+        return allowed, last_sends
 
     def _paused_mailboxes(self) -> list[str]:
         with self.engine.connect() as db:
@@ -610,7 +605,7 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _send_mailbox(
-        self, name: str, rows: Sequence[_Claimed], allowed: int
+        self, name: str, rows: Sequence[_Claimed], allowed: int, last_send: datetime | None
     ) -> DispatchStats:
         stats = DispatchStats()
         try:
@@ -634,7 +629,7 @@ class Dispatcher:
         limits = MailboxLimits.of(mailbox, None, ZoneInfo(self.config.timezone))
         with self.engine.connect() as db:
             # One connection for the batch: each message still gets transactions of its own.
-            batch = _Batch(name, db, last_attempt_at=self._last_send(db, name))
+            batch = _Batch(name, db, last_attempt_at=last_send)
             token = _batch.set(batch)
             try:
                 await self._send_rows(sender, mailbox.address, rows, suppressed, stats, limits)
@@ -655,7 +650,18 @@ class Dispatcher:
         name = sender.name
         reply_to = self.config.mailbox(name).reply_to
         batch = _batch.get()
+        started = self.clock.now()
         for index, row in enumerate(rows):
+            last = batch.last_attempt_at if batch is not None else None
+            if last is not None:
+                # The mailbox's gap and jitter since its last send: planned mail is spaced
+                # already, overdue mail is all due at once and waits here, one after the other.
+                ready = limits.ready_at(last, row.scheduled_at, row.message_id)
+                if ready - started > self.lease / 2:
+                    # Waiting longer would keep the rest claimed too long: a later pass sends it.
+                    stats.released += self._release([r.id for r in rows[index:]])
+                    break
+                await self._wait_until(ready)
             if self._done:
                 stats.released += self._release([r.id for r in rows[index:]])
                 break
@@ -664,12 +670,6 @@ class Dispatcher:
                 # Its window closed while the batch was going out: the planner re-slots it.
                 stats.released += self._release([row.id])
                 continue
-            last = batch.last_attempt_at if batch is not None else None
-            if last is not None and now < limits.ready_at(last, row.scheduled_at, row.message_id):
-                # Too soon after the mailbox's last send: planned mail is spaced already, but
-                # overdue mail is all due at once. The rest waits for a later pass.
-                stats.released += self._release([r.id for r in rows[index:]])
-                break
             raw = restamp_date(row.raw, self.clock.now())
             try:
                 check_message(raw, recipient=_header_address(row.to_address), reply_to=reply_to)
@@ -706,6 +706,14 @@ class Dispatcher:
             else:
                 self._sent(row, reply)
                 stats.sent += 1
+
+    async def _wait_until(self, ready: datetime) -> None:
+        """Sleep on the clock until `ready`, a second at a time so a stop is seen at once."""
+        while not self._done:
+            left = (ready - self.clock.now()).total_seconds()
+            if left <= 0:
+                return
+            await self.clock.sleep(min(left, 1.0))
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
