@@ -33,7 +33,7 @@ from engine.cadences.versions import pinned_cadence
 from engine.clock import Clock, utc
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
-from engine.prospects.contact_state import Exclusion, load_contact_facts, why_not_mail
+from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
 from engine.sending.compose import (
@@ -265,26 +265,6 @@ class Planner:
             )
         )
 
-    def _event_for(
-        self,
-        session: Session,
-        enrollment: Enrollment,
-        now: datetime,
-        kind: str,
-        reason: Exclusion,
-        why: str,
-    ) -> None:
-        session.add(
-            Event(
-                at=now,
-                kind=kind,
-                actor="planner",
-                prospect_id=enrollment.prospect_id,
-                enrollment_id=enrollment.id,
-                data={"reason": reason.value, "detail": why},
-            )
-        )
-
     def _plan_one(self, session: Session, enrollment_id: int, now: datetime) -> str:
         enrollment = session.get(Enrollment, enrollment_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
@@ -314,7 +294,17 @@ class Planner:
             enrollment.status = EnrollmentStatus.STOPPED
             enrollment.stop_reason = f"{reason.value}: {why}"[:500]
             enrollment.updated_at = now
-            self._event_for(session, enrollment, now, "enrollment.stopped", reason, why)
+            data = {"reason": reason.value, "detail": why}
+            session.add(
+                Event(
+                    at=now,
+                    kind="enrollment.stopped",
+                    actor="planner",
+                    prospect_id=enrollment.prospect_id,
+                    enrollment_id=enrollment_id,
+                    data=data,
+                )
+            )
             log.info("enrollment %d stopped before planning: %s: %s", enrollment_id, reason, why)
             return "stopped"
         due = utc(enrollment.next_due_at or now)

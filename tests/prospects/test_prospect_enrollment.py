@@ -217,29 +217,9 @@ def test_replied_or_enrolled_before_only_again_and_never_past_no(
     for enrollment in (ann, bea, cal, gus):
         enrollment.status = EnrollmentStatus.STOPPED
     # ann answered (not-interested); bea's account was handed off; cal's cadence just ended.
-    session.add(
-        InboundMessage(
-            mailbox="m",
-            uid=1,
-            raw=b"",
-            prospect_id=p["ann"].id,
-            label="not-interested",
-            received_at=now,
-            status=InboundStatus.APPLIED,
-        )
-    )
+    stored_reply(session, p["ann"], "not-interested", now, InboundStatus.APPLIED)
     # An out-of-office note is not a reply.
-    session.add(
-        InboundMessage(
-            mailbox="m",
-            uid=2,
-            raw=b"",
-            prospect_id=p["cal"].id,
-            label="auto-reply",
-            received_at=now,
-            status=InboundStatus.APPLIED,
-        )
-    )
+    stored_reply(session, p["cal"], "auto-reply", now, InboundStatus.APPLIED)
     acme = session.exec(select(Account).where(Account.domain == "acme.com")).one()
     acme.status = AccountStatus.HANDED_OFF
     add_suppression(session, "gus@free.com", now=now, reason="unsubscribe")
@@ -274,17 +254,7 @@ def test_contact_states(tmp_path: Path, session: Session, now: datetime) -> None
     cal.status = EnrollmentStatus.COMPLETED
     p["eve"].email_status = EmailStatus.INVALID
     add_suppression(session, "dan@dead.com", now=now, reason="unsubscribe")
-    session.add(
-        InboundMessage(
-            mailbox="m",
-            uid=3,
-            raw=b"",
-            prospect_id=p["gus"].id,
-            label="wrong-person",
-            received_at=now,
-            status=InboundStatus.APPLIED,
-        )
-    )
+    stored_reply(session, p["gus"], "wrong-person", now, InboundStatus.APPLIED)
     session.flush()
     facts = load_contact_facts(session, p.values())
     states = {p[name].email: contact_state(facts[p[name].id or 0]).state for name in p}
@@ -300,17 +270,26 @@ def test_contact_states(tmp_path: Path, session: Session, now: datetime) -> None
     assert contact_state(facts[p["gus"].id or 0]).label == "wrong-person"
     # A reply after ann's enrollment started stops her cadence at the planner.
     assert why_not_mail(facts[p["ann"].id or 0], ann.id or 0) is None
-    session.add(
-        InboundMessage(
-            mailbox="m",
-            uid=4,
-            raw=b"",
-            prospect_id=p["ann"].id,
-            label="unclear",
-            received_at=now + timedelta(hours=1),
-            status=InboundStatus.REVIEW,
-        )
-    )
+    stored_reply(session, p["ann"], "unclear", now + timedelta(hours=1), InboundStatus.REVIEW)
     session.flush()
     blocked = why_not_mail(load_contact_facts(session, [p["ann"]])[p["ann"].id or 0], ann.id or 0)
     assert blocked is not None and blocked[0] is Exclusion.REPLIED
+
+
+def stored_reply(
+    session: Session, prospect: Prospect, label: str, at: datetime, status: InboundStatus
+) -> None:
+    """A reply as the intake stores it once classified (the reply actions are not under test)."""
+    uid = len(session.exec(select(InboundMessage)).all()) + 1
+    session.add(
+        InboundMessage(
+            mailbox="m",
+            uid=uid,
+            raw=b"",
+            prospect_id=prospect.id,
+            label=label,
+            received_at=at,
+            status=status,
+        )
+    )
+    session.flush()
