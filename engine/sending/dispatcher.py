@@ -591,7 +591,7 @@ class Dispatcher:
             left = sends_allowed(limits, now, today, this_hour)
             if last is not None:
                 last_sends[mailbox.name] = utc(last)
-                if now < utc(last) + limits.min_gap:
+                if limits.min_gap and now < utc(last) + limits.min_gap:
                     left = 0  # not claimed only to wait: a later pass takes it
             allowed[mailbox.name] = left
         return allowed, last_sends
@@ -653,7 +653,9 @@ class Dispatcher:
         started = self.clock.now()
         for index, row in enumerate(rows):
             last = batch.last_attempt_at if batch is not None else None
-            if last is not None:
+            # Only with a gap to keep: the last send may carry another daemon's clock, a little
+            # ahead of ours, and without a gap there is nothing to wait for.
+            if last is not None and (limits.min_gap or limits.jitter):
                 # The mailbox's gap and jitter since its last send: planned mail is spaced
                 # already, overdue mail is all due at once and waits here, one after the other.
                 ready = limits.ready_at(last, row.scheduled_at, row.message_id)
