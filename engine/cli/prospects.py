@@ -139,8 +139,8 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
 @click.option(
     "--again",
     is_flag=True,
-    help="Also take people who replied, were in this cadence before, or are at a handed-off or "
-    "paused account (never the unsubscribed, bounced or forgotten).",
+    help="Also take people who replied, were in this cadence before, or are at a handed-off, "
+    "paused or engaged account (never the unsubscribed, bounced or forgotten).",
 )
 @click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
 @click.option(
@@ -175,8 +175,9 @@ def enroll_command(
     --stage and --grade narrow it to accounts that far along.
 
     Nobody is enrolled who replied to anything, has been in CADENCE before, or is at a
-    handed-off or paused account, unless --again; nobody ever who unsubscribed, bounced or was
-    forgotten. Each prospect's contact state: `spear prospect show EMAIL`.
+    handed-off, paused or engaged account (someone there replied), unless --again; nobody ever
+    who unsubscribed, bounced or was forgotten. Each prospect's contact state: `spear prospect
+    show EMAIL`.
     """
     if segment_name and emails:
         raise click.UsageError("give --segment or --prospect, not both")

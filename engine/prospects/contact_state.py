@@ -18,8 +18,9 @@ The states, strongest first (the first that applies is the state):
 - `never-contacted`.
 
 Whoever is forgotten, unsubscribed or bounced is never mailed again, whatever anyone asks. Whoever
-replied, or was in a cadence before, or belongs to a handed-off or paused account, is not enrolled
-unless a person says so (`EnrolPath.AGAIN`), or unless the reply itself starts the cadence.
+replied, or was in a cadence before, or belongs to a handed-off, paused or engaged account (someone
+there replied), is not enrolled unless a person says so (`EnrolPath.AGAIN`), or unless a reply
+itself starts the cadence (a referral, not-now -> nurture).
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ class Exclusion(StrEnum):
     BOUNCED = "bounced"
     ACCOUNT_RULED_OUT = "account-ruled-out"  # customer, not a fit, duplicate, dead, red flag
     IN_THIS_CADENCE = "in-this-cadence"
-    ACCOUNT_HANDED_OFF = "account-handed-off"
-    ACCOUNT_PAUSED = "account-paused"
     REPLIED = "replied"
     WAS_IN_THIS_CADENCE = "was-in-this-cadence"
+    ACCOUNT_HANDED_OFF = "account-handed-off"
+    ACCOUNT_PAUSED = "account-paused"
+    ACCOUNT_ENGAGED = "account-engaged"  # someone there replied: the account is in conversation
     ACCOUNT_BUSY = "account-busy"  # one contact per account, and another one is in a cadence
 
 
@@ -88,6 +90,7 @@ FINAL = frozenset({Exclusion.FORGOTTEN, Exclusion.UNSUBSCRIBED, Exclusion.BOUNCE
 LIFTED_BY_AGAIN = frozenset(
     {
         Exclusion.ACCOUNT_HANDED_OFF,
+        Exclusion.ACCOUNT_ENGAGED,
         Exclusion.ACCOUNT_PAUSED,
         Exclusion.REPLIED,
         Exclusion.WAS_IN_THIS_CADENCE,
@@ -260,23 +263,26 @@ def _final(facts: ContactFacts) -> tuple[Exclusion, str] | None:
 
 
 def _held_back(facts: ContactFacts, cadence: str, path: EnrolPath) -> tuple[Exclusion, str] | None:
-    """The rules a person may lift with --again, in order."""
+    """The rules a person may lift with --again: the person's own history first, then their
+    account's."""
+    if path is not EnrolPath.REPLY:  # the reply is the reason to write, and it may be nurture again
+        if facts.replies:
+            return Exclusion.REPLIED, _reply_text(facts.replies[-1])
+        before = [e for e in facts.enrollments if e.cadence == cadence]
+        if before:
+            return Exclusion.WAS_IN_THIS_CADENCE, f"was in {cadence} ({before[-1].status.value})"
     account = facts.account
-    if account is not None:
-        if account.status == AccountStatus.HANDED_OFF:
-            return Exclusion.ACCOUNT_HANDED_OFF, _because(
-                f"account {account.domain} is handed off", account
-            )
-        if account.paused and path is not EnrolPath.REFERRAL:
-            return Exclusion.ACCOUNT_PAUSED, f"account {account.domain} is paused"
-    if path is EnrolPath.REPLY:
-        return None  # the reply is the reason to write, and it may be a second nurture
-    if facts.replies:
-        return Exclusion.REPLIED, _reply_text(facts.replies[-1])
-    before = [e for e in facts.enrollments if e.cadence == cadence]
-    if before:
-        last = before[-1]
-        return Exclusion.WAS_IN_THIS_CADENCE, f"was in {cadence} ({last.status.value})"
+    if account is None:
+        return None
+    if account.status == AccountStatus.HANDED_OFF:
+        return Exclusion.ACCOUNT_HANDED_OFF, _because(
+            f"account {account.domain} is handed off", account
+        )
+    if account.paused and path is not EnrolPath.REFERRAL:
+        return Exclusion.ACCOUNT_PAUSED, f"account {account.domain} is paused"
+    # A referral or a reply carries the conversation on; a cold enrolment would cut across it.
+    if account.status == AccountStatus.ENGAGED and path in (EnrolPath.COMMAND, EnrolPath.AGAIN):
+        return Exclusion.ACCOUNT_ENGAGED, f"someone at {account.domain} replied"
     return None
 
 

@@ -5,10 +5,10 @@ prospect may be enrolled at all is their contact state's question
 (`engine.prospects.contact_state.why_not_enrol`): never whoever is forgotten, unsubscribed or
 bounced; not whoever is at a ruled-out account or already in this cadence; and, unless a person
 says so (`EnrolPath.AGAIN`, `spear enroll --again`), not whoever replied to anything, was in this
-cadence before, or belongs to a handed-off or paused account. One rule looks across prospects and
-lives here: when the cadence says one contact per account at a time, nobody is enrolled while
-another contact at the account (or they themselves) is in a cadence, any cadence, or was enrolled
-earlier in the same run.
+cadence before, or belongs to a handed-off, paused or engaged account. One rule looks across
+prospects and lives here: when the cadence says one contact per account at a time, nobody is
+enrolled while another contact at the account (or they themselves) is in a cadence, any cadence,
+or was enrolled earlier in the same run.
 
 A person we were referred to (`EnrolPath.REFERRAL`) is exempt from one-per-account and from the
 account pause: the referrer's own enrollment ends with the reply, colleagues are paused because of

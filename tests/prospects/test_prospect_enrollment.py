@@ -193,7 +193,10 @@ def test_red_flags_added_since_import_hold_at_enrolment(
     session.add(beta)
     flags = RedFlags(competitor_domains=["acme.com", "beta.io"])
 
-    plan = plan_enrollment(session, cadence, [p["ann"], p["cal"], p["gus"]], now, red_flags=flags)
+    # --again: an engaged account is otherwise held back for another reason.
+    plan = plan_enrollment(
+        session, cadence, [p["ann"], p["cal"], p["gus"]], now, path=EnrolPath.AGAIN, red_flags=flags
+    )
     assert [x.email for x in plan.enrol] == ["cal@beta.io", "gus@free.com"]
     [(left_out, code, reason)] = plan.excluded
     assert left_out.email == "ann@acme.com" and code is Exclusion.ACCOUNT_RULED_OUT
@@ -211,10 +214,8 @@ def test_replied_or_enrolled_before_only_again_and_never_past_no(
     account is left out; --again takes them, but never the unsubscribed or bounced."""
     cadence = make_cadence(tmp_path, one_per_account=False)
     p = people(session, tmp_path, now)
-    [ann, bea, cal, gus] = enroll(
-        session, cadence, [p["ann"], p["bea"], p["cal"], p["gus"]], now=now
-    )
-    for enrollment in (ann, bea, cal, gus):
+    [ann, cal, gus] = enroll(session, cadence, [p["ann"], p["cal"], p["gus"]], now=now)
+    for enrollment in (ann, cal, gus):
         enrollment.status = EnrollmentStatus.STOPPED
     # ann answered (not-interested); bea's account was handed off; cal's cadence just ended.
     stored_reply(session, p["ann"], "not-interested", now, InboundStatus.APPLIED)
@@ -229,16 +230,17 @@ def test_replied_or_enrolled_before_only_again_and_never_past_no(
     plan = plan_enrollment(session, cadence, [p["ann"], p["bea"], p["cal"], p["gus"]], later)
     assert plan.enrol == []
     assert {x.email: why for x, why, _ in plan.excluded} == {
-        "ann@acme.com": Exclusion.ACCOUNT_HANDED_OFF,
+        "ann@acme.com": Exclusion.REPLIED,
         "bea@acme.com": Exclusion.ACCOUNT_HANDED_OFF,
         "cal@beta.io": Exclusion.WAS_IN_THIS_CADENCE,
         "gus@free.com": Exclusion.UNSUBSCRIBED,
     }
     acme.status = AccountStatus.ENGAGED
     session.flush()
-    plan = plan_enrollment(session, cadence, [p["ann"]], later)
-    [(_, why, detail)] = plan.excluded
+    plan = plan_enrollment(session, cadence, [p["ann"], p["bea"]], later)
+    [(_, why, detail), (_, colleague, _)] = plan.excluded
     assert why is Exclusion.REPLIED and detail.startswith("replied not-interested on 2025-03-04")
+    assert colleague is Exclusion.ACCOUNT_ENGAGED  # someone at acme.com replied: no cold note
 
     again = plan_enrollment(session, cadence, p.values(), later, path=EnrolPath.AGAIN)
     assert {x.email for x in again.enrol} >= {"ann@acme.com", "bea@acme.com", "cal@beta.io"}
