@@ -26,7 +26,6 @@ COMMANDS = {
     "prospect": "engine.cli.sales:prospect_group",
     "segment": "engine.cli.prospects:segment_group",
     "enroll": "engine.cli.prospects:enroll_command",
-    "prospect": "engine.cli.prospects:prospect_group",
     "suppress": "engine.cli.prospects:suppress_group",
     "unsubscribe": "engine.cli.unsubscribe:command",
     "schedule": "engine.cli.schedule:command",

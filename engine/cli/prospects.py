@@ -1,5 +1,5 @@
-"""`spear import`, `segment`, `enroll`, `prospect`, `suppress`, `forget`, `export`: prospects and
-privacy."""
+"""`spear import`, `segment`, `enroll`, `prospect show`, `suppress`, `forget`, `export`: prospects
+and privacy."""
 
 from __future__ import annotations
 
@@ -230,12 +230,7 @@ def enroll_command(
             click.echo(f"  - {excluded.prospect.email}: {excluded.reason.value}: {excluded.detail}")
 
 
-@click.group("prospect")
-def prospect_group() -> None:
-    """One prospect: their contact state and history."""
-
-
-@prospect_group.command("show")
+@click.command("show")
 @click.argument("email")
 @pass_app
 def prospect_show(app: AppContext, email: str) -> None:
@@ -389,7 +384,6 @@ commands: list[click.Command] = [
     import_command,
     segment_group,
     enroll_command,
-    prospect_group,
     suppress_group,
     forget_command,
     export_command,
