@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,25 @@ segments:
     result = spear(tmp_path, "enroll", "referral-ask", "--start", "2026-11-24T12:00:00")
     assert result.returncode == 0, result.stderr
     return tmp_path
+
+
+@contextmanager
+def daemon_output(workdir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """A running daemon and its output lines as they come; stopped with SIGTERM after, exit 0."""
+    daemon = start_daemon(workdir, *args)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(daemon.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        yield daemon, lines
+        assert daemon.poll() is None, "".join(lines)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.join(5)
+    assert daemon.returncode == 0, "".join(lines)
 
 
 def outbox(workdir: Path) -> list[tuple[str, str, str]]:
@@ -223,11 +243,7 @@ def test_sighup_waits_for_the_send_under_way_and_never_moves_the_database(
 ) -> None:
     handler, port = sink
     workdir = make_workdir(tmp_path, port)
-    daemon = start_daemon(workdir, "--now", IN_WINDOW)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(daemon.stdout.readline, "")))  # type: ignore[union-attr]
-    reader.start()
-    try:
+    with daemon_output(workdir, "--now", IN_WINDOW) as (daemon, lines):
         # A reload while the server takes its time over the first message's body.
         assert handler.data_started.wait(30), lines
         daemon.send_signal(signal.SIGHUP)
@@ -239,13 +255,5 @@ def test_sighup_waits_for_the_send_under_way_and_never_moves_the_database(
         config.write_text(config.read_text().replace("sqlite:///spear.db", "sqlite:///other.db"))
         daemon.send_signal(signal.SIGHUP)
         assert wait_for(lambda: any("`database:` changed" in line for line in lines), 30), lines
-        assert daemon.poll() is None
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(30)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        reader.join(5)
-    assert daemon.returncode == 0, "".join(lines)
     assert sorted(status for _, _, status, _ in outbox(workdir)) == ["sent", "sent"]
     assert not (workdir / "other.db").exists()
