@@ -163,7 +163,11 @@ def _address(name: str, address: str) -> str:
     if not at or not username or not domain:
         raise ComposeError(f"not a usable email address: {address!r}")
     try:
-        display_name = plain_header_text(name, MAX_DISPLAY_NAME)
+        # Quotes and backslashes have no place in a name, and the email package's folding can
+        # drop the quotes around a long name that holds them, leaving its `:` and `@` bare.
+        display_name = plain_header_text(
+            name.replace('"', " ").replace("\\", " "), MAX_DISPLAY_NAME
+        )
         # The domain as IDNA A-labels: an encoded word is not allowed inside an address.
         domain = ascii_domain(domain)
         return str(Address(display_name=display_name, username=username, domain=domain))

@@ -106,8 +106,9 @@ def _decode_encoded_words(text: str) -> str:
         if isinstance(chunk, str):
             parts.append(chunk)
             continue
+        # decode_header hands back the text between encoded words as raw-unicode-escape bytes.
         try:
-            parts.append(chunk.decode(charset or "ascii", errors="replace"))
+            parts.append(chunk.decode(charset or "raw-unicode-escape", errors="replace"))
         except LookupError:
             parts.append(chunk.decode("utf-8", errors="replace"))
     return "".join(parts)

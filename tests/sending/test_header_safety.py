@@ -13,7 +13,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -160,6 +160,9 @@ _HOSTILE = st.lists(st.one_of(st.text(max_size=40), _PIECES, st.just("Z" * 400))
 
 @given(name=_HOSTILE, subject=_HOSTILE, body=st.text(max_size=200))
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Text beside an encoded word comes back from decode_header as raw-unicode-escape bytes; read
+# as ASCII it once left backslashes that made a long name's quotes vanish when folded.
+@example(name=f"\u0100\U00010000{INJECT_BCC}{INJECT_BCC}", subject="", body="")
 def test_fuzz_header_generation(name: str, subject: str, body: str) -> None:
     try:
         raw = build(to_name=name, subject=subject or "x", body=body)
