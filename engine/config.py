@@ -40,6 +40,7 @@ CONFIG_ENV = "SPEAR_CONFIG"
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _URL_EXAMPLE = "https://unsubscribe.example.com"
 MIN_SECRET_LENGTH = 16
+_PASSWORD_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
 
 
 class Secret:
@@ -151,7 +152,14 @@ def _optional_secret(raw: object, info: ValidationInfo) -> Secret | None:
 OptionalSecret = Annotated[Secret | None, BeforeValidator(_optional_secret)]
 
 
-def _is_loopback(host: str) -> bool:
+def beside_config(value: Path | None, info: ValidationInfo) -> Path | None:
+    """A relative path in the config file, taken from the file's folder."""
+    if value is None or value.is_absolute():
+        return value
+    return Path((info.context or {}).get("config_dir", Path.cwd())) / value
+
+
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -160,34 +168,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+MAX_DAILY_CAP = 10_000  # emails a mailbox may send in a day: far past any sane reputation
+
+
 class ServerSettings(_Strict):
     host: str
     port: Annotated[int, Field(ge=1, le=65535)]
     tls: TlsMode = TlsMode.STARTTLS
     user: str | None = None
-    password: Secret | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    password: OptionalSecret = None
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
     ca_file: Path | None = None  # PEM file of a private CA to trust for this server
 
     @field_validator("ca_file")
     @classmethod
     def _ca_beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None or value.is_absolute():
-            return value
-        return Path((info.context or {}).get("config_dir", Path.cwd())) / value
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _resolve(cls, raw: object, info: ValidationInfo) -> Secret | None:
-        if raw is None or isinstance(raw, Secret):
-            return raw
-        config_dir = (info.context or {}).get("config_dir", Path.cwd())
-        return password_reference(raw, config_dir)
+        return beside_config(value, info)
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> Self:
         # Credentials and prospects' mail must never cross a network in clear text.
-        if self.tls is TlsMode.NONE and not _is_loopback(self.host):
+        if self.tls is TlsMode.NONE and not is_loopback(self.host):
             raise ValueError(f"tls: none is only allowed on loopback, not on {self.host}")
         return self
 
@@ -198,8 +199,8 @@ class ImapSettings(ServerSettings):
 
 
 class Warmup(_Strict):
-    start: Annotated[int, Field(ge=1)] = 10
-    step: Annotated[int, Field(ge=0)] = 5
+    start: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 10
+    step: Annotated[int, Field(ge=0, le=MAX_DAILY_CAP)] = 5
 
 
 class MailboxConfig(_Strict):
@@ -209,10 +210,11 @@ class MailboxConfig(_Strict):
     reply_to: str | None = None
     smtp: ServerSettings
     imap: ImapSettings | None = None
-    daily_cap: Annotated[int, Field(ge=1)] = 50
-    hourly_cap: Annotated[int, Field(ge=1)] = 20
-    min_gap_seconds: Annotated[float, Field(ge=0)] = 60.0
-    jitter_seconds: Annotated[float, Field(ge=0)] = 30.0
+    daily_cap: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 50
+    hourly_cap: Annotated[int, Field(ge=1, le=MAX_DAILY_CAP)] = 20
+    # Finite and at most a day: `.inf` or a huge gap overflows the slot arithmetic.
+    min_gap_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
+    jitter_seconds: Annotated[float, Field(ge=0, le=86_400)] = 30.0
     warmup: Warmup | None = None
     owner: str | None = None  # the rep this mailbox belongs to: their tasks, their pipeline
 
@@ -303,10 +305,13 @@ class Webhook(_Strict):
 
 
 class Replies(_Strict):
-    soft_bounce_limit: Annotated[int, Field(ge=1)] = 3
-    soft_bounce_window_days: Annotated[int, Field(ge=1)] = 30
-    auto_reply_delay_days: Annotated[int, Field(ge=0)] = 7
+    soft_bounce_limit: Annotated[int, Field(ge=1, le=1000)] = 3
+    soft_bounce_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    auto_reply_delay_days: Annotated[int, Field(ge=0, le=366)] = 7
     block_alarm_rate: Annotated[float, Field(gt=0, le=1)] = 0.05
+    block_alarm_min_count: Annotated[int, Field(ge=1, le=1000)] = 3
+    # A bounce or a From-matched reply is ours when its mailbox wrote to the address this lately.
+    sent_window_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
 
 class OneClick(_Strict):
@@ -350,6 +355,58 @@ class Metrics(_Strict):
     port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0: no HTTP endpoint
 
 
+class Web(_Strict):
+    """`spear web`: where it listens and who may sign in (see `engine.web.access`)."""
+
+    listen: str = "127.0.0.1:8025"  # host:port; [::1]:8025 for IPv6
+    password_hash: str | None = None  # from `spear web hash-password`
+    password: OptionalSecret = None  # ${ENV_VAR} or {file: PATH}
+    tls_cert: Path | None = None  # serve HTTPS itself (cookies are then Secure)
+    tls_key: Path | None = None
+    behind_tls: bool = False  # a proxy in front terminates TLS: cookies are Secure
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _beside_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return beside_config(value, info)
+
+    @field_validator("password_hash")
+    @classmethod
+    def _a_hash(cls, value: str | None) -> str | None:
+        if value is not None and not _PASSWORD_HASH.match(value):
+            raise ValueError("not a hash from `spear web hash-password`")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """`127.0.0.1:8025` -> ("127.0.0.1", 8025); `[::1]:8025` -> ("::1", 8025)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"listen must be HOST:PORT, not {value!r}")
+    return host, int(port)
+
+
 class LogFormat(StrEnum):
     PLAIN = "plain"
     JSON = "json"
@@ -358,7 +415,7 @@ class LogFormat(StrEnum):
 class Config(_Strict):
     database: str = "sqlite:///spear.db"
     timezone: str = "UTC"
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
+    poll_interval_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     review_threshold: Annotated[float, Field(ge=0, le=1)] = 0.6
     cadences_dir: Path = Path("cadences")
     templates_dir: Path = Path("templates")
@@ -370,8 +427,9 @@ class Config(_Strict):
     replies: Replies = Replies()
     unsubscribe: Unsubscribe = Unsubscribe()
     metrics: Metrics = Metrics()
+    web: Web | None = None  # set: `spear run` serves the web inbox too
     log_format: LogFormat = LogFormat.PLAIN
-    deal_size: Annotated[float, Field(ge=0)] = 50_000.0
+    deal_size: Annotated[float, Field(ge=0, le=1e12)] = 50_000.0
     tasks: Tasks = Tasks()
     pipeline: Pipeline = Pipeline()
     # Where the file was read from; relative paths in it are taken from there.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,31 @@ from engine.store.db import make_engine, normalise_url, upgrade
 pytest_plugins = ["engine.harness.pytest_plugin"]
 
 POSTGRES_ENV = "SPEAR_TEST_POSTGRES_URL"
+
+
+async def _wait_until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not {what} after {timeout:g}s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def wait_until() -> Callable[[Callable[[], object], str], Awaitable[None]]:
+    """`await wait_until(condition, "what it means")`: wait for the state a test depends on
+    instead of sleeping and hoping it came (a sleep passes on a fast machine without the state
+    and fails on a slow one with it)."""
+    return _wait_until
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on right now, for a server the test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ PROSPECT_TIMEZONE = "prospect"  # evaluate windows in each recipient's own time 
 
 MIDNIGHT = time(0)  # as a window's end: the end of the day
 _NAME = r"^[a-z0-9][a-z0-9_-]*$"
+MAX_WAIT_DAYS = 366
 _WAIT = re.compile(r"^\s*(\d+)\s+(business[ -]days?|days?|weeks?|hours?)\s*$", re.IGNORECASE)
 _WEEKDAYS = {
     name: number
@@ -74,7 +75,7 @@ def parse_wait(raw: object) -> Wait:
     if isinstance(raw, Wait):
         return raw
     if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-        return Wait(raw, WaitUnit.DAYS)
+        return _bounded(Wait(raw, WaitUnit.DAYS))
     match = _WAIT.match(raw) if isinstance(raw, str) else None
     if not match:
         raise ValueError(
@@ -82,17 +83,22 @@ def parse_wait(raw: object) -> Wait:
         )
     amount, unit = int(match.group(1)), match.group(2).lower()
     if unit.startswith("business"):
-        return Wait(amount, WaitUnit.BUSINESS_DAYS)
-    if unit.startswith("week"):
-        return Wait(amount * 7, WaitUnit.DAYS)
-    if unit.startswith("hour"):
-        return Wait(amount, WaitUnit.HOURS)
-    return Wait(amount, WaitUnit.DAYS)
+        wait = Wait(amount, WaitUnit.BUSINESS_DAYS)
+    elif unit.startswith("week"):
+        wait = Wait(amount * 7, WaitUnit.DAYS)
+    elif unit.startswith("hour"):
+        wait = Wait(amount, WaitUnit.HOURS)
+    else:
+        wait = Wait(amount, WaitUnit.DAYS)
+    return _bounded(wait)
 
 
-def format_wait(wait: Wait) -> str:
-    unit = str(wait.unit)
-    return f"{wait.amount} {unit[:-1] if wait.amount == 1 else unit}"
+def _bounded(wait: Wait) -> Wait:
+    """A wait of at most a year: longer is a typo, and a huge one overflows date arithmetic."""
+    limit = {WaitUnit.HOURS: MAX_WAIT_DAYS * 24}.get(wait.unit, MAX_WAIT_DAYS)
+    if wait.amount > limit:
+        raise ValueError(f"a wait of at most {limit} {wait.unit}, not {wait.amount}")
+    return wait
 
 
 def parse_window(raw: object) -> SendWindow:
@@ -206,7 +212,8 @@ class StopRules(_Strict):
     """What ends an enrollment besides the prospect's own reply or a hard bounce (always do)."""
 
     account_reply: AccountReplyRule = AccountReplyRule.PAUSE
-    max_days: Annotated[int, Field(ge=1)] | None = None  # end enrollments still open after this
+    # End enrollments still open after this many days.
+    max_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
 
 class ReplyActionKind(StrEnum):
@@ -303,7 +310,7 @@ class Variant(_Strict):
     id: Annotated[str, Field(pattern=_NAME)]
     template: str
     subject: str | None = None
-    weight: Annotated[float, Field(gt=0)] = 1.0
+    weight: Annotated[float, Field(gt=0, le=1_000_000)] = 1.0
 
 
 class StepType(StrEnum):
@@ -377,8 +384,8 @@ class Step(_Strict):
 
 
 class Touches(_Strict):
-    min: Annotated[int, Field(ge=1)] = PLAY_TOUCHES[0]
-    max: Annotated[int, Field(ge=1)] = PLAY_TOUCHES[1]
+    min: Annotated[int, Field(ge=1, le=100)] = PLAY_TOUCHES[0]
+    max: Annotated[int, Field(ge=1, le=100)] = PLAY_TOUCHES[1]
 
 
 # --- the cadence ---------------------------------------------------------------------------------

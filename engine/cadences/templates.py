@@ -8,19 +8,31 @@ gap; the `fallback` filter is the one sanctioned way to cover an empty or missin
     Hi {{ prospect.first_name | fallback("there") }},
 
 The renderer is pure: it takes a `TemplateContext` of plain values, never a database row.
+
+The sandbox keeps templates away from Python, not from work: nested `range(100000)` loops or
+`'x' * 10**8` would hang `cadence check` and the planner, or take gigabytes. So rendering is
+bounded (`BoundedSandbox`): every loop, call and operator checks a deadline of `RENDER_SECONDS`,
+loops have `MAX_LOOP_ITERATIONS` in all, `*`, `+` and `**` refuse results over
+`MAX_RENDERED_CHARS` (or exponents that big), and the output stops at that size. A template over a
+limit fails with its line, like any other rendering error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.cadences.model import Cadence, Step, Variant
@@ -248,9 +260,116 @@ def _may_be_missing(value: jinja2.Undefined) -> bool:
     return owner is None or isinstance(owner, Mapping)
 
 
+RENDER_SECONDS = 2.0  # one template, one prospect: a plain email renders in milliseconds
+MAX_RENDERED_CHARS = 100_000  # a short email is a few hundred; this is far past any real one
+MAX_LOOP_ITERATIONS = 10_000  # every loop of one rendering together
+MAX_EXPONENT = 64
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_LOOP_GUARD = "spear_loop_guard"
+
+
+@dataclass
+class _Budget:
+    deadline: float = math.inf
+    iterations: int = 0
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SecurityError(f"rendering took over {RENDER_SECONDS:g} s")
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
+
+
+def _check_budget() -> _Budget:
+    """The rendering's budget, checked (an unbounded one outside `bounded_render`)."""
+    budget = _budget.get() or _Budget()
+    budget.check()
+    return budget
+
+
+def _guarded_loop(items: Iterable[Any]) -> Iterator[Any]:
+    """What every `{% for %}` iterates: the items, within the rendering's budget."""
+    budget = _check_budget()
+    for item in items:
+        budget.iterations += 1
+        if budget.iterations > MAX_LOOP_ITERATIONS:
+            raise SecurityError(f"loops ran over {MAX_LOOP_ITERATIONS} times")
+        budget.check()
+        yield item
+
+
+def _sized(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | list | tuple) else None
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox with a time, loop and size budget for every rendering."""
+
+    intercepted_binops = frozenset({"*", "+", "**"})
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        # Every loop goes through the guard; no other hook sees a loop that only iterates.
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            guard = nodes.Name(_LOOP_GUARD, "load", lineno=loop.lineno)
+            loop.iter = nodes.Call(guard, [loop.iter], [], None, None, lineno=loop.lineno)
+        return tree
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        _check_budget()
+        size: int | None = None
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if _sized(sequence) is not None and isinstance(times, int):
+                    size = (_sized(sequence) or 0) * times
+        elif operator == "+" and _sized(left) is not None and _sized(right) is not None:
+            size = (_sized(left) or 0) + (_sized(right) or 0)
+        elif operator == "**" and (
+            (isinstance(right, int | float) and abs(right) > MAX_EXPONENT)
+            or (isinstance(left, int) and left.bit_length() > 4 * MAX_EXPONENT)
+        ):
+            raise SecurityError(f"a power over {MAX_EXPONENT} or of a huge number")
+        if size is not None and size > MAX_RENDERED_CHARS:
+            raise SecurityError(f"a value over {MAX_RENDERED_CHARS} characters")
+        return super().call_binop(context, operator, left, right)
+
+    def call(
+        __self,  # jinja2's signature: `self` may be a keyword argument of the call
+        __context: jinja2.runtime.Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        _check_budget()
+        if getattr(__obj, "__name__", "") in _PADDING_METHODS and any(
+            isinstance(a, int) and a > MAX_RENDERED_CHARS for a in (*args, *kwargs.values())
+        ):
+            raise SecurityError(f"a value over {MAX_RENDERED_CHARS} characters")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def bounded_render(template: jinja2.Template, variables: dict[str, Any]) -> str:
+    """Render within the budget: time, loops, operators and the size of the output."""
+    token = _budget.set(_Budget(deadline=time.monotonic() + RENDER_SECONDS))
+    try:
+        chunks: list[str] = []
+        size = 0
+        for chunk in template.generate(variables):
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise TemplateRenderError(f"the output is over {MAX_RENDERED_CHARS} characters")
+            chunks.append(chunk)
+        return "".join(chunks)
+    finally:
+        _budget.reset(token)
+
+
 def make_environment(templates: dict[str, str]) -> ImmutableSandboxedEnvironment:
     """A sandbox that sees only `templates` (name -> source) and renders plain text."""
-    environment = ImmutableSandboxedEnvironment(
+    environment = BoundedSandbox(
         loader=jinja2.DictLoader(templates),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain-text email: nothing is HTML
@@ -260,6 +379,7 @@ def make_environment(templates: dict[str, str]) -> ImmutableSandboxedEnvironment
     )
     environment.filters["fallback"] = fallback
     environment.filters["default_if_empty"] = fallback
+    environment.globals[_LOOP_GUARD] = _guarded_loop
     return environment
 
 
@@ -315,8 +435,8 @@ def render_template(
     environment: jinja2.Environment, name: str, variables: dict[str, Any], where: str
 ) -> str:
     try:
-        text = environment.get_template(name).render(variables)
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        text = bounded_render(environment.get_template(name), variables)
+    except (jinja2.TemplateError, TemplateRenderError, *_RUNTIME_ERRORS) as exc:
         raise _render_error(f"{where}: template {name}", exc, _source(environment, name)) from None
     return tidy(text)
 
@@ -325,8 +445,8 @@ def render_source(
     environment: jinja2.Environment, source: str, variables: dict[str, Any], where: str
 ) -> str:
     try:
-        return environment.from_string(source).render(variables)
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        return bounded_render(environment.from_string(source), variables)
+    except (jinja2.TemplateError, TemplateRenderError, *_RUNTIME_ERRORS) as exc:
         raise _render_error(where, exc, source) from None
 
 
@@ -338,6 +458,10 @@ def tidy(text: str) -> str:
         if line or (kept and kept[-1]):
             kept.append(line)
     return "\n".join(kept) + "\n"
+
+
+# What a template can raise at run time besides jinja2's own errors (a macro calling itself).
+_RUNTIME_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
 
 
 _NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")
@@ -384,7 +508,11 @@ def _template_line(exc: Exception) -> int | None:
     line = None
     traceback = exc.__traceback__
     while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename in ("<template>", "<unknown>"):
+        code = traceback.tb_frame.f_code
+        if code.co_filename in ("<template>", "<unknown>") or code.co_name in (
+            "template",
+            "top-level template code",
+        ):
             line = traceback.tb_lineno
         traceback = traceback.tb_next
     return line

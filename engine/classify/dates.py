@@ -66,9 +66,10 @@ def add_months(day: date, months: int) -> date:
 
 
 def next_occurrence(base: date, month: int, day: int = 1) -> date:
-    """The first (month, day) strictly after base."""
+    """The first (month, day) strictly after base; a day the month lacks ("June 31", a slip
+    like "January 0") is its nearest day in that month."""
     for year in (base.year, base.year + 1):
-        candidate = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+        candidate = date(year, month, min(max(day, 1), calendar.monthrange(year, month)[1]))
         if candidate > base:
             return candidate
     return date(base.year + 1, month, day)

@@ -3,6 +3,12 @@
 Real mail is often broken: undeclared or wrong charsets, gb2312 that is really gb18030, HTML-only
 bodies, malformed headers. Every helper here returns something usable instead of raising, and
 bounds the text it hands on so that a 10 MB message costs no more than a small one.
+
+Hostile mail is another matter: a thousand nested multiparts overflow the `email` parser's
+recursion, and a hundred thousand encoded words or a six-megabyte header line cost gigabytes and
+minutes to decode. So `parse_message` first scans the bytes once, in linear time, against limits
+far above what real mail uses (`check_limits`), and refuses a message over one with an
+`UnreadableMessage` that says which (an `Unreadable` code); the raw bytes stay for a person.
 """
 
 from __future__ import annotations
@@ -13,9 +19,162 @@ import email.policy
 import re
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
+from enum import StrEnum
 from html.parser import HTMLParser
 
+from engine.errors import ClassifyError
+
 MAX_TEXT_BYTES = 64 * 1024  # a reply's meaning is in its first pages; never scan megabytes
+
+# What a message may hold before it is refused unread. Real replies and bounces stay far inside:
+# a forwarded thread with attachments nests four or five levels and has tens of parts.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+MAX_MIME_DEPTH = 20  # nested multiparts and attached messages
+MAX_MIME_PARTS = 500
+MAX_FIELD_BYTES = 64 * 1024  # one header field, folded lines joined
+MAX_HEADER_BYTES = 512 * 1024  # every header block of the message together
+MAX_ENCODED_WORDS = 500  # RFC 2047 `=?charset?q?...?=` words in all headers
+MAX_ADDRESSES = 300  # addresses in the top-level address headers
+_ADDRESS_FIELDS = frozenset(
+    {b"from", b"to", b"cc", b"bcc", b"reply-to", b"sender", b"resent-to", b"resent-cc"}
+)
+_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
+_BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))""", re.IGNORECASE)
+
+
+class Unreadable(StrEnum):
+    """Why a message was stored but not read."""
+
+    TOO_LARGE = "too-large"
+    MIME_TOO_DEEP = "mime-too-deep"
+    TOO_MANY_PARTS = "too-many-parts"
+    HEADER_TOO_LARGE = "header-too-large"
+    TOO_MANY_ENCODED_WORDS = "too-many-encoded-words"
+    TOO_MANY_ADDRESSES = "too-many-addresses"
+    PARSE_FAILED = "parse-failed"  # the parser raised all the same
+    CLASSIFY_TIMEOUT = "classify-timeout"  # classification ran over its time budget
+    CLASSIFY_FAILED = "classify-failed"  # classification could not run (its worker died)
+    PROCESSING_FAILED = "processing-failed"  # matching or acting on it raised
+
+
+class UnreadableMessage(ClassifyError):
+    """A message over a parsing limit, or one the parser fails on: kept raw, never read."""
+
+    def __init__(self, reason: Unreadable, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"unreadable ({reason}): {detail}")
+
+
+def check_limits(raw: bytes) -> None:
+    """Raise `UnreadableMessage` when `raw` is over a limit; one linear pass, no parsing.
+
+    The scan follows the MIME structure as the parser would: header blocks (the message's, each
+    part's, each attached message's), multipart boundaries and the parts they open and close.
+    """
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise UnreadableMessage(Unreadable.TOO_LARGE, f"{len(raw)} bytes")
+    scan = _LimitScan()
+    lines = raw.splitlines()
+    start = 1 if lines and lines[0].startswith(b"From ") else 0  # an mbox "From " line
+    for index in range(start, len(lines)):
+        scan.line(lines[index])
+    scan.end_of_headers()
+
+
+class _LimitScan:
+    def __init__(self) -> None:
+        self.open: list[bytes] = []  # boundaries of the multiparts we are inside, innermost last
+        self.attached = 0  # message/rfc822 parts entered (each nests a whole message)
+        self.in_headers = True
+        self.top_level = True
+        self.fields: list[bytearray] = []
+        self.header_bytes = 0
+        self.encoded_words = 0
+        self.addresses = 0  # in the top-level address headers
+        self.counting_addresses = False  # the field being read is one of those
+        self.parts = 0
+
+    def line(self, line: bytes) -> None:
+        if self.in_headers:
+            if line[:1] in (b" ", b"\t") and self.fields and line.strip():
+                self._grow(self.fields[-1], line)
+                return
+            if _FIELD.match(line):
+                name = line.split(b":", 1)[0].strip().lower()
+                self.counting_addresses = self.top_level and name in _ADDRESS_FIELDS
+                self.fields.append(bytearray())
+                self._grow(self.fields[-1], line)
+                return
+            # A blank line ends the headers; so does any other line, as for the parser.
+            self.end_of_headers()
+            if not line.strip():
+                return
+        if not self.open or not line.startswith(b"--"):
+            return
+        token = line[2:].rstrip()
+        closing = token.endswith(b"--") and token[:-2] in self.open
+        name = token[:-2] if closing else token
+        if name not in self.open:
+            return
+        del self.open[len(self.open) - self.open[::-1].index(name) :]  # inner ones end with it
+        if closing:
+            self.open.pop()
+            return
+        self.parts += 1
+        if self.parts > MAX_MIME_PARTS:
+            raise UnreadableMessage(Unreadable.TOO_MANY_PARTS, f"over {MAX_MIME_PARTS} parts")
+        self.in_headers = True
+
+    def _grow(self, field: bytearray, line: bytes) -> None:
+        """Add a header line to its field, counting as it goes (the first limit hit is named)."""
+        self.encoded_words += line.count(b"=?")
+        if self.encoded_words > MAX_ENCODED_WORDS:
+            raise UnreadableMessage(
+                Unreadable.TOO_MANY_ENCODED_WORDS, f"over {MAX_ENCODED_WORDS} encoded words"
+            )
+        if self.counting_addresses:
+            self.addresses += line.count(b"@")
+            if self.addresses > MAX_ADDRESSES:
+                raise UnreadableMessage(
+                    Unreadable.TOO_MANY_ADDRESSES, f"over {MAX_ADDRESSES} addresses"
+                )
+        field += line
+        self.header_bytes += len(line)
+        if len(field) > MAX_FIELD_BYTES:
+            raise UnreadableMessage(
+                Unreadable.HEADER_TOO_LARGE, f"a header field over {MAX_FIELD_BYTES} bytes"
+            )
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise UnreadableMessage(
+                Unreadable.HEADER_TOO_LARGE, f"headers over {MAX_HEADER_BYTES} bytes"
+            )
+
+    def end_of_headers(self) -> None:
+        """A header block is complete: count what it holds, follow what its part contains."""
+        if not self.in_headers:
+            return
+        fields, self.fields = self.fields, []
+        self.in_headers = False
+        content_type = b""
+        for field in fields:
+            name, _, value = bytes(field).partition(b":")
+            if name.strip().lower() == b"content-type":
+                content_type = value
+        self.top_level = False
+        self.counting_addresses = False
+        kind = content_type.strip().lower()
+        boundary = _BOUNDARY.search(content_type)
+        if kind.startswith(b"multipart/") and boundary is not None:
+            self.open.append((boundary.group(1) or boundary.group(2)).rstrip())
+        elif kind.startswith(b"message/rfc822"):
+            self.attached += 1
+            self.in_headers = True  # the part's body is a message: headers come first
+        if len(self.open) + self.attached > MAX_MIME_DEPTH:
+            raise UnreadableMessage(
+                Unreadable.MIME_TOO_DEEP, f"nested over {MAX_MIME_DEPTH} levels"
+            )
+
 
 # Declared charsets that are narrower than what senders really use under that name.
 _CHARSET_WIDENING = {
@@ -60,8 +219,13 @@ _POLICY = _PlainHeaders()
 
 
 def parse_message(raw: bytes) -> EmailMessage:
-    """Parse bytes into a message without ever raising on malformed input."""
-    message = email.message_from_bytes(raw, policy=_POLICY)
+    """Parse bytes into a message: tolerant of malformed input, but `UnreadableMessage` when
+    the message is over a limit (`check_limits`) or the parser fails on it all the same."""
+    check_limits(raw)
+    try:
+        message = email.message_from_bytes(raw, policy=_POLICY)
+    except Exception as error:  # RecursionError, MemoryError's smaller cousins: not ours to fix
+        raise UnreadableMessage(Unreadable.PARSE_FAILED, type(error).__name__) from None
     assert isinstance(message, EmailMessage)  # guaranteed by an EmailPolicy
     return message
 

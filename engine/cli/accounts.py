@@ -135,6 +135,12 @@ def resume_command(app: AppContext, domain: str) -> None:
     click.echo(
         f"{resumed.domain}: resumed; {plural(len(resumed.enrollments), 'enrollment')} active again"
         + (again if resumed.revived else "")
+        + (
+            f"; {plural(len(resumed.stopped), 'enrollment')} stopped (replied, unsubscribed or "
+            "bounced meanwhile)"
+            if resumed.stopped
+            else ""
+        )
     )
 
 

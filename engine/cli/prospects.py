@@ -1,8 +1,13 @@
-"""`spear import`, `segment`, `enroll`, `suppress`, `forget`, `export`: prospects and privacy."""
+"""`spear import`, `segment`, `enroll`, `prospect show`, `suppress`, `forget`, `export`: prospects
+and privacy."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import stat
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +23,7 @@ from engine.clock import SystemClock, utc
 from engine.display import plural
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
+from engine.prospects.contact_state import EnrolPath, contact_state, load_contact_facts
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
 from engine.prospects.privacy import export_person, forget_person
@@ -37,13 +43,36 @@ def _now() -> datetime:
     return SystemClock().now()
 
 
+@contextmanager
+def _regular_file(file: Path) -> Iterator[Path]:
+    """`file` itself when it is a regular file; else (`-`, a pipe, /dev/stdin) a copy of what it
+    streams, since reading a file checks its encoding in one pass and its rows in another."""
+    dash = str(file) == "-"
+    try:
+        regular = not dash and stat.S_ISREG(file.stat().st_mode)
+    except OSError:
+        regular = True  # the importer reports a missing or unreadable file with its name
+    if regular:
+        yield file
+        return
+    with tempfile.TemporaryDirectory(prefix="spear-import-") as folder:
+        copy = Path(folder) / ("stdin" if dash else file.name)
+        with copy.open("wb") as out:
+            if dash:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            else:
+                with file.open("rb") as stream:
+                    shutil.copyfileobj(stream, out)
+        yield copy
+
+
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--check-dns", is_flag=True, help="Also check each domain accepts mail (network).")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, store nothing.")
 @pass_app
 def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) -> None:
-    """Import prospects from a CSV or JSON Lines (.jsonl) FILE.
+    """Import prospects from a CSV or JSON Lines (.jsonl) FILE (`-` reads standard input).
 
     Columns are matched by header name (Email, First Name, Company, Website, Employees, Country,
     Time Zone...); other columns are kept as custom fields. Addresses are normalised, so
@@ -53,10 +82,10 @@ def import_command(app: AppContext, file: Path, check_dns: bool, dry_run: bool) 
     Summary counts: imported (new prospects), updated (a held prospect or its account changed),
     skipped (nothing changed, or an empty row), rejected (listed with line and reason).
     """
-    with app.session() as session:
+    with _regular_file(file) as readable, app.session() as session:
         report = import_prospects(
             session,
-            file,
+            readable,
             now=_now(),
             red_flags=app.config.red_flags,
             check_dns=check_dns,
@@ -109,6 +138,12 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
 @click.option("--segment", "segment_name", help="Enrol this segment (default: the cadence's).")
 @click.option("--prospect", "emails", multiple=True, help="Enrol this address (repeatable).")
 @click.option("--start", type=INSTANT, help=f"First step due at ({INSTANT_FORMS}; default now).")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Also take people who replied, were in this cadence before, or are at a handed-off, "
+    "paused or engaged account (never the unsubscribed, bounced or forgotten).",
+)
 @click.option("--dry-run", is_flag=True, help="Say who would be enrolled and who not, and why.")
 @click.option(
     "--stage",
@@ -124,6 +159,7 @@ def segment_show(app: AppContext, name: str, sample_size: int) -> None:
     type=click.Choice([g.value for g in AccountGrade], case_sensitive=False),
     help="Only accounts of this grade (repeatable).",
 )
+@click.option("--verbose", "-v", is_flag=True, help="List everyone, not only the counts.")
 @pass_app
 def enroll_command(
     app: AppContext,
@@ -131,12 +167,20 @@ def enroll_command(
     segment_name: str | None,
     emails: tuple[str, ...],
     start: datetime | None,
+    again: bool,
     dry_run: bool,
     stages: tuple[str, ...],
     grades: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Enrol prospects in CADENCE: a segment, given addresses, or the cadence's own audience;
-    --stage and --grade narrow it to accounts that far along."""
+    --stage and --grade narrow it to accounts that far along.
+
+    Nobody is enrolled who replied to anything, has been in CADENCE before, or is at a
+    handed-off, paused or engaged account (someone there replied), unless --again; nobody ever
+    who unsubscribed, bounced or was forgotten. Each prospect's contact state: `spear prospect
+    show EMAIL`.
+    """
     if segment_name and emails:
         raise click.UsageError("give --segment or --prospect, not both")
     config = app.config
@@ -150,6 +194,7 @@ def enroll_command(
         raise NotFoundError(f"no cadence named {cadence_name!r} (known: {', '.join(cadences)})")
     cadence = cadences[cadence_name]
     now = _now()
+    path = EnrolPath.AGAIN if again else EnrolPath.COMMAND
     with app.session() as session:
         if emails:
             prospects = _prospects_by_email(session, emails)
@@ -163,15 +208,53 @@ def enroll_command(
                 audience = SegmentFilter.model_validate(audience.model_dump() | only)
             prospects = list(segment_members(session, audience))
         red_flags = app.config.red_flags
-        plan = plan_enrollment(session, cadence, prospects, now, red_flags=red_flags)
+        plan = plan_enrollment(session, cadence, prospects, now, path=path, red_flags=red_flags)
         if not dry_run:
-            enroll(session, cadence, plan.enrol, now=now, start=start, red_flags=red_flags)
+            enroll(
+                session,
+                cadence,
+                plan.enrol,
+                now=now,
+                start=start,
+                path=path,
+                red_flags=red_flags,
+            )
     verb = "Would enrol" if dry_run else "Enrolled"
     click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
-    for prospect in plan.enrol:
-        click.echo(f"  + {_describe(prospect)}")
-    for prospect, reason in plan.excluded:
-        click.echo(f"  - {prospect.email}: {reason}")
+    for reason, count in plan.counts().items():
+        click.echo(f"  excluded {count}: {reason.value}")
+    # Given addresses are few: say what became of each. A segment is listed with --verbose.
+    if verbose or emails:
+        for prospect in plan.enrol:
+            click.echo(f"  + {_describe(prospect)}")
+        for excluded in plan.excluded:
+            click.echo(f"  - {excluded.prospect.email}: {excluded.reason.value}: {excluded.detail}")
+
+
+@click.command("show")
+@click.argument("email")
+@pass_app
+def prospect_show(app: AppContext, email: str) -> None:
+    """Show EMAIL's contact state and why, their account, enrollments and replies."""
+    with app.session() as session:
+        [prospect] = _prospects_by_email(session, (email,))
+        facts = load_contact_facts(session, [prospect], app.config.red_flags)[prospect.id or 0]
+    contact = contact_state(facts)
+    click.echo(_describe(prospect))
+    click.echo(f"state: {contact.state.value} ({contact.why})")
+    if facts.account is not None:
+        account = facts.account
+        paused = ", paused" if account.paused else ""
+        click.echo(f"account: {account.domain} ({account.status.value}{paused})")
+    for enrollment in facts.enrollments:
+        line = f"enrollment {enrollment.id}: {enrollment.cadence} {enrollment.status.value}"
+        line += f", {enrollment.steps_sent} steps sent"
+        if enrollment.stop_reason:
+            line += f" ({enrollment.stop_reason})"
+        click.echo(line)
+    for reply in facts.replies:
+        when = utc(reply.received_at).isoformat(timespec="minutes") if reply.received_at else "-"
+        click.echo(f"reply {reply.inbound_id}: {reply.label or 'unclassified'} at {when}")
 
 
 def _audience(app: AppContext, cadence: Cadence, segment_name: str | None) -> SegmentFilter:

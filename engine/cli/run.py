@@ -69,6 +69,10 @@ def run(
     on PostgreSQL several share the work.
     """
     config = app.config
+    if config.web is not None:  # refuse an unsafe web inbox before anything starts
+        from engine.web.access import check_exposure
+
+        check_exposure(config.web.host, config.web)
     configure_logging(
         config.log_format,
         level=logging.DEBUG if verbose else logging.INFO,
@@ -79,7 +83,11 @@ def run(
     clock = _clock(now, speed, once)
     options = RuntimeOptions(clock=clock, worker_id=worker_id or new_worker_id(), speed=speed)
     path = config_path(app.config_file)
-    with DaemonLock(config.database_url), _metrics_endpoint(config, clock):
+    with (
+        DaemonLock(config.database_url),
+        _metrics_endpoint(config, clock),
+        _web_inbox(app, clock),
+    ):
         asyncio.run(_serve(path, options, once, shutdown_grace))
 
 
@@ -131,3 +139,19 @@ def _metrics_endpoint(config: Config, clock: Clock) -> Iterator[None]:
     finally:
         server.close()
         engine.dispose()
+
+
+@contextmanager
+def _web_inbox(app: AppContext, clock: Clock) -> Iterator[None]:
+    """The web inbox on a background thread, when `web:` is configured."""
+    if app.config.web is None:
+        yield
+        return
+    from engine.cli.review import _default_reviewer
+    from engine.cli.web import build_inbox
+    from engine.web.server import serving_in_background
+
+    inbox = build_inbox(app, _default_reviewer())
+    inbox.clock = clock
+    with serving_in_background(inbox):
+        yield

@@ -1,4 +1,5 @@
-"""`spear account stage|grade|ack|history|undo` and `spear prospect role`: where a sale stands."""
+"""`spear account stage|grade|ack|history|undo` and `spear prospect role` (and `show`): where a sale
+stands."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.prospects import prospect_show
 from engine.clock import SystemClock
 from engine.errors import NotFoundError
 from engine.store.models import AccountGrade, AccountStage, BuyerRole
@@ -142,7 +144,11 @@ ACCOUNT_COMMANDS = [stage_command, grade_command, ack_command, history_command, 
 
 @click.group("prospect")
 def prospect_group() -> None:
-    """One prospect: their buyer role."""
+    """One prospect: their contact state and history, their buyer role."""
+
+
+# `show` lives with the other prospect commands (engine.cli.prospects); the group is this one.
+prospect_group.add_command(prospect_show)
 
 
 @prospect_group.command("role")

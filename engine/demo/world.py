@@ -69,7 +69,7 @@ async def open_world(
     (workdir / "mailbox-password").write_text(PASSWORD)
     (workdir / "spear.yaml").write_text(_config_text(harness, poll_interval_seconds))
     (workdir / "prospects.csv").write_text(as_csv(fictional_prospects(prospects, seed)))
-    _import_and_enrol(load_config(workdir / "spear.yaml"), workdir / "prospects.csv", clock.now())
+    import_and_enrol(load_config(workdir / "spear.yaml"), workdir / "prospects.csv", clock.now())
     responder = Responder(harness.store, list(users), scenario or default_scenario(), clock)
     return World(workdir, harness, responder, clock)
 
@@ -127,7 +127,8 @@ hand_off:
 """
 
 
-def _import_and_enrol(config: Config, csv_path: Path, now: datetime) -> None:
+def import_and_enrol(config: Config, csv_path: Path, now: datetime) -> None:
+    """Import the prospects in `csv_path`; enrol the first cadence's segment in it."""
     upgrade(config.database_url)
     engine = make_engine(config.database_url)
     cadences = load_cadences(config.cadences_path, config.templates_path)

@@ -7,6 +7,8 @@ one it cannot render) stays paused. A resumed enrollment is not lost and does no
 
 - its next step, if it fell due during the pause, is due now, and the planner books it into the
   next slot the recipient's windows and the mailbox's caps allow, as any due step;
+- an enrollment whose contact state now says no (they replied, unsubscribed or bounced during
+  the pause: `engine.prospects.contact_state`) is stopped instead;
 - a step that was already planned and was cancelled during the pause ("enrollment is paused",
   "account is paused") is put back in the outbox as a missed row, which the planner re-slots
   likewise, keeping its Message-ID; it was never sent, since only rows not yet `sending` are
@@ -30,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from engine.clock import utc
 from engine.errors import NotFoundError
-from engine.prospects.enrollment import OPEN
+from engine.prospects.contact_state import OPEN, load_contact_facts, why_not_mail
 from engine.prospects.fields import RowProblem, parse_domain
 from engine.sending.pauses import (
     ACCOUNT_IS_PAUSED,
@@ -107,10 +109,11 @@ class AccountResume:
     was_paused: bool
     enrollments: list[int]  # set back to active
     revived: list[int]  # outbox rows cancelled during the pause, back in the outbox
+    stopped: list[int] = field(default_factory=list)  # their contact state says no
 
     @property
     def changed(self) -> bool:
-        return self.was_paused or bool(self.enrollments) or bool(self.revived)
+        return self.was_paused or bool(self.enrollments or self.revived or self.stopped)
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,22 @@ def resume_account(
     was_paused = account.paused
     resumed: list[int] = []
     revived: list[int] = []
-    for enrollment in _open_enrollments(session, account):
+    stopped: list[int] = []
+    enrollments = _open_enrollments(session, account)
+    contacts = session.exec(
+        select(Prospect).where(col(Prospect.id).in_({e.prospect_id for e in enrollments}))
+    ).all()
+    facts = load_contact_facts(session, contacts)
+    for enrollment in enrollments:
+        blocked = why_not_mail(facts[enrollment.prospect_id], enrollment.id or 0)
+        if blocked is not None:
+            # They replied, unsubscribed or bounced during the pause: their cadence ends here.
+            enrollment.status = EnrollmentStatus.STOPPED
+            enrollment.stop_reason = f"{blocked[0].value}: {blocked[1]}"[:500]
+            enrollment.updated_at = now
+            session.add(enrollment)
+            stopped.append(enrollment.id or 0)
+            continue
         if paused_by_account(enrollment):
             enrollment.status = EnrollmentStatus.ACTIVE
             enrollment.stop_reason = None
@@ -267,7 +285,7 @@ def resume_account(
         row = _revive(session, enrollment, now)
         if row is not None:
             revived.append(row)
-    result = AccountResume(account.domain, was_paused, resumed, revived)
+    result = AccountResume(account.domain, was_paused, resumed, revived, stopped)
     if not result.changed:
         return result
     account.paused = False
@@ -283,6 +301,7 @@ def resume_account(
                 "domain": account.domain,
                 "enrollments": resumed,
                 "revived": revived,
+                "stopped": stopped,
             },
         )
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 
 try:
@@ -111,3 +112,31 @@ def is_role_address(local_part: str) -> bool:
 
 def is_disposable_domain(domain: str) -> bool:
     return domain.lower() in _DISPOSABLE_DOMAINS
+
+
+@dataclass(frozen=True)
+class WireAddress:
+    """An address as it goes over SMTP: the domain as IDNA A-labels (punycode), the local part as
+    given. `utf8` says the local part is not ASCII, so the server must offer SMTPUTF8."""
+
+    address: str
+    utf8: bool
+
+
+def wire_address(address: str) -> WireAddress:
+    """`jörg@müller.de` -> (`jörg@xn--mller-kva.de`, utf8); raises AddressError when the domain
+    has no IDNA form."""
+    local_part, at, domain = address.strip().rpartition("@")
+    if not at or not local_part or not domain:
+        raise AddressError(f"not an address: {address!r}")
+    return WireAddress(f"{local_part}@{ascii_domain(domain)}", not local_part.isascii())
+
+
+def ascii_domain(domain: str) -> str:
+    """The domain in ASCII: IDNA 2008 A-labels with UTS #46 mapping, as email-validator checks."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise AddressError(f"the domain {domain!r} has no IDNA (punycode) form: {exc}") from None

@@ -1,21 +1,20 @@
 """Enrolling prospects in a cadence, and the reasons some are left out.
 
-`plan_enrollment` decides, `enroll` writes: the dry run and the real run share one rule. A prospect
-is left out, with the first reason that applies, when:
+`plan_enrollment` decides, `enroll` writes: the dry run and the real run share one rule. Whether a
+prospect may be enrolled at all is their contact state's question
+(`engine.prospects.contact_state.why_not_enrol`): never whoever is forgotten, unsubscribed or
+bounced; not whoever is at a ruled-out account or already in this cadence; and, unless a person
+says so (`EnrolPath.AGAIN`, `spear enroll --again`), not whoever replied to anything, was in this
+cadence before, or belongs to a handed-off, paused or engaged account. One rule looks across
+prospects and lives here: when the cadence says one contact per account at a time, nobody is
+enrolled while another contact at the account (or they themselves) is in a cadence, any cadence,
+or was enrolled earlier in the same run.
 
-- their address, domain or hash is on the suppression list;
-- their address bounced or was refused (pruned as invalid);
-- their account is a customer, not a fit, a duplicate or dead, or is paused because someone there
-  replied; or, still prospecting, the configuration's `red_flags` now rule it out (they mark
-  accounts at import; a flag added since then holds at enrolment too);
-- they are already in this cadence (an active or paused enrollment);
-- the cadence says one contact per account at a time and another contact at the same account is in
-  a cadence (any cadence), or is enrolled earlier in the same run.
-
-A person we were referred to (`referrer` given) is exempt from the last rule and from the account
-pause: the referrer's own enrollment ends with the reply, colleagues are paused because of that
-very reply, and the play says the person named is exactly who to write to next. The other rules
-still apply to them.
+A person we were referred to (`EnrolPath.REFERRAL`) is exempt from one-per-account and from the
+account pause: the referrer's own enrollment ends with the reply, colleagues are paused because of
+that very reply, and the play says the person named is exactly who to write to next. A reply that
+starts a cadence for its own sender (`EnrolPath.REPLY`: not-now -> nurture) is its own reason to
+write. The final states hold on every path.
 
 An enrollment starts at the cadence's first step, due at `start` (now by default), with the cadence
 version pinned, and is logged as an `enrolled` event.
@@ -27,31 +26,41 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, pin_version
 from engine.config import RedFlags
-from engine.prospects.accounts import red_flag
-from engine.prospects.suppression import suppression_reasons
-from engine.store.models import (
-    NEVER_ENROLL,
-    Account,
-    AccountStatus,
-    EmailStatus,
-    Enrollment,
-    EnrollmentStatus,
-    Event,
-    Prospect,
+from engine.prospects.contact_state import (
+    OPEN,
+    EnrolPath,
+    Exclusion,
+    load_contact_facts,
+    why_not_enrol,
 )
+from engine.store.models import Enrollment, EnrollmentStatus, Event, Prospect
 
-OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+
+class Excluded(NamedTuple):
+    prospect: Prospect
+    reason: Exclusion
+    detail: str
 
 
 @dataclass
 class EnrollmentPlan:
     enrol: list[Prospect] = field(default_factory=list)
-    excluded: list[tuple[Prospect, str]] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+
+    def counts(self) -> dict[Exclusion, int]:
+        """How many were left out for each reason, in the order the reasons are checked."""
+        found = {e.reason for e in self.excluded}
+        return {
+            reason: sum(1 for e in self.excluded if e.reason is reason)
+            for reason in Exclusion
+            if reason in found
+        }
 
 
 def plan_enrollment(
@@ -60,50 +69,28 @@ def plan_enrollment(
     prospects: Iterable[Prospect],
     now: datetime,
     *,
-    referrer: Prospect | None = None,
+    path: EnrolPath = EnrolPath.COMMAND,
     red_flags: RedFlags | None = None,
 ) -> EnrollmentPlan:
-    """Who of `prospects` would be enrolled in `cadence` at `now`, and why the others would not.
-
-    With `referrer`, `prospects` are the people that referrer pointed us to: the account pause and
-    the one-contact-per-account rule do not hold them back.
-    """
-    referred = referrer is not None
+    """Who of `prospects` would be enrolled in `cadence` at `now` by `path`, and why the others
+    would not."""
     candidates = list({p.id: p for p in prospects}.values())  # each prospect once, in order
-    ids = [p.id for p in candidates]
+    facts = load_contact_facts(session, candidates, red_flags)
+    one_per_account = cadence.audience.one_per_account and path is not EnrolPath.REFERRAL
     account_ids = {p.account_id for p in candidates if p.account_id is not None}
-    accounts = {
-        a.id: a for a in session.exec(select(Account).where(col(Account.id).in_(account_ids)))
-    }
-    suppressed = suppression_reasons(session, [p.email for p in candidates])
-    in_this_cadence = set(
-        session.exec(
-            select(Enrollment.prospect_id).where(
-                col(Enrollment.prospect_id).in_(ids),
-                Enrollment.cadence == cadence.name,
-                col(Enrollment.status).in_(OPEN),
-            )
-        )
-    )
-    one_per_account = _one_per_account(cadence) and not referred
     busy_accounts = _accounts_in_a_cadence(session, account_ids) if one_per_account else {}
 
     plan = EnrollmentPlan()
     for prospect in candidates:
-        account = accounts.get(prospect.account_id) if prospect.account_id else None
-        reason = (
-            suppressed.get(prospect.email)
-            or _address_reason(prospect)
-            or _account_reason(account, red_flags, paused_counts=not referred)
-            or ("already in this cadence" if prospect.id in in_this_cadence else None)
-            or _busy_account_reason(account, busy_accounts, prospect)
-        )
-        if reason:
-            plan.excluded.append((prospect, reason))
+        found = why_not_enrol(facts[prospect.id or 0], cadence.name, path)
+        if found is None and one_per_account:
+            found = _busy_account_reason(prospect, busy_accounts)
+        if found is not None:
+            plan.excluded.append(Excluded(prospect, *found))
             continue
         plan.enrol.append(prospect)
-        if account is not None and one_per_account:
-            busy_accounts.setdefault(account.id or 0, []).append(
+        if prospect.account_id is not None and one_per_account:
+            busy_accounts.setdefault(prospect.account_id, []).append(
                 (prospect.email, "enrolled in this run")
             )
     return plan
@@ -117,10 +104,16 @@ def enroll(
     now: datetime,
     start: datetime | None = None,
     referrer: Prospect | None = None,
+    path: EnrolPath | None = None,
     red_flags: RedFlags | None = None,
 ) -> list[Enrollment]:
-    """Enrol those of `prospects` the plan allows; returns the new enrollments (flushed)."""
-    plan = plan_enrollment(session, cadence, prospects, now, referrer=referrer, red_flags=red_flags)
+    """Enrol those of `prospects` the plan allows; returns the new enrollments (flushed).
+
+    With `referrer` the path is a referral unless given.
+    """
+    if path is None:
+        path = EnrolPath.REFERRAL if referrer is not None else EnrolPath.COMMAND
+    plan = plan_enrollment(session, cadence, prospects, now, path=path, red_flags=red_flags)
     if not plan.enrol:
         return []
     pin_version(session, cadence, now=now)
@@ -159,45 +152,18 @@ def enroll(
     return enrollments
 
 
-def _one_per_account(cadence: Cadence) -> bool:
-    return cadence.audience.one_per_account
-
-
-def _address_reason(prospect: Prospect) -> str | None:
-    if prospect.email_status == EmailStatus.INVALID:
-        return "address bounced (invalid)"
-    return None
-
-
-def _account_reason(
-    account: Account | None, red_flags: RedFlags | None, *, paused_counts: bool = True
-) -> str | None:
-    if account is None:
-        return None
-    if account.status in NEVER_ENROLL:
-        why = f" ({account.status_reason})" if account.status_reason else ""
-        return f"account {account.domain} is {account.status.value}{why}"
-    flagged = None
-    if red_flags is not None and account.status == AccountStatus.PROSPECTING:
-        flagged = red_flag(account.domain, account.country, red_flags)
-    if flagged is not None:
-        status, why = flagged
-        return f"account {account.domain} is ruled out as {status.value}: {why}"
-    if account.paused and paused_counts:
-        return f"account {account.domain} is paused (someone there replied)"
-    return None
-
-
 def _busy_account_reason(
-    account: Account | None, busy_accounts: dict[int, list[tuple[str, str]]], prospect: Prospect
-) -> str | None:
-    if account is None or account.id is None:
+    prospect: Prospect, busy_accounts: dict[int, list[tuple[str, str]]]
+) -> tuple[Exclusion, str] | None:
+    """Someone at the prospect's account, the prospect included, is in a cadence."""
+    if prospect.account_id is None:
         return None
-    others = [(e, where) for e, where in busy_accounts.get(account.id, []) if e != prospect.email]
-    if not others:
+    busy = busy_accounts.get(prospect.account_id, [])
+    if not busy:
         return None
-    email, where = others[0]
-    return f"another contact at {account.domain} is in a cadence: {email} ({where})"
+    email, where = busy[0]
+    who = "they are" if email == prospect.email else f"{email} is"
+    return Exclusion.ACCOUNT_BUSY, f"one contact per account: {who} in a cadence ({where})"
 
 
 def _accounts_in_a_cadence(

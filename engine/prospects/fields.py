@@ -30,6 +30,11 @@ thousands separators, a currency sign and a k/M/B suffix (`1,200`, `$5M`, `2.5k`
 as `51-200` counts as its lower bound and `10,000+` as 10000. Dates are ISO (`2024-03-01`, a time
 may follow). A value that does not parse rejects the row, naming the column: a wrong number is
 worse than none, because segments select on it.
+
+Text values reach email headers and templates, so they are decoded then validated: an RFC 2047
+encoded word (`=?utf-8?q?...?=`, which some mail libraries turn back into line breaks) is decoded
+to plain text with a warning for the row, line breaks become spaces, and a name, title or company
+over `MAX_TEXT` characters rejects the row.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import Any
 
 from engine.prospects.addresses import Address, AddressError, parse_address
 from engine.prospects.timezones import is_valid_timezone, normalise_country
+from engine.sending.headers import has_encoded_word, plain_header_text
 
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "e-mail", "email address", "mail", "work email", "business email"),
@@ -75,7 +81,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "owner": ("owner", "contact owner", "account owner", "sales rep", "rep", "assigned to"),
 }  # fmt: skip
 
-ACCOUNT_FIELDS = ("industry", "employees", "revenue", "country", "region", "business_model")
 BUSINESS_MODELS = frozenset({"b2b", "b2c", "agency"})
 
 # Seniority as written in CRMs -> the few levels segments select on.
@@ -99,6 +104,9 @@ _SENIORITY_FROM_TITLE = (
     ("director", re.compile(r"\bdirector\b", re.I)),
     ("manager", re.compile(r"\bmanager\b", re.I)),
 )  # fmt: skip
+
+MAX_TEXT = 200  # characters of a name, title or company: longer is junk or an attack
+_BOUNDED = ("first_name", "last_name", "full_name", "title", "company")
 
 _DOMAIN = re.compile(r"^(?:[\w-]+\.)+[\w-]{2,}$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
@@ -139,6 +147,7 @@ class ParsedRow:
     prospect: dict[str, Any]
     account: dict[str, Any]
     custom: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
 
 def header_key(header: str) -> str:
@@ -179,6 +188,9 @@ def parse_row(raw: RawRow, *, check_dns: bool = False) -> ParsedRow:
     values = {k: v.strip() for k, v in raw.known.items() if v and v.strip()}
     if "email" not in values:
         raise RowProblem("email", "missing")
+    if has_encoded_word(values["email"]):
+        raise RowProblem("email", "holds an RFC 2047 encoded word (=?...?=)")
+    warnings = _decode_text_values(values)
     try:
         address = parse_address(values["email"], check_dns=check_dns)
     except AddressError as exc:
@@ -222,7 +234,22 @@ def parse_row(raw: RawRow, *, check_dns: bool = False) -> ParsedRow:
         prospect={k: v for k, v in prospect.items() if v is not None},
         account={k: v for k, v in account.items() if v is not None},
         custom=custom,
+        warnings=warnings,
     )
+
+
+def _decode_text_values(values: dict[str, str]) -> list[str]:
+    """Decode encoded words and blank out line breaks in place; one warning per decoded field."""
+    warnings: list[str] = []
+    for name, value in values.items():
+        if name == "email":
+            continue
+        if has_encoded_word(value):
+            warnings.append(f"{name}: RFC 2047 encoded word decoded to plain text")
+        values[name] = plain_header_text(value)
+        if name in _BOUNDED and len(values[name]) > MAX_TEXT:
+            raise RowProblem(name, f"longer than {MAX_TEXT} characters")
+    return warnings
 
 
 def parse_domain(text: str) -> str:

@@ -117,10 +117,12 @@ def import_prospects(
             report.skipped += 1
             continue
         try:
-            chunk.append(parse_row(item, check_dns=check_dns))
+            parsed = parse_row(item, check_dns=check_dns)
         except RowProblem as problem:
             report.reject(Location(path.name, item.line, problem.field), problem.reason)
             continue
+        report.warnings.extend(f"{path.name}:{item.line}: {w}" for w in parsed.warnings)
+        chunk.append(parsed)
         if len(chunk) >= chunk_size:
             writer.write(chunk)
             chunk = []

@@ -64,6 +64,14 @@ def suppression_reasons_normalised(
     They are only trimmed and lower-cased, not validated again: the sender checks every message
     just before it goes, and validating would cost more than the send itself.
     """
+    entries = suppression_entries_normalised(db, emails)
+    return {email: why for email, (_kind, why) in entries.items()}
+
+
+def suppression_entries_normalised(
+    db: Session | Connection, emails: Iterable[str]
+) -> dict[str, tuple[SuppressionKind, str]]:
+    """For each suppressed address among `emails`: the kind of the entry that lists it, and why."""
     keys = {email: _listed_forms(email) for email in {e.strip().lower() for e in emails}}
     values = {value for candidates in keys.values() for value in candidates}
     if not values:
@@ -77,12 +85,13 @@ def suppression_reasons_normalised(
             )
         )
     }
-    reasons = {}
+    entries = {}
     for email, candidates in keys.items():
         entry = next((found[v] for v in candidates if v in found), None)
         if entry is not None:
-            reasons[email] = _describe(SuppressionKind(entry.kind), entry.value, entry.reason)
-    return reasons
+            kind = SuppressionKind(entry.kind)
+            entries[email] = (kind, _describe(kind, entry.value, entry.reason))
+    return entries
 
 
 def describe(entry: Suppression) -> str:

@@ -21,10 +21,15 @@ The play's rules, label by label:
 - any human reply (everything but bounces and auto-replies, unclear ones included) stops all of
   that prospect's enrollments at once, and pauses colleagues at the account (per the cadence's
   `stop.account_reply`), except the people the reply refers us to;
+- only our own mail acts (`ownership`): a bounce or reply that names no message Spear sent and
+  no address its mailbox wrote to lately goes to review and changes nothing, and so do the
+  referred people of a referral that is not a thread reply to us, names free-mail or other
+  domains, or more than three people;
 - bounce: hard (or N soft within the window) marks the address invalid, suppresses it and stops
   its enrollments; a policy or spam block raises an alarm on the sending mailbox and pauses it
-  once its block rate passes `replies.block_alarm_rate` (a content-filter refusal is about one
-  address: a soft bounce);
+  once its block rate passes `replies.block_alarm_rate` with at least
+  `replies.block_alarm_min_count` blocks (a content-filter refusal is about one address: a soft
+  bounce);
 - auto-reply: the next step waits until the day after the return date (or the configured delay);
   an alternate contact it names goes to the review queue;
 - then the cadence's `on_reply` rule for the label: enrol (the referred people for a referral,
@@ -57,10 +62,12 @@ from engine.clock import utc
 from engine.config import Config, HandOff, Replies, Webhook, WebhookEvent
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
+from engine.prospects.contact_state import EnrolPath
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.segments import SegmentFilter
 from engine.prospects.suppression import add_suppression
 from engine.replies.changes import UNDO_KEY, ChangeLog, revert
+from engine.replies.ownership import not_ours, referral_risk
 from engine.replies.routing import (
     HANDED_OFF_EVENT,
     choose_executive,
@@ -346,8 +353,24 @@ class _Run:
             and self.label is ReplyLabel.UNSUBSCRIBE
             and self.actor == SYSTEM_ACTOR  # a person's decision is followed as it is
         ):
+            # A request to the List-Unsubscribe mailto has its own checks (unsubscribe_request).
             self.unsubscribe_request(self.prospect, self.request)
-        elif self.label is ReplyLabel.BOUNCE:
+            self.webhooks()
+            return
+        if self.actor == SYSTEM_ACTOR:
+            unproven = not_ours(
+                self.session,
+                self.inbound,
+                self.prospect,
+                bounce=self.label is ReplyLabel.BOUNCE,
+                now=self.now,
+                window_days=self.settings.replies.sent_window_days,
+            )
+            if unproven is not None:
+                # Anyone can forge a From or a delivery report: a person decides.
+                self.review.append(f"{unproven}: no message of ours to {self.prospect.email}")
+                return
+        if self.label is ReplyLabel.BOUNCE:
             self.bounce(self.prospect)
         elif self.label is ReplyLabel.AUTO_REPLY:
             self.auto_reply(self.prospect)
@@ -504,6 +527,13 @@ class _Run:
             self.review.append(f"referral: cadence {rule.cadence} is not loaded")
         elif rule.action is not ReplyActionKind.ENROL:
             self.review.append("referral: the cadence names no cadence to enrol the person in")
+        if self.actor == SYSTEM_ACTOR:
+            addresses = sorted({r.email.lower() for r in referrals if r.email})
+            risk = referral_risk(self.session, self.inbound, referrer, addresses)
+            if risk is not None:
+                # Spear would write to people a stranger named: a person decides.
+                self.review.append(f"{risk[0]}: {risk[1]}")
+                return
         for referral in referrals:
             if not referral.email:
                 self.review.append(f"referral without an address ({referral.name})")
@@ -564,13 +594,22 @@ class _Run:
         self, cadence: Cadence, prospect: Prospect, *, start: datetime, referrer: Prospect | None
     ) -> None:
         changes = self.changes()
+        # A referred person is enrolled because of the referrer's reply; the replier because of
+        # their own (not-now -> nurture). Either way the contact state has the last word.
+        path = EnrolPath.REFERRAL if referrer is not None else EnrolPath.REPLY
         enrolled = enroll(
-            self.session, cadence, [prospect], now=self.now, start=start, referrer=referrer
+            self.session,
+            cadence,
+            [prospect],
+            now=self.now,
+            start=start,
+            referrer=referrer,
+            path=path,
         )
         if not enrolled:
-            plan = plan_enrollment(self.session, cadence, [prospect], self.now, referrer=referrer)
+            plan = plan_enrollment(self.session, cadence, [prospect], self.now, path=path)
             reason = plan.excluded
-            why = reason[0][1] if reason else "not allowed"
+            why = reason[0].detail if reason else "not allowed"
             self.review.append(f"{prospect.email} not enrolled in {cadence.name}: {why}")
             return
         for enrollment in enrolled:
@@ -746,7 +785,11 @@ class _Run:
             changes.add(state)
         alarm = f"{len(blocks)} policy/spam blocks in {len(blocks) + sent} sends ({rate:.1%})"
         changes.set(state, "alarm", alarm)
-        if rate > self.settings.replies.block_alarm_rate:
+        # One block in a handful of sends is over any rate: it takes a few to be a pattern.
+        if (
+            rate > self.settings.replies.block_alarm_rate
+            and len(blocks) >= self.settings.replies.block_alarm_min_count
+        ):
             changes.set(state, "paused", True)
             changes.set(state, "paused_reason", f"block rate {rate:.1%}: {reason}")
         changes.set(state, "updated_at", self.now)

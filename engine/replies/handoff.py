@@ -331,7 +331,7 @@ class HandoffSender:
             message["Cc"] = rep
             recipients.append(rep)
         message[HANDOFF_HEADER] = str(event.id)
-        raw = message_bytes(message)
+        raw = message_bytes(message, also=("Cc", HANDOFF_HEADER))
         return _Email(mailbox.name, mailbox.address, tuple(recipients), raw, message_id)
 
     def _mailbox(self, data: dict[str, Any]) -> MailboxConfig:

@@ -350,6 +350,11 @@ class ImapSyncer:
                 client.idle_done()
                 await self._guard(asyncio.wait_for(idle, self.settings.timeout))
 
+    @property
+    def idling(self) -> bool:
+        """True while IDLE is pending on the open connection: new mail wakes the syncer now."""
+        return self._client is not None and bool(self._client.has_pending_idle())
+
 
 # --- folder state -----------------------------------------------------------------------------
 

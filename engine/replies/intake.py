@@ -10,22 +10,37 @@
    Any failure there leaves the row in the review queue with the error, never lost. A copy of
    Spear's own hand-off email (Cc'd to the rep's polled mailbox) is recognised and ignored.
 
-`Intake` ties both to a database for the IMAP syncer: it is the syncer's message handler.
+A message over a parsing limit (`engine.classify.parse.check_limits`), one whose classification
+runs over its time budget, or one whose processing raises is stored all the same, marked
+unreadable with the reason code and put in the review queue, where a person sees its raw bytes.
+
+`Intake` ties both to a database for the IMAP syncer: it is the syncer's message handler, and it
+does its work (parse, classify, database) in a worker thread, so one slow message never stalls
+the event loop that sends mail and keeps every mailbox's IDLE alive.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from engine.classify import Classification, ReplyLabel, classify_message
-from engine.classify.parse import body_text, header_text, parse_message, sender_address
+from engine.classify.parse import (
+    Unreadable,
+    UnreadableMessage,
+    body_text,
+    header_text,
+    parse_message,
+    sender_address,
+)
 from engine.clock import Clock
 from engine.replies.actions import ReplySettings, apply_actions
 from engine.replies.handoff import is_own_handoff
@@ -51,9 +66,19 @@ class FetchedMessage:
     raw: bytes
 
 
+class Classifier(Protocol):
+    def __call__(self, raw: bytes, *, threshold: float) -> Classification: ...
+
+
 def message_key(raw: bytes) -> str:
-    """The Message-ID, or a content hash in its place (stored in `message_id` for dedupe)."""
-    message_id = header_text(parse_message(raw), "Message-ID").strip()
+    """The Message-ID, or a content hash in its place (stored in `message_id` for dedupe).
+
+    An unreadable message is known by its hash: the same bytes fetched again are the same row.
+    """
+    try:
+        message_id = header_text(parse_message(raw), "Message-ID").strip()
+    except UnreadableMessage:
+        message_id = ""
     if message_id:
         return message_id[:MAX_HEADER]
     return f"<sha256-{hashlib.sha256(raw).hexdigest()}@content.spear.invalid>"
@@ -86,7 +111,6 @@ def store_raw(session: Session, fetched: FetchedMessage, *, now: datetime) -> In
             same_message,
         )
         return None
-    msg = parse_message(fetched.raw)
     inbound = InboundMessage(
         mailbox=fetched.mailbox,
         folder=fetched.folder,
@@ -94,10 +118,15 @@ def store_raw(session: Session, fetched: FetchedMessage, *, now: datetime) -> In
         uid=fetched.uid,
         message_id=key,
         raw=fetched.raw,
-        from_address=_safe(lambda: sender_address(msg)),
-        subject=_safe(lambda: header_text(msg, "Subject")[:MAX_HEADER]),
         received_at=now,
     )
+    try:
+        msg = parse_message(fetched.raw)
+    except UnreadableMessage:
+        pass  # `process` marks it; the bytes are what matters now
+    else:
+        inbound.from_address = _safe(lambda: sender_address(msg))
+        inbound.subject = _safe(lambda: header_text(msg, "Subject")[:MAX_HEADER])
     session.add(inbound)
     session.flush()
     log.info(
@@ -112,25 +141,48 @@ def store_raw(session: Session, fetched: FetchedMessage, *, now: datetime) -> In
 
 
 def process(
-    session: Session, inbound_id: int, settings: ReplySettings, *, now: datetime
+    session: Session,
+    inbound_id: int,
+    settings: ReplySettings,
+    *,
+    now: datetime,
+    classify: Classifier = classify_message,
 ) -> InboundMessage:
     """Classify, match and act on a stored message (status NEW); the row is returned."""
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         raise LookupError(f"no inbound message {inbound_id}")
+    try:
+        return _process(session, inbound, settings, now=now, classify=classify)
+    except UnreadableMessage as unreadable:
+        mark_unreadable(inbound, unreadable.reason, str(unreadable))
+        session.add(inbound)
+        log.warning("inbound id=%s unreadable: %s", inbound_id, unreadable)
+        return inbound
+
+
+def _process(
+    session: Session,
+    inbound: InboundMessage,
+    settings: ReplySettings,
+    *,
+    now: datetime,
+    classify: Classifier,
+) -> InboundMessage:
+    inbound_id = inbound.id or 0
+    msg = parse_message(inbound.raw)  # first: an unreadable message goes no further
     if is_own_handoff(session, inbound.raw):
         # The Cc of a hand-off email to the rep's own (polled) mailbox: nothing to act on.
         inbound.status = InboundStatus.IGNORED
         session.add(inbound)
         log.info("inbound id=%s is Spear's own hand-off email: ignored", inbound_id)
         return inbound
-    msg = parse_message(inbound.raw)
     # Sent to the List-Unsubscribe mailto: an unsubscribe whatever the classifier would say.
     request = unsubscribe_request(msg, settings.unsubscribe_address)
     if request is not None:
         classification = Classification(ReplyLabel.UNSUBSCRIBE, 1.0, reply_text=body_text(msg))
     else:
-        classification = classify_message(inbound.raw, threshold=settings.threshold)
+        classification = classify(inbound.raw, threshold=settings.threshold)
     if not msg.keys() and classification.error is None:
         classification = type(classification)(
             label=classification.label,
@@ -150,28 +202,47 @@ def process(
     return inbound
 
 
+def mark_unreadable(inbound: InboundMessage, reason: Unreadable, error: str) -> None:
+    """Put a message Spear will not read in the review queue: its raw bytes are all there is."""
+    inbound.status = InboundStatus.REVIEW
+    inbound.label = str(ReplyLabel.UNCLEAR)
+    inbound.confidence = 0.0
+    inbound.classification = {"label": str(ReplyLabel.UNCLEAR), "unreadable": str(reason)}
+    inbound.error = error[:MAX_HEADER]
+    inbound.review_reason = f"unreadable: {reason}"
+
+
 def park(session: Session, inbound_id: int, error: BaseException) -> None:
     """Put a message whose processing failed in the review queue, with the error."""
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         return
-    inbound.status = InboundStatus.REVIEW
-    inbound.error = f"{type(error).__name__}: {error}"
-    inbound.review_reason = f"error: {inbound.error}"
+    mark_unreadable(inbound, Unreadable.PROCESSING_FAILED, f"{type(error).__name__}: {error}")
     session.add(inbound)
 
 
 class Intake:
     """The IMAP syncer's handler: store raw (committed), then process in a second transaction."""
 
-    def __init__(self, engine: Engine, settings: ReplySettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ReplySettings,
+        clock: Clock,
+        classify: Classifier = classify_message,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock
+        self.classify = classify
         self.stored = 0
         self.duplicates = 0
 
     async def __call__(self, fetched: FetchedMessage) -> None:
+        await asyncio.to_thread(self.take, fetched)
+
+    def take(self, fetched: FetchedMessage) -> None:
+        """Store, then process: the syncer's work for one message, off the event loop."""
         with session_scope(self.engine) as session:
             inbound = store_raw(session, fetched, now=self.clock.now())
             inbound_id = inbound.id if inbound is not None else None
@@ -184,7 +255,9 @@ class Intake:
     def process(self, inbound_id: int) -> None:
         try:
             with session_scope(self.engine) as session:
-                process(session, inbound_id, self.settings, now=self.clock.now())
+                process(
+                    session, inbound_id, self.settings, now=self.clock.now(), classify=self.classify
+                )
         except Exception as error:  # the raw message is safe: park it for a person
             log.exception("inbound processing failed id=%s", inbound_id)
             with session_scope(self.engine) as session:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -21,15 +22,24 @@ from engine.classify.parse import referenced_message_ids, sender_address
 from engine.store.models import OutboundMessage, Prospect
 
 
+class MatchMethod(StrEnum):
+    """How a message was tied to the outreach: only THREAD names a message Spear sent."""
+
+    THREAD = "thread"
+    SENDER = "sender"
+    BOUNCE_RECIPIENT = "bounce-recipient"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Match:
     prospect_id: int | None
     outbound_id: int | None
     enrollment_id: int | None
-    method: str  # "thread", "sender", "bounce-recipient" or "none"
+    method: MatchMethod
 
 
-UNMATCHED = Match(None, None, None, "none")
+UNMATCHED = Match(None, None, None, MatchMethod.NONE)
 _MESSAGE_ID = re.compile(rb"<[^<>\s@]+@[^<>\s]+>")
 _SCAN = 256 * 1024  # the quoted headers come early; never scan a large attachment
 
@@ -49,13 +59,13 @@ def match_reply(
     if sender is not None and classification.bounce is None:
         prospect = _prospect_by_email(session, sender)
         if prospect is not None:
-            return _with_last_outbound(session, prospect, "sender")
+            return _with_last_outbound(session, prospect, MatchMethod.SENDER)
     if classification.bounce is not None:
         addresses = [r.address for r in classification.bounce.recipients]
         for address in addresses:
             prospect = _prospect_by_email(session, address)
             if prospect is not None:
-                return _with_last_outbound(session, prospect, "bounce-recipient")
+                return _with_last_outbound(session, prospect, MatchMethod.BOUNCE_RECIPIENT)
     return UNMATCHED
 
 
@@ -70,14 +80,14 @@ def _by_thread(session: Session, message_ids: Iterable[str]) -> Match | None:
         return None
     # In-Reply-To comes first in `ids`: prefer the message answered directly.
     outbound = min(rows, key=lambda row: ids.index(row.message_id))
-    return Match(outbound.prospect_id, outbound.id, outbound.enrollment_id, "thread")
+    return Match(outbound.prospect_id, outbound.id, outbound.enrollment_id, MatchMethod.THREAD)
 
 
 def _prospect_by_email(session: Session, address: str) -> Prospect | None:
     return session.exec(select(Prospect).where(Prospect.email == address.lower())).first()
 
 
-def _with_last_outbound(session: Session, prospect: Prospect, method: str) -> Match:
+def _with_last_outbound(session: Session, prospect: Prospect, method: MatchMethod) -> Match:
     outbound = session.exec(
         select(OutboundMessage)
         .where(OutboundMessage.prospect_id == prospect.id)

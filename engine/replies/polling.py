@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from engine.cadences import Cadence
+from engine.classify.budget import BudgetedClassifier
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, NotFoundError
@@ -75,13 +76,17 @@ async def poll_once(
     mailbox: str | None = None,
 ) -> PollCounts:
     """Sync each mailbox once, classify and act on what came in."""
-    intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
-    resumed = intake.process_pending()
-    fetched = 0
-    mailboxes = polled_mailboxes(config, mailbox)
-    for entry in mailboxes:
-        syncer = syncer_for(entry, config, engine, intake, clock)
-        fetched += (await sync_unless_paused(syncer, config)).fetched
+    classifier = BudgetedClassifier()
+    intake = Intake(engine, ReplySettings.from_config(config, cadences), clock, classifier)
+    try:
+        resumed = await asyncio.to_thread(intake.process_pending)
+        fetched = 0
+        mailboxes = polled_mailboxes(config, mailbox)
+        for entry in mailboxes:
+            syncer = syncer_for(entry, config, engine, intake, clock)
+            fetched += (await sync_unless_paused(syncer, config)).fetched
+    finally:
+        await asyncio.to_thread(classifier.close)
     return PollCounts(len(mailboxes), fetched, intake.stored, intake.duplicates, resumed)
 
 
@@ -93,10 +98,15 @@ async def poll_forever(
     stop: asyncio.Event,
 ) -> None:
     """Keep every mailbox synced until `stop` is set (the daemon's polling job)."""
-    intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
-    intake.process_pending()
-    syncers = [syncer_for(m, config, engine, intake, clock) for m in polled_mailboxes(config)]
-    await asyncio.gather(*(keep_synced(syncer, config, stop) for syncer in syncers))
+    classifier = BudgetedClassifier()
+    classifier.start()
+    intake = Intake(engine, ReplySettings.from_config(config, cadences), clock, classifier)
+    try:
+        await asyncio.to_thread(intake.process_pending)
+        syncers = [syncer_for(m, config, engine, intake, clock) for m in polled_mailboxes(config)]
+        await asyncio.gather(*(keep_synced(syncer, config, stop) for syncer in syncers))
+    finally:
+        await asyncio.to_thread(classifier.close)
 
 
 # --- refusals pause the mailbox ---------------------------------------------------------------

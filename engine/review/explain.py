@@ -3,11 +3,13 @@
 `describe_actions` is pure: it follows the rules `engine.replies.actions` applies (every human
 reply stops the prospect's cadences and pauses colleagues; bounces prune; auto-replies postpone;
 then the cadence's `on_reply` rule for the label). `plan_for` looks up what it needs for one
-stored reply: the prospect, the account and the rule of the cadence the reply answers.
+stored reply: the prospect, the account and the rule of the cadence the reply answers;
+`plans_for` does the same for several labels at once (the web inbox's relabel menu).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -36,7 +38,7 @@ def describe_actions(classification: Classification, facts: Circumstances) -> st
     """One sentence: what applying `classification.label` does."""
     label = classification.label
     if facts.prospect is None:
-        return "nothing to act on (no prospect matches the sender); mark it reviewed"
+        return "do nothing (no prospect matches the sender) but mark it reviewed"
     if label is ReplyLabel.BOUNCE:
         return _bounce(classification, facts.prospect)
     if label is ReplyLabel.AUTO_REPLY:
@@ -83,7 +85,7 @@ def _rule(classification: Classification, facts: Circumstances) -> str:
 def _bounce(classification: Classification, prospect: str) -> str:
     bounce = classification.bounce
     if bounce is None:
-        return "nothing (no delivery report to act on)"
+        return "do nothing (no delivery report to act on)"
     if bounce.kind is BounceKind.HARD:
         return f"mark {prospect} invalid, suppress it and stop its cadences"
     if bounce.reason in BLOCK_REASONS:
@@ -95,7 +97,7 @@ def _auto_reply(classification: Classification, facts: Circumstances) -> str:
     if facts.rule.action is ReplyActionKind.STOP:
         text = f"stop {facts.prospect}'s cadences"
     elif facts.rule.action is ReplyActionKind.REVIEW:
-        text = "nothing: the cadence leaves auto-replies to you"
+        text = "do nothing: the cadence leaves auto-replies to you"
     elif classification.return_date is not None:
         text = f"hold {facts.prospect}'s next step until after {classification.return_date}"
     else:
@@ -110,27 +112,39 @@ def _auto_reply(classification: Classification, facts: Circumstances) -> str:
 
 def plan_for(session: Session, item_id: int, label: str, settings: ReplySettings) -> str:
     """What applying `label` to stored reply `item_id` does, as `describe_actions` says it."""
+    return plans_for(session, item_id, [label], settings)[label]
+
+
+def plans_for(
+    session: Session, item_id: int, labels: Sequence[str], settings: ReplySettings
+) -> dict[str, str]:
+    """`plan_for` for each of `labels`, reading the reply's circumstances once."""
     inbound = session.get(InboundMessage, item_id)
     if inbound is None:
         raise NotFoundError(f"no inbound message {item_id}")
-    classification = from_record(inbound.classification, label)
     prospect = session.get(Prospect, inbound.prospect_id) if inbound.prospect_id else None
     account = (
         session.get(Account, prospect.account_id) if prospect and prospect.account_id else None
     )
-    rule = DEFAULT_ON_REPLY[classification.label]
     enrollment = _answered_enrollment(session, inbound)
     cadence = settings.cadence_of(session, enrollment) if enrollment is not None else None
-    if cadence is not None:
-        rule = cadence.reply_action(classification.label)
-    facts = Circumstances(
-        rule=rule,
-        prospect=prospect.email if prospect else None,
-        account=(account.name or account.domain) if account else None,
-        account_executive=settings.account_executive,
-        auto_reply_delay_days=settings.replies.auto_reply_delay_days,
-    )
-    return describe_actions(classification, facts)
+    plans: dict[str, str] = {}
+    for label in labels:
+        classification = from_record(inbound.classification, label)
+        rule = (
+            cadence.reply_action(classification.label)
+            if cadence is not None
+            else DEFAULT_ON_REPLY[classification.label]
+        )
+        facts = Circumstances(
+            rule=rule,
+            prospect=prospect.email if prospect else None,
+            account=(account.name or account.domain) if account else None,
+            account_executive=settings.account_executive,
+            auto_reply_delay_days=settings.replies.auto_reply_delay_days,
+        )
+        plans[label] = describe_actions(classification, facts)
+    return plans
 
 
 def _answered_enrollment(session: Session, inbound: InboundMessage) -> Enrollment | None:

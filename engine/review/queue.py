@@ -13,9 +13,9 @@ theirs from `reply_text`, computed only for the item a person is looking at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -33,6 +33,8 @@ from engine.store.models import (
 )
 
 SNIPPET_LENGTH = 80
+
+_Query = TypeVar("_Query", bound=sa.Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,41 @@ def proposed_label(label: str | None, best_guess: str | None) -> str:
     return label or str(ReplyLabel.UNCLEAR)
 
 
-def list_queue(session: Session, queue_filter: QueueFilter, now: datetime) -> list[QueueItem]:
-    """The items matching `queue_filter`, oldest first."""
+def list_queue(
+    session: Session,
+    queue_filter: QueueFilter,
+    now: datetime,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[QueueItem]:
+    """The items matching `queue_filter`, oldest first (a page of them with `offset`/`limit`)."""
+    query = _items_query().where(_wanted(queue_filter, now), *_conditions(queue_filter))
+    query = query.order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    return [_item(row) for row in session.execute(query)]
+
+
+def queue_ids(session: Session, queue_filter: QueueFilter, now: datetime) -> list[int]:
+    """The ids of the items matching `queue_filter`, in queue order (cheap: no row is read)."""
+    query = _joined(sa.select(col(InboundMessage.id)))
+    query = query.where(_wanted(queue_filter, now), *_conditions(queue_filter))
+    query = query.order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+    return list(session.execute(query).scalars())
+
+
+def count_by_label(session: Session, queue_filter: QueueFilter, now: datetime) -> dict[str, int]:
+    """How many items match `queue_filter` under each label (its own label filter ignored); the
+    messages no label was given (they failed to parse) count under ""."""
+    every_label = replace(queue_filter, labels=())
+    label = col(InboundMessage.label)
+    query = _joined(sa.select(label, sa.func.count()))
+    query = query.where(_wanted(every_label, now), *_conditions(every_label)).group_by(label)
+    return {name or "": int(count) for name, count in session.execute(query)}
+
+
+def _wanted(queue_filter: QueueFilter, now: datetime) -> sa.ColumnElement[bool]:
     wanted = col(InboundMessage.status) == InboundStatus.REVIEW
     if queue_filter.include_applied_days is not None:
         recent = now - timedelta(days=queue_filter.include_applied_days)
@@ -101,9 +136,7 @@ def list_queue(session: Session, queue_filter: QueueFilter, now: datetime) -> li
                 col(InboundMessage.received_at) >= recent,
             ),
         )
-    query = _items_query().where(wanted, *_conditions(queue_filter))
-    query = query.order_by(col(InboundMessage.received_at), col(InboundMessage.id))
-    return [_item(row) for row in session.execute(query)]
+    return wanted
 
 
 def get_item(session: Session, item_id: int) -> QueueItem:
@@ -166,7 +199,7 @@ def _cadence_column() -> sa.ColumnElement[str]:
 
 
 def _items_query() -> sa.Select[*tuple[Any, ...]]:
-    return (
+    return _joined(
         sa.select(
             col(InboundMessage.id),
             col(InboundMessage.received_at),
@@ -185,7 +218,13 @@ def _items_query() -> sa.Select[*tuple[Any, ...]]:
             col(OutboundMessage.step_id).label("step"),
             _classification_field("reply_text").label("reply_text"),
         )
-        .select_from(InboundMessage)
+    )
+
+
+def _joined(query: _Query) -> _Query:
+    """`query` over the inbound rows with the prospect, account, message answered and cadence."""
+    return (
+        query.select_from(InboundMessage)
         .outerjoin(Prospect, col(Prospect.id) == col(InboundMessage.prospect_id))
         .outerjoin(Account, col(Account.id) == col(Prospect.account_id))
         .outerjoin(OutboundMessage, col(OutboundMessage.id) == col(InboundMessage.outbound_id))
@@ -234,9 +273,11 @@ def _item(row: sa.Row[*tuple[Any, ...]]) -> QueueItem:
 __all__ = [
     "QueueFilter",
     "QueueItem",
+    "count_by_label",
     "get_item",
     "list_queue",
     "proposed_label",
+    "queue_ids",
     "raw_text",
     "reply_text",
 ]

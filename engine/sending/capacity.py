@@ -4,11 +4,13 @@ A mailbox has a daily cap (counted on the sender's own calendar day), an hourly 
 hour, UTC), a minimum gap between two of its sends with random jitter on top, and an optional
 warm-up ramp (N a day on the first sending day, M more each day after, up to the daily cap).
 `send_slot` fits a step both to the recipient's windows and to the mailbox's limits;
-`sends_allowed` is the caps' last word when the dispatcher sends.
+`sends_allowed` is the caps' last word when the dispatcher sends, and `ready_at` the gap's: mail
+that is overdue (a mailbox resumed, an outage, a cron `--once`) still leaves one message at a time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
@@ -72,6 +74,21 @@ class MailboxLimits:
 
     def day_of(self, instant: datetime) -> date:
         return utc(instant).astimezone(self.day_zone).date()
+
+    def ready_at(self, last_send: datetime, scheduled_at: datetime, key: str) -> datetime:
+        """The earliest a message booked at `scheduled_at` may go at dispatch, after the mailbox's
+        last send at `last_send`.
+
+        One booked at least the minimum gap after that send was spaced by the planner (jitter
+        included): the gap is all it needs. One booked closer is overdue mail catching up (a
+        mailbox resumed, an outage, a cron `--once`): the gap and a jitter that is random across
+        messages but the same for one message (`key`, its Message-ID), so every pass agrees.
+        """
+        earliest = utc(last_send) + self.min_gap
+        if utc(scheduled_at) >= earliest:
+            return earliest
+        fraction = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") / 2**32
+        return earliest + self.jitter * fraction
 
 
 class Bookings:

@@ -52,9 +52,11 @@ from sqlmodel import Session, SQLModel
 from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.prospects.addresses import AddressError, wire_address
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
+from engine.sending.headers import UnsafeMessage, check_message
 from engine.sending.liveness import LivenessLock, holder_is_dead, lock_is_free, new_worker_id
 from engine.sending.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.sending.smtp import (
@@ -325,6 +327,9 @@ class _Batch:
     db: Connection
     unrecorded: list[tuple[_Claimed, str, datetime]] = field(default_factory=list)
     last_sent_at: datetime | None = None
+    # When the mailbox last started a transaction (this batch's, or an earlier one's send): the
+    # gap counts from here.
+    last_attempt_at: datetime | None = None
 
 
 # The batch the current mailbox task is sending (each mailbox's task has its own).
@@ -357,6 +362,9 @@ class Dispatcher:
         self._tls_context = tls_context
         self._senders: dict[str, MailboxSender] = {}
         self._last_recovery: datetime | None = None
+        # Rows this dispatcher has claimed and not yet let go: recovery never touches them.
+        self._in_hand: set[int] = set()
+        self._retired = False
         self._known_mailboxes: set[str] = set()
         self._postgres = not is_sqlite(str(engine.url))
         # PostgreSQL: the lock that tells the others this worker is alive.
@@ -372,28 +380,38 @@ class Dispatcher:
             if batch.claimed == 0 or batch.claimed == batch.released:
                 return stats
 
+    def retire(self) -> None:
+        """Finish the SMTP transaction under way, then claim and send nothing more (a reload
+        replaces this dispatcher; unlike `stopping`, the daemon goes on)."""
+        self._retired = True
+
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
         """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
-        if self.stopping.is_set() or (self._liveness is not None and not self._liveness.hold()):
+        if self._done or (self._liveness is not None and not self._liveness.hold()):
             return DispatchStats()
         last = self._last_recovery
         # On PostgreSQL a dead holder is known at once (its lock is gone): look every pass, so
         # that a daemon that dies hands its rows to the others within one dispatch interval.
         if self._postgres or last is None or self.clock.now() - last >= self.lease / 2:
             self.recover_in_flight()
-        allowed = self._sends_allowed()
+        allowed, last_sends = self._sends_allowed()
         full = [name for name, left in allowed.items() if left == 0]
         rows = self._claim(limit, skip=[*self._paused_mailboxes(), *full])
         stats = DispatchStats(claimed=len(rows))
         by_mailbox: dict[str, list[_Claimed]] = defaultdict(list)
         for row in rows:
             by_mailbox[row.mailbox].append(row)
-        results = await asyncio.gather(
-            *(
-                self._send_mailbox(name, batch, allowed.get(name, 0))
-                for name, batch in by_mailbox.items()
+        claimed = {row.id for row in rows}
+        self._in_hand |= claimed
+        try:
+            results = await asyncio.gather(
+                *(
+                    self._send_mailbox(name, batch, allowed.get(name, 0), last_sends.get(name))
+                    for name, batch in by_mailbox.items()
+                )
             )
-        )
+        finally:
+            self._in_hand -= claimed
         for result in results:
             stats.add(result)
         return stats
@@ -407,21 +425,30 @@ class Dispatcher:
         now = self.clock.now()
         self._last_recovery = now
         with self.engine.begin() as db:
-            held = db.execute(
-                sa.select(
-                    OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_by, OUTBOX.c.claimed_at
-                ).where(
-                    OUTBOX.c.claimed_by.is_not(None),
-                    OUTBOX.c.claimed_by != self.worker_id,
-                    OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
-                    # Only due rows are ever claimed: a range of the due index, not the backlog.
-                    OUTBOX.c.scheduled_at <= now,
-                )
-            ).all()
+            held = [
+                r
+                for r in db.execute(
+                    sa.select(
+                        OUTBOX.c.id, OUTBOX.c.status, OUTBOX.c.claimed_by, OUTBOX.c.claimed_at
+                    ).where(
+                        OUTBOX.c.claimed_by.is_not(None),
+                        OUTBOX.c.status.in_((OutboundStatus.SENDING.value, *DUE_STATUSES)),
+                        # Only due rows are ever claimed: a range of the due index, not the backlog.
+                        OUTBOX.c.scheduled_at <= now,
+                    )
+                ).all()
+                if r.id not in self._in_hand
+            ]
+            # Rows under our own worker id that this dispatcher does not have in hand were left by
+            # an earlier process that used the same id (`--worker-id` reused after a crash): its
+            # process is dead as surely as any other's. (Two live ones cannot share an id: on
+            # PostgreSQL the liveness lock keeps the second out, on SQLite the daemon lock.)
             dead = {
                 h
                 for h in {r.claimed_by for r in held}
-                if holder_is_dead(h) or (self._postgres and lock_is_free(db, h))
+                if h == self.worker_id
+                or holder_is_dead(h)
+                or (self._postgres and lock_is_free(db, h))
             }
             gone = [
                 r.id
@@ -453,6 +480,10 @@ class Dispatcher:
         for outbound_id in gone:
             log.warning("outbox row %d left in flight by a dead sender: now uncertain", outbound_id)
         return len(gone)
+
+    @property
+    def _done(self) -> bool:
+        return self._retired or self.stopping.is_set()
 
     async def close(self) -> None:
         """Close every SMTP connection and give up the liveness lock; safe to call twice."""
@@ -516,44 +547,54 @@ class Dispatcher:
             ).all()
         return [_Claimed(**row._mapping) for row in rows]
 
-    def _sends_allowed(self) -> dict[str, int]:
-        """How many more messages each configured mailbox may send now.
+    def _sends_allowed(self) -> tuple[dict[str, int], dict[str, datetime]]:
+        """How many more messages each configured mailbox may send now, and its last send.
 
         What its daily cap (after the warm-up ramp, on the sender's calendar day) and its hourly
         cap leave of what went today and this hour. The planner books within the caps already;
         this is their last word, for a cap lowered after planning or a retry that lands in a
-        full hour. One grouped count per pass, over today's sends.
+        full hour. A mailbox whose minimum gap since its last send still runs is left for a later
+        pass rather than claimed to wait. One grouped query per pass, over the last day's sends.
         """
         now = self.clock.now()
         zone = ZoneInfo(self.config.timezone)
         day_start, _ = day_bounds(now.astimezone(zone).date(), zone)
         hour_start = now.replace(minute=0, second=0, microsecond=0)
+        since = min(day_start, now - timedelta(hours=1))
         went_at = sa.func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.claimed_at)
         query = (
             sa.select(
                 OUTBOX.c.mailbox,
-                sa.func.count().label("today"),
-                sa.func.sum(sa.case((went_at >= hour_start, 1), else_=0)).label("this_hour"),
+                sa.func.sum(sa.case((went_at >= day_start, 1), else_=0)).label("today"),
+                sa.func.sum(
+                    sa.case((sa.and_(went_at >= day_start, went_at >= hour_start), 1), else_=0)
+                ).label("this_hour"),
+                sa.func.max(went_at).label("last"),
             )
             .where(
                 OUTBOX.c.status.in_(GONE_STATUSES),
                 # A row goes out before its retry deadline: this keeps the count a range scan.
-                OUTBOX.c.scheduled_at >= day_start - self.retry.deadline - timedelta(days=1),
-                went_at >= day_start,
+                OUTBOX.c.scheduled_at >= since - self.retry.deadline - timedelta(days=1),
+                went_at >= since,
             )
             .group_by(OUTBOX.c.mailbox)
         )
         with self.engine.connect() as db:
-            went = {r.mailbox: (r.today, r.this_hour or 0) for r in db.execute(query)}
+            went = {r.mailbox: (r.today or 0, r.this_hour or 0, r.last) for r in db.execute(query)}
             first_days = dict(
                 db.execute(sa.select(MAILBOX_STATE.c.name, MAILBOX_STATE.c.first_send_on)).all()
             )
-        allowed = {}
+        allowed, last_sends = {}, {}
         for mailbox in self.config.mailboxes:
             limits = MailboxLimits.of(mailbox, first_days.get(mailbox.name), zone)
-            today, this_hour = went.get(mailbox.name, (0, 0))
-            allowed[mailbox.name] = sends_allowed(limits, now, today, this_hour)
-        return allowed
+            today, this_hour, last = went.get(mailbox.name, (0, 0, None))
+            left = sends_allowed(limits, now, today, this_hour)
+            if last is not None:
+                last_sends[mailbox.name] = utc(last)
+                if limits.min_gap and now < utc(last) + limits.min_gap:
+                    left = 0  # not claimed only to wait: a later pass takes it
+            allowed[mailbox.name] = left
+        return allowed, last_sends
 
     def _paused_mailboxes(self) -> list[str]:
         with self.engine.connect() as db:
@@ -564,7 +605,7 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _send_mailbox(
-        self, name: str, rows: Sequence[_Claimed], allowed: int
+        self, name: str, rows: Sequence[_Claimed], allowed: int, last_send: datetime | None
     ) -> DispatchStats:
         stats = DispatchStats()
         try:
@@ -585,12 +626,13 @@ class Dispatcher:
                 _ensure_mailbox_state(db, name, self.clock.now())
             self._known_mailboxes.add(name)
         suppressed = _SuppressionView(self.engine, [r.to_address for r in rows])
+        limits = MailboxLimits.of(mailbox, None, ZoneInfo(self.config.timezone))
         with self.engine.connect() as db:
             # One connection for the batch: each message still gets transactions of its own.
-            batch = _Batch(name, db)
+            batch = _Batch(name, db, last_attempt_at=last_send)
             token = _batch.set(batch)
             try:
-                await self._send_rows(sender, mailbox.address, rows, suppressed, stats)
+                await self._send_rows(sender, mailbox.address, rows, suppressed, stats, limits)
             finally:
                 self._finish(batch)
                 _batch.reset(token)
@@ -603,19 +645,43 @@ class Dispatcher:
         rows: Sequence[_Claimed],
         suppressed: _SuppressionView,
         stats: DispatchStats,
+        limits: MailboxLimits,
     ) -> None:
         name = sender.name
+        reply_to = self.config.mailbox(name).reply_to
+        batch = _batch.get()
+        started = self.clock.now()
         for index, row in enumerate(rows):
-            if self.stopping.is_set():
+            last = batch.last_attempt_at if batch is not None else None
+            # Only with a gap to keep: the last send may carry another daemon's clock, a little
+            # ahead of ours, and without a gap there is nothing to wait for.
+            if last is not None and (limits.min_gap or limits.jitter):
+                # The mailbox's gap and jitter since its last send: planned mail is spaced
+                # already, overdue mail is all due at once and waits here, one after the other.
+                ready = limits.ready_at(last, row.scheduled_at, row.message_id)
+                if ready - started > self.lease / 2:
+                    # Waiting longer would keep the rest claimed too long: a later pass sends it.
+                    stats.released += self._release([r.id for r in rows[index:]])
+                    break
+                await self._wait_until(ready)
+            if self._done:
                 stats.released += self._release([r.id for r in rows[index:]])
                 break
-            if row.send_before is not None and self.clock.now() >= utc(row.send_before):
+            now = self.clock.now()
+            if row.send_before is not None and now >= utc(row.send_before):
                 # Its window closed while the batch was going out: the planner re-slots it.
                 stats.released += self._release([row.id])
                 continue
+            raw = restamp_date(row.raw, self.clock.now())
+            try:
+                check_message(raw, recipient=_header_address(row.to_address), reply_to=reply_to)
+            except UnsafeMessage as exc:
+                self._refuse(row, exc, stats)
+                continue
             if not self._begin(row, suppressed, stats):
                 continue
-            raw = restamp_date(row.raw, self.clock.now())
+            if batch is not None:
+                batch.last_attempt_at = now
             try:
                 reply = await sender.send(mail_from, row.to_address, raw)
             except (MailAuthError, SmtpTlsError) as exc:
@@ -634,9 +700,22 @@ class Dispatcher:
                     break
             except PermanentMailError as exc:
                 self._permanent(row, exc, stats)
+            except Exception as exc:
+                # Before the SMTP transaction (`sender.send` turns its own errors into ours): this
+                # row fails with the reason, and the rest of the batch goes on.
+                log.exception("outbox row %d cannot be sent", row.id)
+                self._permanent(row, PermanentMailError(f"{type(exc).__name__}: {exc}"), stats)
             else:
                 self._sent(row, reply)
                 stats.sent += 1
+
+    async def _wait_until(self, ready: datetime) -> None:
+        """Sleep on the clock until `ready`, a second at a time so a stop is seen at once."""
+        while not self._done:
+            left = (ready - self.clock.now()).total_seconds()
+            if left <= 0:
+                return
+            await self.clock.sleep(min(left, 1.0))
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -778,6 +857,21 @@ class Dispatcher:
         else:
             stats.failed += 1
             log.warning("outbox row %d refused: %s", row.id, reply)
+
+    def _refuse(self, row: _Claimed, error: UnsafeMessage, stats: DispatchStats) -> None:
+        """Bytes that failed the header check never reach SMTP: the row fails with the reason."""
+        now = self.clock.now()
+        reason = f"unsafe message: {error}"
+        with self._transaction() as db:
+            db.execute(
+                _ours(row.id, self.worker_id).values(
+                    status=OutboundStatus.FAILED.value, error=reason
+                )
+            )
+            _stop_enrollments(db, [row.enrollment_id], reason, now)
+            _events(db, now, "send-failed", [_event_ids(row, reason=str(error.problem))])
+        stats.failed += 1
+        log.error("outbox row %d refused before SMTP: %s", row.id, reason)
 
     def _uncertain(self, row: _Claimed, reply: str) -> None:
         now = self.clock.now()
@@ -1002,3 +1096,11 @@ def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]
 
 def _expired(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
     return claimed_at is None or utc(claimed_at) < now - lease
+
+
+def _header_address(address: str) -> str:
+    """The address as compose wrote it in To: the domain as IDNA A-labels when it has them."""
+    try:
+        return wire_address(address).address
+    except AddressError:
+        return address

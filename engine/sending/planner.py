@@ -33,6 +33,7 @@ from engine.cadences.versions import pinned_cadence
 from engine.clock import Clock, utc
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
+from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
 from engine.sending.compose import (
@@ -68,6 +69,8 @@ BOOKED = (
     OutboundStatus.UNCERTAIN,
 )
 WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+# A previous step in one of these holds the next one back: it has not gone, or it may have.
+HOLDING = (*WAITING, OutboundStatus.UNCERTAIN)
 DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)  # what a dispatcher may claim
 # How often to look again at an enrollment whose previous message has not gone yet.
 RECHECK = timedelta(hours=1)
@@ -79,6 +82,7 @@ class PlanStats:
     tasks: int = 0  # call, LinkedIn and other task steps that became tasks for a rep
     deferred: int = 0  # the previous step has not been sent yet
     parked: int = 0  # could not be planned (render error, no mailbox): paused for a person
+    stopped: int = 0  # the contact state says no (replied, unsubscribed, bounced, forgotten)
     reslotted: int = 0  # missed their window: moved to the next one
     cancelled: int = 0  # missed their window and their enrollment is no longer active
 
@@ -145,12 +149,21 @@ class Planner:
                 self._park(enrollment_id, str(exc), now)
                 stats.parked += 1
                 continue
+            except (ArithmeticError, ValueError, TypeError, LookupError) as exc:
+                # A bug or a value no check foresaw: this enrollment waits for a person, and
+                # every other cadence still plans.
+                log.exception("enrollment %d cannot be planned", enrollment_id)
+                self._park(enrollment_id, f"cannot be planned: {type(exc).__name__}: {exc}", now)
+                stats.parked += 1
+                continue
             if outcome == "planned":
                 stats.planned += 1
             elif outcome == "task":
                 stats.tasks += 1
             elif outcome == "deferred":
                 stats.deferred += 1
+            elif outcome == "stopped":
+                stats.stopped += 1
         return stats
 
     def reslot_missed(self, limit: int = 500) -> PlanStats:
@@ -269,10 +282,31 @@ class Planner:
         rules = cadence.schedule.rules
 
         previous = _previous_message(session, enrollment_id)
-        waiting = previous is not None and previous.status in WAITING
+        # Not gone yet, or maybe gone (uncertain), or a task still open: nothing follows yet.
+        waiting = previous is not None and previous.status in HOLDING
         if waiting or open_task(session, enrollment_id) is not None:
             enrollment.next_due_at = now + RECHECK
             return "deferred"
+        facts = load_contact_facts(session, [prospect])[enrollment.prospect_id]
+        blocked = why_not_mail(facts, enrollment_id)
+        if blocked is not None:
+            reason, why = blocked
+            enrollment.status = EnrollmentStatus.STOPPED
+            enrollment.stop_reason = f"{reason.value}: {why}"[:500]
+            enrollment.updated_at = now
+            data = {"reason": reason.value, "detail": why}
+            session.add(
+                Event(
+                    at=now,
+                    kind="enrollment.stopped",
+                    actor="planner",
+                    prospect_id=enrollment.prospect_id,
+                    enrollment_id=enrollment_id,
+                    data=data,
+                )
+            )
+            log.info("enrollment %d stopped before planning: %s: %s", enrollment_id, reason, why)
+            return "stopped"
         due = utc(enrollment.next_due_at or now)
         if previous is not None and previous.sent_at is not None:
             due = max(due, due_after(utc(previous.sent_at), step.wait, tz, rules))
@@ -314,6 +348,7 @@ class Planner:
                 thread=thread,
                 unsubscribe=unsubscribe_links(self.config.unsubscribe, prospect),
             )
+            raw = message_bytes(message)
         except SpearError as exc:
             raise PlanningError(f"step {step.id} cannot be composed: {exc}") from None
         subject = str(message["Subject"])
@@ -327,7 +362,7 @@ class Planner:
                 message_id=message_id,
                 to_address=prospect.email,
                 subject=subject,
-                raw=message_bytes(message),
+                raw=raw,
                 status=OutboundStatus.PLANNED,
                 scheduled_at=slot,
                 send_before=window_end(slot, tz, rules),

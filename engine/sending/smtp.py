@@ -11,6 +11,10 @@ comes out as one of three Spear errors, so the dispatcher chooses a path by type
   offered, a failed handshake). Nothing, not even the password, was sent. Like a refused
   password, it takes a person (the settings or the server's certificate): the dispatcher pauses
   the mailbox rather than retry.
+- `SmtpAddressError` (a `PermanentMailError`): this message cannot go to this recipient here: a
+  local part that is not ASCII when the server does not offer SMTPUTF8, a domain without an
+  IDNA form, or any unexpected error before the body was sent. Domains that are not ASCII go as
+  IDNA A-labels (punycode); a local part that is not ASCII goes with SMTPUTF8.
 - `SmtpAuthError` (a `MailAuthError`): the server refused our credentials.
 - `SmtpUncertainError` (a temporary error): the connection broke while the server was answering
   the message body. It may have been delivered, so it must not be retried blindly.
@@ -29,6 +33,7 @@ import aiosmtplib
 
 from engine.config import ServerSettings, TlsMode
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
+from engine.prospects.addresses import AddressError, wire_address
 from engine.tls import client_context, handshake_failure
 
 log = logging.getLogger(__name__)
@@ -58,6 +63,14 @@ class SmtpPermanentError(PermanentMailError):
         super().__init__(reply)
 
 
+class SmtpAddressError(PermanentMailError):
+    """This message cannot go to this recipient through this server (a non-ASCII local part and
+    no SMTPUTF8, a domain with no IDNA form, an unexpected error before the body): nothing was
+    sent, and retrying would not help."""
+
+    recipient_refused = False
+
+
 class SmtpAuthError(MailAuthError):
     def __init__(self, reply: str, code: int | None = None) -> None:
         self.code = code
@@ -84,6 +97,7 @@ class MailboxSender:
         # What the open connection's EHLO offered (SIZE, 8BITMIME), looked up once per connection.
         self._size = False
         self._eight_bit = False
+        self._smtputf8 = False
 
     async def __aenter__(self) -> MailboxSender:
         return self
@@ -105,14 +119,29 @@ class MailboxSender:
         """
         client = self._client
         try:
+            to = wire_address(recipient)
             if client is None or not client.is_connected:
                 client = await self._connected()
             # The connection's extensions were looked up once, when it was opened.
             options = [f"SIZE={len(raw)}"] if self._size else []
             if self._eight_bit and not raw.isascii():
                 options.append("BODY=8BITMIME")
-            await client.mail(mail_from, options=options)
-            await client.rcpt(recipient)
+            encoding = "ascii"
+            if to.utf8:
+                if not self._smtputf8:
+                    raise SmtpAddressError(
+                        f"{self._where()} does not offer SMTPUTF8, which the address "
+                        f"{recipient} needs (its local part is not ASCII)"
+                    )
+                options.append("SMTPUTF8")
+                encoding = "utf-8"
+            await client.mail(mail_from, options=options, encoding=encoding)
+            await client.rcpt(to.address, encoding=encoding)
+        except AddressError as exc:
+            raise SmtpAddressError(f"cannot send to {recipient}: {exc}") from None
+        except SmtpAddressError:
+            await self._reset()
+            raise
         except aiosmtplib.SMTPAuthenticationError as exc:
             await self._drop()
             raise SmtpAuthError(f"{exc.code} {exc.message}", exc.code) from None
@@ -129,12 +158,19 @@ class MailboxSender:
             # Refused or dropped connections, time-outs: nothing was delivered.
             await self._drop()
             raise SmtpTemporaryError(f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:
+            # Anything else before the body (an encoding error, a bug): nothing was delivered,
+            # and this message fails with the reason rather than stall the ones after it.
+            await self._drop()
+            raise SmtpAddressError(
+                f"cannot send to {recipient}: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             response = await client.data(raw)
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
             raise _from_response(exc.code, exc.message, recipient=False) from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except Exception as exc:
             await self._drop()
             raise SmtpUncertainError(f"{type(exc).__name__} during DATA: {exc}") from None
         return f"{response.code} {response.message}"
@@ -207,6 +243,7 @@ class MailboxSender:
         self._client = client
         self._size = client.supports_extension("size")
         self._eight_bit = client.supports_extension("8bitmime")
+        self._smtputf8 = client.supports_extension("smtputf8")
         return client
 
     async def _starttls(self, client: aiosmtplib.SMTP) -> None:

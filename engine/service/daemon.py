@@ -4,7 +4,8 @@ One asyncio loop; APScheduler (3.x, `AsyncIOScheduler`) runs the interval jobs o
 dispatch, webhooks) beside long-running services (the IMAP pollers waiting in IDLE). The daemon
 only knows jobs and services as coroutines; what they do comes from a `Runtime` built from the
 configuration (`engine.service.runtime`), so a SIGHUP can build a new one and swap it in, or
-refuse it and keep the old.
+refuse it and keep the old. A swap waits for the jobs under way (the SMTP transaction in flight
+finishes); a configuration that names another database is refused.
 
 Stopping (SIGTERM/SIGINT): no job starts any more, jobs under way get `shutdown_grace` seconds to
 finish (the dispatcher finishes the SMTP transaction it is in and claims nothing new), then what
@@ -61,7 +62,12 @@ class Runtime:
     services: list[Service] = field(default_factory=list)
     once: list[Job] = field(default_factory=list)
     close: Callable[[], Awaitable[None]] = _nothing
+    # Asked to let go when replaced: jobs under way finish what they are in (the dispatcher its
+    # SMTP transaction) and start nothing new.
+    retire: Callable[[], None] = lambda: None
     describe: str = ""
+    # The database it works on: a reload never moves a running daemon to another one.
+    database: str = ""
     # Set when this runtime is replaced or the daemon stops: its services then return.
     retired: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -141,12 +147,24 @@ class Daemon:
         except SpearError as exc:
             log.error("reload refused, keeping the previous configuration: %s", exc)
             return False
-        old, self._runtime = self._runtime, fresh
+        old = self._runtime
+        if old is not None and fresh.database != old.database:
+            # The lock, the migrations and the liveness of this daemon belong to its database.
+            log.error(
+                "reload refused, keeping the previous configuration: `database:` changed; "
+                "restart the daemon to use another database"
+            )
+            await fresh.close()
+            return False
+        self._runtime = fresh
         if old is not None:
             if self._scheduler is not None:
                 self._scheduler.remove_all_jobs()
+            old.retire()
             old.retired.set()
-            await self._finish(old.tasks)
+            # Jobs under way (all the old runtime's: the new one has not started) finish first:
+            # the dispatcher's SMTP transaction is never cut by closing its connection.
+            await self._finish([*old.tasks, *self._running])
             await old.close()
         if self._scheduler is not None:
             self._start(fresh)

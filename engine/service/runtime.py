@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.cadences import Cadence, load_cadences
+from engine.classify.budget import BudgetedClassifier
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig, load_config, resolve_secrets
 from engine.display import plural
@@ -83,6 +84,8 @@ async def build_runtime(config_path: Path, options: RuntimeOptions) -> Runtime:
         # Replies first, so that a prospect who answered is not planned or mailed again.
         once=[Job("poll", 0, parts.poll_once), plan, dispatch, handoffs, webhooks],
         close=parts.close,
+        retire=parts.dispatcher.retire,
+        database=config.database_url,
         describe=(
             f"worker {options.worker_id}, {plural(len(cadences), 'cadence')}, "
             f"{plural(len(config.mailboxes), 'mailbox', 'mailboxes')}"
@@ -108,7 +111,13 @@ class Parts:
         self.dispatcher = Dispatcher(
             engine, config, clock, options.worker_id, stopping=options.stopping
         )
-        self.intake = Intake(engine, ReplySettings.from_config(config, cadences), clock)
+        # Replies are classified in a worker process with a time budget per message.
+        self.classifier = BudgetedClassifier()
+        if any(m.imap is not None for m in config.mailboxes):
+            self.classifier.start()
+        self.intake = Intake(
+            engine, ReplySettings.from_config(config, cadences), clock, self.classifier
+        )
         self.webhooks = WebhookSender(config, engine, clock)
         self.handoffs = HandoffSender(engine, config, clock)
 
@@ -187,6 +196,7 @@ class Parts:
     async def close(self) -> None:
         await self.dispatcher.close()
         await self.handoffs.close()
+        await asyncio.to_thread(self.classifier.close)
         self.engine.dispose()
 
 

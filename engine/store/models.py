@@ -243,7 +243,8 @@ class Enrollment(SQLModel, table=True):
     # When the next step may be planned: the planner's index is (status, next_due_at).
     next_due_at: datetime | None = _utc_column()
     mailbox: str | None = None  # fixed at the first send: one sender for the whole thread
-    variant_seed: int = 0
+    # Unsigned 32-bit (see `engine.prospects.enrollment`): wider than PostgreSQL's INTEGER.
+    variant_seed: int = Field(default=0, sa_column=Column(sa.BigInteger, nullable=False))
     thread_message_id: str | None = None  # Message-ID of the first email, for threading
     thread_subject: str | None = None
     referrer_id: int | None = Field(default=None, foreign_key="prospect.id")
@@ -291,7 +292,11 @@ class InboundMessage(SQLModel, table=True):
     """Every fetched message, stored raw before anything else happens to it."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (sa.UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),
+        # The review queue in its order, so a page of it is read without sorting the queue.
+        sa.Index("ix_inbound_message_queue", "status", "received_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox: str = Field(index=True)
@@ -399,3 +404,14 @@ class Task(SQLModel, table=True):
     done_at: datetime | None = _utc_column()
     done_by: str | None = None
     created_at: datetime | None = _utc_column()
+
+
+class ReviewClaim(SQLModel, table=True):
+    """A reviewer's lease on a queued reply, so two people never decide the same one twice."""
+
+    __tablename__ = "review_claim"
+
+    inbound_id: int = Field(primary_key=True, foreign_key="inbound_message.id")
+    reviewer: str
+    claimed_at: datetime | None = _utc_column(nullable=False)
+    expires_at: datetime | None = _utc_column(nullable=False, index=True)

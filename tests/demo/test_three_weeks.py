@@ -8,11 +8,20 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from engine.cadences import load_cadences
 from engine.clock import FixedClock
 from engine.demo.checks import run_checks
 from engine.demo.executives import work_the_leads
-from engine.demo.world import open_world
+from engine.demo.world import FIRST_CADENCE, open_world
 from engine.harness.scenario import scenario_from
+from engine.prospects.contact_state import (
+    ContactState,
+    Exclusion,
+    contact_state,
+    load_contact_facts,
+)
+from engine.prospects.enrollment import plan_enrollment
+from engine.prospects.segments import find_segment, segment_members
 from engine.service.pipeline import build_pipeline, lead_waits, speed_to_lead
 from engine.service.pipeline import deals as pipeline_deals
 from engine.service.runtime import RuntimeOptions, build_runtime
@@ -79,6 +88,25 @@ async def test_three_simulated_weeks_keep_the_plays_promises(tmp_path: Path) -> 
     assert sum(row.count for row in deals.by_grade if row.key != "-") > 0
     speed = speed_to_lead(waits, config.pipeline.speed_to_lead_hours, clock.now())
     assert speed.leads > 0 and speed.acted_on == speed.leads and speed.median_hours is not None
+    # Running the first enrolment again takes nobody who replied, was in the cadence, or is at
+    # a handed-off or paused account: only people never contacted, whose account is free now.
+    config = world.config()
+    cadence = load_cadences(config.cadences_path, config.templates_path)[FIRST_CADENCE]
+    with Session(engine) as session:
+        assert cadence.audience.segment is not None
+        audience = find_segment(config.segments, cadence.audience.segment)
+        members = list(segment_members(session, audience))
+        plan = plan_enrollment(session, cadence, members, clock.now(), red_flags=config.red_flags)
+        facts = load_contact_facts(session, plan.enrol)
+    offered = {p.email: contact_state(facts[p.id or 0]).state for p in plan.enrol}
+    assert set(offered.values()) <= {ContactState.NEVER_CONTACTED}, offered
+    counts = plan.counts()
+    assert counts.get(Exclusion.REPLIED, 0) + counts.get(Exclusion.ACCOUNT_HANDED_OFF, 0) > 0, (
+        counts
+    )
+    assert (
+        counts.get(Exclusion.IN_THIS_CADENCE, 0) + counts.get(Exclusion.WAS_IN_THIS_CADENCE, 0) > 0
+    ), counts
     engine.dispose()
     # The checks looked at everything that was sent, not at an empty set.
     assert all(c.checked > 0 for c in checks), [(c.name, c.checked) for c in checks]

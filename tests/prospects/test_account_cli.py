@@ -209,7 +209,7 @@ def test_dead_account_stops_enrollments_cancels_the_outbox_and_is_never_enrolled
 
     plan = spear("enroll", "ask", "--prospect", "cal@acme.com", "--prospect", "ann@acme.com")
     assert "Enrolled 0 in ask; 2 excluded." in plan
-    assert "cal@acme.com: account acme.com is dead (went bust)" in plan
+    assert "cal@acme.com: account-ruled-out: account acme.com is dead (went bust)" in plan
 
     dead = json.loads(spear("account", "list", "--status", "DEAD", "--json"))
     assert [(a["domain"], a["active_enrollments"], a["contacts"]) for a in dead] == [

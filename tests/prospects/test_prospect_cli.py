@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -59,10 +61,23 @@ def test_prospect_commands(tmp_path: Path) -> None:
     assert "no segment named 'nope'" in spear("segment", "show", "nope", code=1)
 
     plan = spear("enroll", "ask", "--dry-run")
-    assert "Would enrol 1 in ask; 2 excluded." in plan
-    assert "bea@acme.com: another contact at acme.com is in a cadence" in plan
-    assert "dan@rival.com: account rival.com is not-fit (competitor" in plan
+    assert plan == (
+        "Would enrol 1 in ask; 2 excluded.\n"
+        "  excluded 1: account-ruled-out\n"
+        "  excluded 1: account-busy\n"
+    )
+    plan = spear("enroll", "ask", "--dry-run", "--verbose")
+    assert "  + ann@acme.com" in plan
+    assert "bea@acme.com: account-busy: one contact per account: ann@acme.com" in plan
+    assert "dan@rival.com: account-ruled-out: account rival.com is not-fit (competitor" in plan
+    assert "never-contacted" in spear("prospect", "show", "cal@beta.io")
     assert "Enrolled 1 in ask" in spear("enroll", "ask", "--prospect", "CAL@beta.io")
+    shown = spear("prospect", "show", "cal@beta.io")
+    assert "state: in-cadence (ask, 0 steps sent)" in shown
+    # Once in a cadence, never again by accident; --again says a person means it, but a
+    # prospect still in the cadence stays one enrolment.
+    again = spear("enroll", "ask", "--prospect", "cal@beta.io", "--again")
+    assert "cal@beta.io: in-this-cadence: already in ask (active)" in again
 
     assert "added: acme.com" in spear("suppress", "add", "@acme.com", "--reason", "asked")
     (tmp_path / "s.txt").write_text("x@y.com\n")
@@ -75,3 +90,28 @@ def test_prospect_commands(tmp_path: Path) -> None:
     assert held["prospect"]["title"] == "Engineer" and len(held["enrollments"]) == 1
     assert "erased" in spear("forget", "cal@beta.io", "--yes")
     assert json.loads(spear("export", "cal@beta.io"))["prospect"] is None
+    # Imported again after being forgotten: the hash keeps them out, even with --again.
+    assert "1 imported" in spear("import", str(tmp_path / "p.csv"))
+    assert "state: forgotten" in spear("prospect", "show", "cal@beta.io")
+    again = spear("enroll", "ask", "--prospect", "cal@beta.io", "--again")
+    assert "Enrolled 0 in ask" in again and "cal@beta.io: forgotten" in again
+
+
+def test_import_reads_standard_input(tmp_path: Path) -> None:
+    config = setup_folder(tmp_path)
+    rows = "Email,First Name\nann@acme.com,=?utf-8?q?Ann=0D=0ABcc:_x@evil.example?=\n"
+    result = CliRunner().invoke(main, [*config, "import", "-"], input=rows)
+    assert result.exit_code == 0, result.output
+    assert "stdin: 1 imported" in result.output
+    assert "warning: stdin:2: first_name: RFC 2047 encoded word decoded" in result.output
+
+    # /dev/stdin is a pipe here, as in a shell: read once, no traceback.
+    piped = subprocess.run(
+        [sys.executable, "-m", "engine", *config, "import", "/dev/stdin"],
+        input=b"Email\nbea@acme.com\n",
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert b"stdin: 1 imported" in piped.stdout

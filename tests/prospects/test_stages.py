@@ -173,9 +173,11 @@ def test_stage_grade_and_roles_by_hand_with_history_and_undo(folder: Path) -> No
 
     # enroll narrows to accounts at a stage or grade.
     spear(folder, "account", "grade", "beta.io", "c")
-    out = spear(folder, "enroll", "ask", "--grade", "C", "--dry-run")
+    out = spear(folder, "enroll", "ask", "--grade", "C", "--dry-run", "--verbose")
     assert "Would enrol 1 in ask" in out and "eve@beta.io" in out
     out = spear(folder, "enroll", "ask", "--stage", "negotiation")
+    assert "Enrolled 0 in ask; 2 excluded.\n  excluded 2: replied" in out  # Ann and Bea replied
+    out = spear(folder, "enroll", "ask", "--stage", "negotiation", "--again")  # a person means it
     assert "Enrolled 2 in ask" in out
     with Session(engine) as db:
         assert len(db.exec(select(Enrollment)).all()) == 2

@@ -1,5 +1,5 @@
 """The small world reply and review tests share: Acme, with Dana and Sam both enrolled in
-`outreach`, and the first email already sent to Dana."""
+`outreach`, and the first email already sent to Dana (`mail_sam` sends Sam his)."""
 
 from __future__ import annotations
 
@@ -37,19 +37,7 @@ def seed_acme(engine: Engine, outreach_version: str) -> dict[str, int]:
         ]
         session.add_all(enrollments)
         session.flush()
-        outbound = OutboundMessage(
-            enrollment_id=enrollments[0].id or 0,
-            prospect_id=dana.id or 0,
-            step_id="ask",
-            mailbox="alex",
-            message_id="<o1@example-sender.com>",
-            to_address=dana.email,
-            subject="Quick question",
-            raw=b"Subject: Quick question\r\n\r\nHi Dana\r\n",
-            status=OutboundStatus.SENT,
-            scheduled_at=START,
-            sent_at=START,
-        )
+        outbound = first_email(enrollments[0], dana, "alex", "<o1@example-sender.com>")
         session.add(outbound)
         session.flush()
         return {
@@ -60,3 +48,31 @@ def seed_acme(engine: Engine, outreach_version: str) -> dict[str, int]:
             "sam_enrollment": enrollments[1].id or 0,
             "outbound": outbound.id or 0,
         }
+
+
+def mail_sam(engine: Engine, ids: dict[str, int]) -> None:
+    """Sam gets his first email too: his replies without thread headers are then provably ours."""
+    with session_scope(engine) as session:
+        sam = session.get(Prospect, ids["sam"])
+        enrollment = session.get(Enrollment, ids["sam_enrollment"])
+        assert sam is not None and enrollment is not None
+        session.add(first_email(enrollment, sam, "alex", "<o2@example-sender.com>"))
+
+
+def first_email(
+    enrollment: Enrollment, prospect: Prospect, mailbox: str, message_id: str
+) -> OutboundMessage:
+    """The first step's email, sent to `prospect` from `mailbox` at START."""
+    return OutboundMessage(
+        enrollment_id=enrollment.id or 0,
+        prospect_id=prospect.id or 0,
+        step_id="ask",
+        mailbox=mailbox,
+        message_id=message_id,
+        to_address=prospect.email,
+        subject="Quick question",
+        raw=f"Subject: Quick question\r\n\r\nHi {prospect.first_name}\r\n".encode(),
+        status=OutboundStatus.SENT,
+        scheduled_at=START,
+        sent_at=START,
+    )

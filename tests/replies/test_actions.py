@@ -23,6 +23,7 @@ from engine.store.models import (
     Suppression,
 )
 
+from .acme import mail_sam
 from .conftest import World, build_world, reply_settings
 
 REFERRAL = (
@@ -180,6 +181,7 @@ def test_not_now_stops_and_re_enrols_in_nurture_at_the_resume_date(world: World)
 
 
 def test_not_interested_and_wrong_person_stop(world: World) -> None:
+    mail_sam(world.engine, world.ids)  # so his reply without thread headers is provably ours
     inbound = world.receive(world.reply(NOT_INTERESTED))
     assert inbound.label == "not-interested" and inbound.status is InboundStatus.APPLIED
     assert enrollment(world, "dana_enrollment").stop_reason == "replied: not-interested"
@@ -265,6 +267,11 @@ def test_policy_blocks_raise_an_alarm_and_pause_the_mailbox(world: World) -> Non
     block = {"status": "5.7.1", "diagnostic": "Message rejected as spam, listed in Spamhaus"}
     inbound = world.receive(world.bounce(**block))
     assert inbound.classification["bounce"]["reason"] in ("spam block", "policy")
+    state = world.get(MailboxState, "alex")
+    # One block in two sends is over the rate, but one is not a pattern (min count 3).
+    assert state.alarm and not state.paused
+    world.receive(world.bounce(**block))
+    world.receive(world.bounce(**block))
     state = world.get(MailboxState, "alex")
     assert state.alarm and state.paused
     # The address is not at fault.

@@ -135,7 +135,9 @@ async def test_unparseable_message_is_kept_and_queued(
     assert row.status is InboundStatus.REVIEW and row.error
 
 
-async def test_idle_wakes_up_on_new_mail(mail_harness: Harness, db_engine: Engine) -> None:
+async def test_idle_wakes_up_on_new_mail(
+    mail_harness: Harness, db_engine: Engine, wait_until: Callable[..., Awaitable[None]]
+) -> None:
     seen: asyncio.Queue[FetchedMessage] = asyncio.Queue()
 
     async def handler(fetched: FetchedMessage) -> None:
@@ -152,7 +154,7 @@ async def test_idle_wakes_up_on_new_mail(mail_harness: Harness, db_engine: Engin
     stop = asyncio.Event()
     running = asyncio.create_task(syncer.run(stop))
     try:
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: syncer.idling, "idling")
         mail_harness.deliver(USER, message(1))
         fetched = await asyncio.wait_for(seen.get(), 10)
         assert same_mail(fetched.raw, message(1))
@@ -161,7 +163,9 @@ async def test_idle_wakes_up_on_new_mail(mail_harness: Harness, db_engine: Engin
         await asyncio.wait_for(running, 10)
 
 
-async def test_polling_without_idle(mail_harness: Harness, db_engine: Engine) -> None:
+async def test_polling_without_idle(
+    mail_harness: Harness, db_engine: Engine, wait_until: Callable[..., Awaitable[None]]
+) -> None:
     seen: asyncio.Queue[FetchedMessage] = asyncio.Queue()
 
     async def handler(fetched: FetchedMessage) -> None:
@@ -178,7 +182,8 @@ async def test_polling_without_idle(mail_harness: Harness, db_engine: Engine) ->
     stop = asyncio.Event()
     running = asyncio.create_task(syncer.run(stop))
     try:
-        await asyncio.sleep(0.3)
+        # The first sync is over (an empty inbox): only a later poll can bring the message.
+        await wait_until(lambda: load_state(db_engine, "alex", "INBOX").uidvalidity, "synced")
         mail_harness.deliver(USER, message(1))
         assert (await asyncio.wait_for(seen.get(), 10)).uid > 0
     finally:
@@ -353,7 +358,9 @@ async def test_dovecot_incremental_sync_uidvalidity_and_flags(
 
 
 @pytest.mark.dovecot
-async def test_dovecot_idle_wakes_up(dovecot: Dovecot, db_engine: Engine) -> None:
+async def test_dovecot_idle_wakes_up(
+    dovecot: Dovecot, db_engine: Engine, wait_until: Callable[..., Awaitable[None]]
+) -> None:
     seen: asyncio.Queue[FetchedMessage] = asyncio.Queue()
 
     async def handler(fetched: FetchedMessage) -> None:
@@ -364,7 +371,7 @@ async def test_dovecot_idle_wakes_up(dovecot: Dovecot, db_engine: Engine) -> Non
     stop = asyncio.Event()
     running = asyncio.create_task(syncer.run(stop))
     try:
-        await asyncio.sleep(0.5)
+        await wait_until(lambda: syncer.idling, "idling")
         dovecot.deliver(message(1), "1.msg")
         assert same_mail((await asyncio.wait_for(seen.get(), 10)).raw, message(1))
     finally:

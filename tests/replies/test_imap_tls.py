@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,7 +81,7 @@ async def test_dovecot_private_ca_through_ca_file(
 
 @pytest.mark.dovecot
 async def test_dovecot_idle_over_starttls_sees_new_mail(
-    dovecot_tls: Dovecot, db_engine: Engine
+    dovecot_tls: Dovecot, db_engine: Engine, wait_until: Callable[..., Awaitable[None]]
 ) -> None:
     """The hand-made STARTTLS upgrade carries a long-lived IDLE connection too."""
     got: list[FetchedMessage] = []
@@ -102,7 +102,7 @@ async def test_dovecot_idle_over_starttls_sees_new_mail(
     stop = asyncio.Event()
     task = asyncio.create_task(syncer.run(stop))
     try:
-        await asyncio.sleep(1.0)  # connected, synced an empty inbox, idling
+        await wait_until(lambda: syncer.idling, "idling")
         dovecot_tls.deliver(message(7), "7.msg")
         await asyncio.wait_for(arrived.wait(), 15)
     finally:

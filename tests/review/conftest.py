@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 # The same small world the reply tests use (tests/replies is on the path as `replies`).
-from replies.acme import START, seed_acme
+from replies.acme import START, mail_sam, seed_acme
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -162,6 +162,7 @@ def build_world(workspace: Workspace) -> None:
     workspace.ids.update(
         seed_acme(workspace.engine, workspace.settings.cadences["outreach"].version)
     )
+    mail_sam(workspace.engine, workspace.ids)  # Sam's replies without thread headers act
 
 
 @pytest.fixture

@@ -79,7 +79,8 @@ def test_items_carry_what_a_reviewer_needs(workspace: Workspace) -> None:
         "not-interested",
         "not-interested",
     )
-    assert below.cadence == "outreach" and below.step is None  # matched by sender, no outbound
+    # Matched by sender: the email he answers is the last one sent to him.
+    assert below.cadence == "outreach" and below.step == "ask"
     unmatched = items[ids["unmatched"]]
     assert unmatched.prospect_email is None and unmatched.cadence is None
     assert unmatched.reason and "unmatched" in unmatched.reason

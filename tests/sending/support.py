@@ -154,6 +154,10 @@ def sink_config(port: int, *, user: str | None = None, password: str | None = No
                     smtp=ServerSettings.model_validate(settings),
                     daily_cap=1000,
                     hourly_cap=1000,
+                    # Rows here are seeded due at one instant: no gap at dispatch between them
+                    # (the gap has its own test).
+                    min_gap_seconds=0,
+                    jitter_seconds=0,
                 )
             ]
         }

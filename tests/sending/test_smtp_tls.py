@@ -23,8 +23,9 @@ import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from sqlalchemy.engine import Engine
 from sqlmodel import Session as DbSession
+from sqlmodel import select
 
-from engine.clock import FixedClock
+from engine.clock import FixedClock, utc
 from engine.config import Config, MailboxConfig, Secret, ServerSettings, TlsMode
 from engine.errors import SpearError, TemporaryMailError
 from engine.sending.dispatcher import Dispatcher
@@ -405,4 +406,11 @@ async def test_an_untrusted_certificate_pauses_the_mailbox_until_a_person_resume
     server.close()
     assert stats.sent == 2
     assert set(statuses(db_engine).values()) == {"sent"}
+    with DbSession(db_engine) as db:
+        first_sent, second_sent = sorted(
+            utc(r.sent_at)  # type: ignore[arg-type]
+            for r in db.exec(select(OutboundMessage))
+        )
+    # Both were held: once resumed, they leave with the mailbox's gap between them.
+    assert (second_sent - first_sent).total_seconds() >= 60
     assert sink.encrypted == [True, True]

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from engine.store.db import make_engine
 # Tuesday 24 November 2026, 07:30 in New York: inside the play's morning window.
 IN_WINDOW = "2026-11-24T12:30:00"
 LATER_IN_WINDOW = "2026-11-24T12:45:00"
+A_MINUTE_LATER = "2026-11-24T12:46:00"
 PROSPECTS = """email,first_name,last_name,title,company,domain,timezone,country
 ada.park@northwind.example,Ada,Park,VP Sales,Northwind,northwind.example,America/New_York,US
 ben.okafor@southwind.example,Ben,Okafor,COO,Southwind,southwind.example,America/New_York,US
@@ -106,6 +108,25 @@ segments:
     return tmp_path
 
 
+@contextmanager
+def daemon_output(workdir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """A running daemon and its output lines as they come; stopped with SIGTERM after, exit 0."""
+    daemon = start_daemon(workdir, *args)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(daemon.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        yield daemon, lines
+        assert daemon.poll() is None, "".join(lines)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.join(5)
+    assert daemon.returncode == 0, "".join(lines)
+
+
 def outbox(workdir: Path) -> list[tuple[str, str, str]]:
     engine = make_engine(f"sqlite:///{workdir / 'spear.db'}")
     with engine.connect() as db:
@@ -138,8 +159,9 @@ def test_once_is_deterministic_with_the_fixed_clock(
     for workdir in (first, second):
         workdir.mkdir()
         make_workdir(workdir, port, jitter_seconds=30)
-        # The first pass plans (with jitter), the second, a quarter of an hour on, sends.
-        for now in (IN_WINDOW, LATER_IN_WINDOW):
+        # The first pass plans (with jitter); the second, a quarter of an hour on, sends the
+        # first message and holds the second (now overdue) for the gap; the third sends it.
+        for now in (IN_WINDOW, LATER_IN_WINDOW, A_MINUTE_LATER):
             result = spear(workdir, "run", "--once", "--now", now)
             assert result.returncode == 0, result.stderr
         results.append(outbox(workdir))
@@ -204,8 +226,8 @@ def test_one_daemon_per_sqlite_file(tmp_path: Path, sink: tuple[SlowSink, int]) 
     workdir = make_workdir(tmp_path, port)
     first = start_daemon(workdir, "--now", IN_WINDOW)
     try:
-        assert wait_for(lambda: (workdir / "spear.db.lock").exists(), 30)
-        time.sleep(1)
+        lock = workdir / "spear.db.lock"
+        assert wait_for(lambda: lock.exists() and lock.read_text() == f"pid {first.pid}", 30)
         second = spear(workdir, "run", "--now", IN_WINDOW)
         assert second.returncode == 1
         assert "another daemon" in second.stderr
@@ -232,3 +254,24 @@ async def test_run_once_names_the_jobs_that_failed() -> None:
 
     assert await Daemon(runtime).run_once() == ["dispatch"]
     assert ran == ["plan"]  # one failure does not stop the pass
+
+
+def test_sighup_waits_for_the_send_under_way_and_never_moves_the_database(
+    tmp_path: Path, sink: tuple[SlowSink, int]
+) -> None:
+    handler, port = sink
+    workdir = make_workdir(tmp_path, port)
+    with daemon_output(workdir, "--now", IN_WINDOW) as (daemon, lines):
+        # A reload while the server takes its time over the first message's body.
+        assert handler.data_started.wait(30), lines
+        daemon.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: any("configuration reloaded" in line for line in lines), 30), lines
+        assert len(handler.messages) >= 1, "the reload did not wait for the send under way"
+        assert wait_for(lambda: len(handler.messages) == 2, 30), lines
+        # Another database: refused, and the daemon goes on with its own.
+        config = workdir / "spear.yaml"
+        config.write_text(config.read_text().replace("sqlite:///spear.db", "sqlite:///other.db"))
+        daemon.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: any("`database:` changed" in line for line in lines), 30), lines
+    assert sorted(status for _, _, status, _ in outbox(workdir)) == ["sent", "sent"]
+    assert not (workdir / "other.db").exists()

@@ -8,7 +8,6 @@ import asyncio
 import email
 import os
 import signal
-import socket
 import sys
 from email.message import Message
 from pathlib import Path
@@ -44,12 +43,6 @@ Content-Type: text/plain; charset=utf-8\r
 \r
 This message was generated automatically by the recipient's mail provider.\r
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def spear(workdir: Path, *args: str) -> tuple[int, str]:
@@ -141,10 +134,10 @@ def suppressed(workdir: Path) -> dict[str, str]:
 
 
 async def test_mailto_and_one_click_each_suppress_and_nothing_more_is_sent(
-    tmp_path: Path, mail_harness_factory: HarnessFactory
+    tmp_path: Path, mail_harness_factory: HarnessFactory, free_port: int
 ) -> None:
     harness = await mail_harness_factory({SENDER: "harness-password"})
-    port = free_port()
+    port = free_port
     workdir = await make_workdir(tmp_path, harness, port)
 
     code, output = await spear(workdir, "run", "--once", "--now", FIRST_SEND)

@@ -25,13 +25,13 @@ from engine.unsubscribe.app import one_click_app, serve
 from engine.unsubscribe.tokens import make_token
 from tests.sending.support import T0, Sink, port_of, seed_outbox, sink_config, start_sink
 
-from .test_one_click_server import free_port
-
 pytestmark = pytest.mark.postgres
 SECRET = "shared-postgres-one-click-secret"
 
 
-async def test_one_click_on_one_host_cancels_the_next_send_of_another(postgres_url: str) -> None:
+async def test_one_click_on_one_host_cancels_the_next_send_of_another(
+    postgres_url: str, free_port: int
+) -> None:
     upgrade(postgres_url)
     web_host, daemon_host = make_engine(postgres_url), make_engine(postgres_url)
     ids = seed_outbox(daemon_host, 2, scheduled_at=T0)
@@ -42,7 +42,7 @@ async def test_one_click_on_one_host_cancels_the_next_send_of_another(postgres_u
         assert person0.id is not None
         token = make_token(SECRET, person0.id, person0.email)
 
-    settings = OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=free_port())
+    settings = OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=free_port)
     stop = asyncio.Event()
     server = asyncio.create_task(
         serve(one_click_app(web_host, settings, FixedClock(T0)), settings, stop)
@@ -84,7 +84,9 @@ async def test_one_click_on_one_host_cancels_the_next_send_of_another(postgres_u
     daemon_host.dispose()
 
 
-async def test_clicks_at_the_same_moment_all_succeed_and_list_once(postgres_url: str) -> None:
+async def test_clicks_at_the_same_moment_all_succeed_and_list_once(
+    postgres_url: str, free_port: int
+) -> None:
     upgrade(postgres_url)
     engine = make_engine(postgres_url)
     seed_outbox(engine, 1, scheduled_at=T0)
@@ -92,7 +94,7 @@ async def test_clicks_at_the_same_moment_all_succeed_and_list_once(postgres_url:
         person = db.exec(select(Prospect)).one()
         assert person.id is not None
         token = make_token(SECRET, person.id, person.email)
-    settings = OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=free_port())
+    settings = OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=free_port)
     stop = asyncio.Event()
     server = asyncio.create_task(
         serve(one_click_app(engine, settings, FixedClock(T0)), settings, stop)

@@ -47,18 +47,12 @@ class Endpoint:
             return [(s.value, s.source) for s in session.exec(select(Suppression))]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def settings(port: int) -> OneClick:
     return OneClick(public_url="https://u.example.com", secret=Secret(SECRET), port=port)
 
 
 @pytest_asyncio.fixture
-async def endpoint(db_engine: Engine) -> AsyncIterator[Endpoint]:
+async def endpoint(db_engine: Engine, free_port: int) -> AsyncIterator[Endpoint]:
     with session_scope(db_engine) as session:
         dana = Prospect(email="dana@acme.example")
         sam = Prospect(email="sam@acme.example")
@@ -67,7 +61,7 @@ async def endpoint(db_engine: Engine) -> AsyncIterator[Endpoint]:
         assert dana.id is not None and sam.id is not None
         session.add(Enrollment(prospect_id=dana.id, cadence="outreach", cadence_version="v1"))
         ids = (dana.id, sam.id)
-    one_click = settings(free_port())
+    one_click = settings(free_port)
     stop = asyncio.Event()
     server = asyncio.create_task(
         serve(one_click_app(db_engine, one_click, FixedClock(NOW)), one_click, stop)

@@ -17,8 +17,6 @@ from engine.store.db import make_engine, upgrade
 from engine.store.models import Prospect
 from engine.unsubscribe.tokens import make_token
 
-from .test_one_click_server import free_port
-
 SECRET = "standalone-serve-secret-value"
 
 
@@ -34,7 +32,7 @@ def spear(workdir: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
     )
 
 
-def test_serve_answers_one_click_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_serve_answers_one_click_and_stops_on_sigterm(tmp_path: Path, free_port: int) -> None:
     url = f"sqlite:///{tmp_path / 'spear.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -48,7 +46,7 @@ def test_serve_answers_one_click_and_stops_on_sigterm(tmp_path: Path) -> None:
         "database: sqlite:///spear.db\nunsubscribe:\n  one_click:\n"
         "    public_url: https://u.example.com\n    secret: ${SPEAR_UNSUBSCRIBE_SECRET}\n"
     )
-    port = free_port()
+    port = free_port
     server = spear(tmp_path, "unsubscribe", "serve", "--port", str(port))
     try:
         deadline = time.monotonic() + 30
