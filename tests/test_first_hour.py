@@ -134,10 +134,10 @@ def test_the_quick_start_in_a_fresh_folder(tmp_path: Path, harness: Harness) -> 
         "  + raj.patel@globex.example | Raj Patel | Chief Revenue Officer",
         "  + mia.chen@initech.example | Mia Chen | Director of Sales",
     ]
-    dry_run = quiet(spear(folder, "enroll", "referral-ask", "--dry-run"))
+    dry_run = quiet(spear(folder, "enroll", "referral-ask", "--dry-run", "--verbose"))
     assert dry_run[0] == "Would enrol 3 in referral-ask; 0 excluded."
     assert sorted(dry_run[1:]) == sorted(everyone)
-    enrolled = quiet(spear(folder, "enroll", "referral-ask", "--start", START))
+    enrolled = quiet(spear(folder, "enroll", "referral-ask", "--start", START, "--verbose"))
     assert enrolled[0] == "Enrolled 3 in referral-ask; 0 excluded."
     assert sorted(enrolled[1:]) == sorted(everyone)
     assert "Sending" in quiet(spear(folder, "status"))[2]

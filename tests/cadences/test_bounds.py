@@ -56,12 +56,13 @@ def test_a_runaway_template_fails_cadence_check_with_file_and_line(
     template.write_text("\n".join([lines[0], runaway, *lines[1:]]) + "\n")
     result = check(workdir)
     assert result.exit_code == 1, result.output
-    cadence = workdir / "cadences" / "referral-ask.yaml"
-    where = f"referral-ask.yaml:{line_of(cadence, 'template: referral-ask-3')}"
-    assert where in result.output
-    assert "template referral-ask-3" in result.output and why in result.output
+    # Reported at the template's own file and line, naming the cadence step that uses it.
+    assert "cadences/referral-ask.yaml: steps.2.template" in result.output
+    assert why in result.output
     if why != "recursion":
-        assert "line 2:" in result.output  # the template's own line
+        assert "templates/referral-ask-3.txt.j2:2: error:" in result.output
+    else:
+        assert "templates/referral-ask-3.txt.j2" in result.output
 
 
 def test_a_wait_of_ages_fails_cadence_check_with_file_and_line(workdir: Path) -> None:

@@ -102,5 +102,5 @@ def test_the_report_draws_the_weekly_trend_and_the_forecast(
     status, _, page = client.request("GET", "/report?since=2026-05-25&until=2026-06-14")
     assert status == 200
     assert '<svg class="chart"' in page and "2026-W23: 2 sent, 1 replied" in page
-    assert "qualified leads in 21 days" in page
+    assert "qualified leads in 13 days" in page
     assert client.request("GET", "/report?since=2026-06-14&until=2026-05-25")[0] == 400
