@@ -57,8 +57,4 @@ def settle_command(app: AppContext, outbound_id: int, outcome: str | None) -> No
         raise click.UsageError("say --sent or --not-sent")
     with app.session() as session:
         settled = settle(session, outbound_id, Settlement(outcome), SystemClock().now())
-    enrollment = (
-        f"; enrollment {settled.enrollment_status.value}" if settled.enrollment_status else ""
-    )
-    now = f"now {settled.status.value}{enrollment}"
-    click.echo(f"outbox row {settled.id}: settled {settled.outcome.value}, {now}")
+    click.echo(settled.summary())

@@ -64,6 +64,16 @@ class Settled:
     status: OutboundStatus  # the row's status now
     enrollment_status: EnrollmentStatus | None
 
+    def summary(self) -> str:
+        """One line for the person who settled it: the CLI prints it, the web inbox shows it."""
+        enrollment = (
+            f"; enrollment {self.enrollment_status.value}" if self.enrollment_status else ""
+        )
+        return (
+            f"outbox row {self.id}: settled {self.outcome.value}, "
+            f"now {self.status.value}{enrollment}"
+        )
+
 
 def uncertain_rows(session: Session) -> list[UncertainRow]:
     """Every uncertain row, oldest first."""

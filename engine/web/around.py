@@ -1,21 +1,22 @@
 """The pages around the queue: accounts and prospects, mailboxes, the outbox, the report.
 
 Each page reads and changes through the module the CLI uses for the same thing
-(`engine.prospects.account_control`, `engine.sending.mailboxes`, `engine.service.report`), with
-the signed-in reviewer as the actor, so `spear account show` and the page always agree.
+(`engine.prospects.account_control`, `engine.sending.mailboxes`, `engine.sending.uncertain`,
+`engine.service.report`), with the signed-in reviewer as the actor, so `spear account show` and
+the page always agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from engine.errors import NotFoundError, SpearError
@@ -29,8 +30,9 @@ from engine.prospects.account_control import (
     resume_account,
 )
 from engine.sending.mailboxes import MailboxStatus, mailbox_statuses, pause_mailbox, resume_mailbox
+from engine.sending.uncertain import Settlement, settle, uncertain_rows
 from engine.service.report import Report, load_report
-from engine.store.models import Account, OutboundMessage, OutboundStatus, Prospect
+from engine.store.models import Account, Prospect
 from engine.web.chart import weekly_chart
 from engine.web.reviewing import parse_day
 
@@ -50,17 +52,6 @@ class ProspectHit:
     domain: str | None
 
 
-@dataclass(frozen=True)
-class UncertainRow:
-    id: int
-    to_address: str
-    subject: str
-    step: str
-    mailbox: str
-    claimed_at: datetime | None
-    error: str | None
-
-
 def around_routes(pages: Pages) -> list[Route]:
     around = Around(pages)
     return [
@@ -72,6 +63,7 @@ def around_routes(pages: Pages) -> list[Route]:
         Route("/mailboxes/{name}/pause", around.pause_mailbox, methods=["POST"]),
         Route("/mailboxes/{name}/resume", around.resume_mailbox, methods=["POST"]),
         Route("/outbox", around.outbox),
+        Route("/outbox/{outbound_id:int}/settle", around.settle_uncertain, methods=["POST"]),
         Route("/report", around.report),
     ]
 
@@ -188,7 +180,23 @@ class Around:
     async def outbox(self, request: Request) -> Response:
         self.pages.signed_in(request)
         rows = await self.pages.in_session(uncertain_rows)
-        return self.pages.render(request, "outbox.html", rows=rows)
+        return self.pages.render(request, "outbox.html", rows=rows, Settlement=Settlement)
+
+    async def settle_uncertain(self, request: Request) -> Response:
+        reviewer = self.pages.signed_in(request)
+        form = await self.pages.posted(request)
+        outbound_id = int(request.path_params["outbound_id"])
+        try:
+            outcome = Settlement(str(form.get("outcome")))
+        except ValueError:
+            return PlainTextResponse("unknown outcome: say sent or not-sent", status_code=400)
+        now = self.pages.now()
+
+        def work(session: Session) -> str:
+            return settle(session, outbound_id, outcome, now, actor=reviewer).summary()
+
+        request.session["flash"] = await self._flash(work)
+        return RedirectResponse("/outbox", status_code=303)
 
     # -- the report -------------------------------------------------------------------------
 
@@ -243,28 +251,6 @@ def find_prospects(session: Session, search: str) -> list[ProspectHit]:
             title=row.title,
             email_status=str(row.email_status),
             domain=row.domain,
-        )
-        for row in rows
-    ]
-
-
-def uncertain_rows(session: Session) -> list[UncertainRow]:
-    """Messages a dead dispatcher left mid-transaction: maybe sent, never re-sent on their own."""
-    rows = session.exec(
-        select(OutboundMessage)
-        .where(OutboundMessage.status == OutboundStatus.UNCERTAIN)
-        .order_by(col(OutboundMessage.id))
-        .limit(LISTED)
-    ).all()
-    return [
-        UncertainRow(
-            id=row.id or 0,
-            to_address=row.to_address,
-            subject=row.subject,
-            step=row.step_id,
-            mailbox=row.mailbox,
-            claimed_at=row.claimed_at,
-            error=row.error,
         )
         for row in rows
     ]

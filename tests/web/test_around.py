@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from click.testing import CliRunner
+from replies.acme import START
 from review.conftest import SENDER, Workspace
 from sqlmodel import Session, select
 
+from engine.cli import main
+from engine.clock import utc
 from engine.config import MailboxConfig, ServerSettings, TlsMode, Web
 from engine.store.models import (
     Account,
@@ -18,6 +24,8 @@ from engine.store.models import (
 from engine.web.app import Inbox
 
 from .conftest import Client, Serve, pending_replies
+
+HANDED_OVER = START - timedelta(minutes=5)  # when the dead dispatcher gave the server the body
 
 
 def test_accounts_search_show_pause_and_resume(serve: Serve, workspace: Workspace) -> None:
@@ -80,18 +88,145 @@ def test_mailboxes_pause_and_resume(serve: Serve, inbox: Inbox, workspace: Works
         assert state is not None and not state.paused
 
 
+def make_uncertain(workspace: Workspace, to_address: str) -> int:
+    """The first email to `to_address`, left as a dispatcher that died during DATA leaves it."""
+    with Session(workspace.engine) as session:
+        row = session.exec(
+            select(OutboundMessage).where(OutboundMessage.to_address == to_address)
+        ).one()
+        row.status = OutboundStatus.UNCERTAIN
+        row.sent_at = None
+        row.claimed_by = "worker-1"
+        row.claimed_at = HANDED_OVER
+        row.error = "<b>connection dropped</b> during DATA"
+        session.add(row)
+        session.commit()
+        return row.id or 0
+
+
+def settled_record(
+    workspace: Workspace, row_id: int, enrollment_id: int
+) -> tuple[OutboundStatus, datetime | None, EnrollmentStatus, int, dict[str, object], str]:
+    """What settling left: the row, its enrollment, and the `send-settled` event."""
+    with Session(workspace.engine) as session:
+        row = session.get(OutboundMessage, row_id)
+        enrollment = session.get(Enrollment, enrollment_id)
+        [event] = session.exec(
+            select(Event).where(Event.kind == "send-settled", Event.outbound_id == row_id)
+        ).all()
+        assert row is not None and enrollment is not None
+        sent_at = utc(row.sent_at) if row.sent_at else None
+        return (
+            row.status,
+            sent_at,
+            enrollment.status,
+            enrollment.steps_sent,
+            event.data,
+            event.actor,
+        )
+
+
+def settle_on_page(client: Client, row_id: int, outcome: str) -> str:
+    """Press the row's button on the outbox page; the page it comes back to."""
+    token = client.csrf("/outbox")
+    form = {"csrf": token, "outcome": outcome}
+    status, headers, _ = client.request("POST", f"/outbox/{row_id}/settle", form)
+    assert (status, headers["location"]) == (303, "/outbox")
+    return client.request("GET", "/outbox")[2]
+
+
 def test_uncertain_rows_are_listed(serve: Serve, workspace: Workspace) -> None:
     client = Client(serve(Web()))
     assert "Nothing uncertain." in client.request("GET", "/outbox")[2]
-    with Session(workspace.engine) as session:
-        row = session.exec(
-            select(OutboundMessage).where(OutboundMessage.to_address == "dana@acme.example")
-        ).one()
-        row.status = OutboundStatus.UNCERTAIN
-        session.add(row)
-        session.commit()
+    row_id = make_uncertain(workspace, "dana@acme.example")
     page = client.request("GET", "/outbox")[2]
-    assert "dana@acme.example" in page and "Quick question" in page
+    assert "dana@acme.example" in page and "Quick question" in page and "worker-1" in page
+    assert (
+        "&lt;b&gt;connection dropped&lt;/b&gt; during DATA" in page and "<b>connection" not in page
+    )
+    assert f'action="/outbox/{row_id}/settle"' in page
+
+
+def test_settled_sent_on_the_page_is_what_the_cli_records(
+    serve: Serve, workspace: Workspace
+) -> None:
+    client = Client(serve(Web()))
+    dana_row = make_uncertain(workspace, "dana@acme.example")
+    sam_row = make_uncertain(workspace, "sam@acme.example")
+
+    page = settle_on_page(client, dana_row, "sent")
+    assert f"outbox row {dana_row}: settled sent, now sent; enrollment active" in page
+    assert "dana@acme.example" not in page and "sam@acme.example" in page
+    cli = ["--config", str(workspace.config_file), "outbox", "settle", str(sam_row), "--sent"]
+    done = CliRunner().invoke(main, cli)
+    assert done.exit_code == 0, done.output
+
+    on_page = settled_record(workspace, dana_row, workspace.ids["dana_enrollment"])
+    by_cli = settled_record(workspace, sam_row, workspace.ids["sam_enrollment"])
+    # Sent when it was handed to the server; the step counts and the cadence goes on.
+    assert on_page[:5] == (
+        OutboundStatus.SENT,
+        HANDED_OVER,
+        EnrollmentStatus.ACTIVE,
+        1,
+        {"outcome": "sent", "step_id": "ask"},
+    )
+    assert on_page[:5] == by_cli[:5]
+    assert (on_page[5], by_cli[5]) == ("alex", "cli")
+    with Session(workspace.engine) as session:
+        dana = session.get(Enrollment, workspace.ids["dana_enrollment"])
+        assert dana is not None and dana.next_due_at is not None
+        assert utc(dana.next_due_at) == START  # the next step's wait counts from now
+
+    # Settled already: a second press is refused in one line.
+    page = settle_on_page(client, dana_row, "not-sent")
+    assert f"Not done: outbox row {dana_row} is sent, not uncertain." in page
+    assert "Traceback" not in page
+
+
+def test_settled_not_sent_on_the_page_goes_back_to_the_queue(
+    serve: Serve, workspace: Workspace
+) -> None:
+    client = Client(serve(Web()))
+    row_id = make_uncertain(workspace, "dana@acme.example")
+
+    page = settle_on_page(client, row_id, "not-sent")
+    assert f"outbox row {row_id}: settled not-sent, now planned; enrollment active" in page
+    assert "Nothing uncertain." in page
+    record = settled_record(workspace, row_id, workspace.ids["dana_enrollment"])
+    assert record[2:] == (
+        EnrollmentStatus.ACTIVE,
+        0,
+        {"outcome": "not-sent", "step_id": "ask"},
+        "alex",
+    )
+    with Session(workspace.engine) as session:
+        row = session.get(OutboundMessage, row_id)
+        assert row is not None and row.status is OutboundStatus.PLANNED
+        assert (row.claimed_by, row.claimed_at, row.error) == (None, None, None)
+        # Missed its window as of now: the planner re-slots it into the next allowed slot.
+        assert row.send_before is not None and utc(row.send_before) == START
+
+
+def test_settling_needs_the_csrf_token_a_known_row_and_an_outcome(
+    serve: Serve, workspace: Workspace
+) -> None:
+    client = Client(serve(Web()))
+    row_id = make_uncertain(workspace, "dana@acme.example")
+    token = client.csrf("/outbox")
+
+    refused = client.request("POST", f"/outbox/{row_id}/settle", {"outcome": "sent"})
+    assert refused[0] == 403
+    forged = {"csrf": "forged", "outcome": "sent"}
+    assert client.request("POST", f"/outbox/{row_id}/settle", forged)[0] == 403
+    unknown = {"csrf": token, "outcome": "maybe"}
+    assert client.request("POST", f"/outbox/{row_id}/settle", unknown)[0] == 400
+    with Session(workspace.engine) as session:
+        row = session.get(OutboundMessage, row_id)
+        assert row is not None and row.status is OutboundStatus.UNCERTAIN
+
+    page = settle_on_page(client, 9999, "sent")
+    assert "Not done: no outbox row 9999." in page and "Traceback" not in page
 
 
 def test_the_report_draws_the_weekly_trend_and_the_forecast(
