@@ -34,7 +34,7 @@ from sqlmodel import Session as DbSession
 from sqlmodel import SQLModel
 
 from engine.clock import SystemClock
-from engine.config import Config, MailboxConfig, ServerSettings, TlsMode
+from engine.config import MAX_DAILY_CAP, Config, MailboxConfig, ServerSettings, TlsMode
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
 from engine.sending.dispatcher import DUE_STATUSES, Dispatcher
 from engine.sending.planner import due_enrollment_ids
@@ -134,9 +134,13 @@ def bench_dispatcher(engine: Engine, port: int) -> Dispatcher:
                 name="bench",
                 address=SENDER,
                 smtp=ServerSettings(host="127.0.0.1", port=port, tls=TlsMode.NONE),
-                # Caps high enough for the whole run: the dispatcher still counts against them.
-                daily_cap=1_000_000,
-                hourly_cap=1_000_000,
+                # The highest caps the config allows: the dispatcher still counts against them,
+                # and --messages stays within them so the whole run fits in one day.
+                daily_cap=MAX_DAILY_CAP,
+                hourly_cap=MAX_DAILY_CAP,
+                # No pacing: the rows are all due at once, and this measures the send path.
+                min_gap_seconds=0,
+                jitter_seconds=0,
             )
         ]
     )
@@ -353,7 +357,7 @@ def sqlite_value(value: Any) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--messages", type=int, default=MAX_DAILY_CAP)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--slice", type=int, default=500, help="messages per turn of each path")
