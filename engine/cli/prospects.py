@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.params import INSTANT, INSTANT_FORMS
-from engine.clock import SystemClock, utc
+from engine.clock import SystemClock
 from engine.display import plural
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
@@ -253,7 +253,7 @@ def prospect_show(app: AppContext, email: str) -> None:
             line += f" ({enrollment.stop_reason})"
         click.echo(line)
     for reply in facts.replies:
-        when = utc(reply.received_at).isoformat(timespec="minutes") if reply.received_at else "-"
+        when = reply.received_at.isoformat(timespec="minutes") if reply.received_at else "-"
         click.echo(f"reply {reply.inbound_id}: {reply.label or 'unclassified'} at {when}")
 
 
@@ -319,7 +319,7 @@ def suppress_list(app: AppContext) -> None:
     with app.session() as session:
         entries = list_suppressions(session)
     for entry in entries:
-        when = utc(entry.created_at).isoformat(timespec="seconds") if entry.created_at else "-"
+        when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
         click.echo(f"{entry.kind.value}\t{entry.value}\t{entry.reason}\t{entry.source}\t{when}")
     click.echo(plural(len(entries), "entry", "entries"), err=True)
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from engine.cli.context import AppContext, pass_app
 from engine.cli.output import chosen_format, format_option
-from engine.clock import SystemClock, utc
+from engine.clock import SystemClock
 from engine.config import Config
 from engine.display import OutputFormat, plural, records_text, table
 from engine.prospects.timezones import prospect_timezone
@@ -85,10 +85,10 @@ def _planned(
     if account is not None:
         places.append((account.country, account.region))
     zone = ZoneInfo(prospect_timezone(prospect.timezone, places, config.timezone))
-    at = utc(message.scheduled_at or now)
+    at = message.scheduled_at or now
     retry = message.status == OutboundStatus.RETRY
     if retry and message.next_attempt_at is not None:
-        at = utc(message.next_attempt_at)
+        at = message.next_attempt_at
     return {
         "local_time": f"{at.astimezone(zone):%a %Y-%m-%d %H:%M}",
         "zone": zone.key,

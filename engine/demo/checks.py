@@ -20,7 +20,6 @@ from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, pinned_cadence
 from engine.classify import ReplyLabel
-from engine.clock import utc
 from engine.config import Config
 from engine.sending.planner import recipient_zone
 from engine.sending.windows import in_window
@@ -81,17 +80,15 @@ def _inside_windows(session: Session, config: Config, sent: list[OutboundMessage
         # adds the machine's latency (0.1 s is half an hour at the demo's speed).
         assert row.scheduled_at is not None
         if not in_window(row.scheduled_at, zone, cadence.schedule.rules):
-            local = utc(row.scheduled_at).astimezone(zone)
+            local = row.scheduled_at.astimezone(zone)
             failures.append(f"{row.to_address} {row.step_id} at {local:%a %H:%M} {zone.key}")
     return Check("every send inside its window", tuple(failures), len(sent))
 
 
 def _under_caps(config: Config, sent: list[OutboundMessage]) -> Check:
     day_zone = ZoneInfo(config.timezone)
-    days = Counter((r.mailbox, utc(_at(r)).astimezone(day_zone).date()) for r in sent)
-    hours = Counter(
-        (r.mailbox, utc(_at(r)).replace(minute=0, second=0, microsecond=0)) for r in sent
-    )
+    days = Counter((r.mailbox, _at(r).astimezone(day_zone).date()) for r in sent)
+    hours = Counter((r.mailbox, _at(r).replace(minute=0, second=0, microsecond=0)) for r in sent)
     failures = [
         f"{mailbox} sent {n} on {day}"
         for (mailbox, day), n in days.items()
@@ -151,13 +148,13 @@ def _quiet_after_reply(session: Session, sent: list[OutboundMessage]) -> Check:
     ).all()
     failures = []
     for reply in replies:
-        replied_at = utc(_received(reply))
+        replied_at = _received(reply)
         for row in sent:
             if row.prospect_id != reply.prospect_id or _at(row) <= replied_at:
                 continue
             enrollment = session.get(Enrollment, row.enrollment_id)
             assert enrollment is not None and enrollment.started_at is not None
-            if utc(enrollment.started_at) < replied_at:  # not a re-enrolment they asked for
+            if enrollment.started_at < replied_at:  # not a re-enrolment they asked for
                 failures.append(f"{row.to_address} mailed {row.step_id} after replying")
     return Check("no one mailed after replying", tuple(failures), len(replies))
 
@@ -171,12 +168,12 @@ def _first_reply_at(
             col(InboundMessage.label).in_([str(label) for label in labels]),
         )
     ).all()
-    return min((utc(t) for t in times if t is not None), default=None)
+    return min((t for t in times if t is not None), default=None)
 
 
 def _at(row: OutboundMessage) -> datetime:
     assert row.sent_at is not None
-    return utc(row.sent_at)
+    return row.sent_at
 
 
 def _received(reply: InboundMessage) -> datetime:

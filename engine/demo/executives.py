@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from engine.clock import utc
 from engine.prospects.sales import FIRST_ACTIONS, set_grade, set_stage
 from engine.replies.routing import HANDED_OFF_EVENT
 from engine.store.db import session_scope
@@ -56,7 +55,7 @@ def work_the_leads(engine: Engine, now: datetime, seed: int) -> int:
             if account is None or account.id in done or event.at is None:
                 continue
             # Most leads are taken within the day; some wait over a day.
-            when = min(utc(event.at) + timedelta(hours=rng.choice([1, 2, 3, 5, 8, 20, 30])), now)
+            when = min(event.at + timedelta(hours=rng.choice([1, 2, 3, 5, 8, 20, 30])), now)
             stage = rng.choices([s for s, _ in NEXT_STAGES], [w for _, w in NEXT_STAGES])[0]
             size = float(rng.choice([20_000, 35_000, 50_000, 80_000]))
             set_stage(session, account, stage, now=when, actor=EXECUTIVE, deal_size=size)

@@ -30,7 +30,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.errors import NotFoundError
 from engine.prospects.contact_state import OPEN, load_contact_facts, why_not_mail
 from engine.prospects.fields import RowProblem, parse_domain
@@ -184,7 +183,7 @@ def account_detail(session: Session, account: Account) -> AccountDetail:
                 status=e.status.value,
                 stop_reason=e.stop_reason,
                 next_step=e.next_step,
-                next_due_at=utc(e.next_due_at) if e.next_due_at else None,
+                next_due_at=e.next_due_at,
                 steps_sent=e.steps_sent,
             )
         )
@@ -386,7 +385,7 @@ def _revive(session: Session, enrollment: Enrollment, now: datetime) -> int | No
         or latest.status != OutboundStatus.CANCELLED
         or latest.error not in PAUSE_CANCELLATIONS
         or latest.scheduled_at is None
-        or utc(latest.scheduled_at) >= now
+        or latest.scheduled_at >= now
     ):
         return None
     # A retry goes back as planned: its re-slotted time starts a fresh retry deadline.

@@ -33,7 +33,6 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.config import RedFlags
 from engine.prospects.accounts import red_flag
 from engine.prospects.suppression import suppression_entries_normalised
@@ -176,7 +175,7 @@ def contact_state(facts: ContactFacts) -> Contact:
         )
     for enrollment in reversed(facts.enrollments):
         if enrollment.open and enrollment.started_by_reply is not None:
-            due = utc(enrollment.next_due_at) if enrollment.next_due_at else None
+            due = enrollment.next_due_at
             when = f" from {due.date().isoformat()}" if due else ""
             why = f"{enrollment.cadence}{when}, started by reply {enrollment.started_by_reply}"
             return Contact(ContactState.NURTURE, why, due=due)
@@ -240,11 +239,11 @@ def why_not_mail(facts: ContactFacts, enrollment_id: int) -> tuple[Exclusion, st
     enrollment = next((e for e in facts.enrollments if e.id == enrollment_id), None)
     if enrollment is None:
         return None
-    started = utc(enrollment.started_at) if enrollment.started_at else None
+    started = enrollment.started_at
     for reply in reversed(facts.replies):
         if reply.inbound_id == enrollment.started_by_reply:
             continue
-        received = utc(reply.received_at) if reply.received_at else None
+        received = reply.received_at
         if started is None or received is None or received >= started:
             return Exclusion.REPLIED, _reply_text(reply)
     return None
@@ -287,7 +286,7 @@ def _held_back(facts: ContactFacts, cadence: str, path: EnrolPath) -> tuple[Excl
 
 
 def _reply_text(reply: ReplyFact) -> str:
-    when = f" on {utc(reply.received_at).date().isoformat()}" if reply.received_at else ""
+    when = f" on {reply.received_at.date().isoformat()}" if reply.received_at else ""
     return f"replied {reply.label or 'unclassified'}{when} (inbound {reply.inbound_id})"
 
 

@@ -14,13 +14,12 @@ the stage (`engine.prospects.stages.suggested_grade`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from engine.classify.result import ReplyLabel
-from engine.clock import utc
 from engine.errors import NotFoundError
 from engine.prospects.history import latest, record, undo
 from engine.prospects.stages import STAGE_NAMES, suggested_grade
@@ -146,7 +145,7 @@ def history(session: Session, account: Account) -> list[HistoryLine]:
     mine = [e for e in events if e.data.get("account_id") == account.id]
     return [
         HistoryLine(
-            utc(e.at) if e.at else utc(datetime.min),
+            e.at or datetime.min.replace(tzinfo=UTC),
             e.kind,
             e.actor,
             _describe(e),

@@ -58,7 +58,6 @@ from engine.cadences import (
     pinned_cadence,
 )
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
-from engine.clock import utc
 from engine.config import Config, HandOff, Replies, Webhook, WebhookEvent
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
@@ -638,7 +637,7 @@ class _Run:
             hand_off_account(
                 changes, account, executive, f"interest from {prospect.email}", self.now
             )
-        interest_at = utc(self.inbound.received_at) if self.inbound.received_at else self.now
+        interest_at = self.inbound.received_at or self.now
         self.record(
             HANDED_OFF_EVENT, changes, data=handed_off_data(account, executive, interest_at)
         )
@@ -816,7 +815,7 @@ class _Run:
         else:
             resume = self.now + timedelta(days=self.settings.replies.auto_reply_delay_days)
         for enrollment in self.open_enrollments(prospect.id, only_active=True):
-            due = utc(enrollment.next_due_at) if enrollment.next_due_at else None
+            due = enrollment.next_due_at
             if due is not None and due >= resume:
                 continue
             changes = self.changes()

@@ -233,7 +233,7 @@ def _key_of(row: SQLModel) -> Any:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, datetime) and isinstance(b, datetime):
-        return utc(a) == utc(b)
+        return a == b  # both aware: the columns read back UTC-aware
     return bool(a == b)
 
 

@@ -255,7 +255,7 @@ def _labelled_example(decision: ReviewDecision, inbound: InboundMessage) -> dict
         "inbound_id": inbound.id,
         "message_id": inbound.message_id,
         "mailbox": inbound.mailbox,
-        "received_at": utc(inbound.received_at).isoformat() if inbound.received_at else None,
+        "received_at": inbound.received_at.isoformat() if inbound.received_at else None,
         "classifier_label": classified.get("label", before.get("label")),
         "classifier_confidence": classified.get("confidence", before.get("confidence")),
         "classifier_best_guess": classified.get("best_guess"),
@@ -264,7 +264,7 @@ def _labelled_example(decision: ReviewDecision, inbound: InboundMessage) -> dict
         "decision": decision.data.get("kind"),
         "edits": decision.data.get("edits", {}),
         "reviewer": decision.reviewer,
-        "decided_at": utc(decision.at).isoformat() if decision.at else None,
+        "decided_at": decision.at.isoformat() if decision.at else None,
         "raw": text,
         "raw_base64": encoded,
     }
@@ -364,7 +364,7 @@ def _state(session: Session, inbound: InboundMessage) -> dict[str, Any]:
         "classification": dict(inbound.classification),
         "status": str(inbound.status),
         "review_reason": inbound.review_reason,
-        "applied": {"at": utc(applied.at).isoformat(), "actor": applied.actor}
+        "applied": {"at": applied.at.isoformat(), "actor": applied.actor}
         if applied is not None and applied.at is not None
         else None,
     }

@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from engine.classify import ReplyLabel
-from engine.clock import utc
 from engine.errors import NotFoundError
 from engine.store.models import (
     Account,
@@ -252,7 +251,7 @@ def _conditions(queue_filter: QueueFilter) -> list[sa.ColumnElement[bool]]:
 def _item(row: sa.Row[*tuple[Any, ...]]) -> QueueItem:
     return QueueItem(
         id=row.id,
-        received_at=utc(row.received_at) if row.received_at is not None else None,
+        received_at=row.received_at,
         from_address=row.from_address,
         subject=row.subject,
         label=row.label,

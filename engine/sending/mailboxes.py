@@ -193,5 +193,5 @@ def _status(
         paused=bool(state and state.paused),
         paused_reason=state.paused_reason if state else None,
         alarm=state.alarm if state else None,
-        last_send_at=utc(state.last_send_at) if state and state.last_send_at else None,
+        last_send_at=state.last_send_at if state else None,
     )

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from engine.cadences.model import PROSPECT_TIMEZONE, Cadence
 from engine.cadences.templates import context_for, render_step
 from engine.cadences.versions import pinned_cadence
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
 from engine.prospects.contact_state import load_contact_facts, why_not_mail
@@ -196,7 +196,7 @@ class Planner:
         row = session.get(OutboundMessage, outbound_id)
         if row is None or row.status not in DUE or row.send_before is None:
             return "skipped"
-        missed = utc(row.send_before)
+        missed = row.send_before
         if missed > now:
             return "skipped"
         enrollment = session.get(Enrollment, row.enrollment_id)
@@ -225,7 +225,7 @@ class Planner:
         # A retry's backoff proposes its time; the windows and caps decide, as for a new row.
         proposed = now
         if row.status == OutboundStatus.RETRY and row.next_attempt_at is not None:
-            proposed = max(now, utc(row.next_attempt_at))
+            proposed = max(now, row.next_attempt_at)
         slot = send_slot(proposed, tz, rules, limits, bookings, self.rng)
         changed: dict[str, object] = {
             "send_before": window_end(slot, tz, rules),
@@ -307,9 +307,9 @@ class Planner:
             )
             log.info("enrollment %d stopped before planning: %s: %s", enrollment_id, reason, why)
             return "stopped"
-        due = utc(enrollment.next_due_at or now)
+        due = enrollment.next_due_at or now
         if previous is not None and previous.sent_at is not None:
-            due = max(due, due_after(utc(previous.sent_at), step.wait, tz, rules))
+            due = max(due, due_after(previous.sent_at, step.wait, tz, rules))
             if due > now:
                 enrollment.next_due_at = due
                 return "deferred"
@@ -533,7 +533,7 @@ def mailbox_bookings(
     )
     if until is not None:
         query = query.where(booked_at < until)
-    return Bookings(utc(t) for t in session.exec(query).all() if t is not None)
+    return Bookings(t for t in session.exec(query).all() if t is not None)
 
 
 def missed_outbound_ids(session: Session, now: datetime, limit: int) -> list[int]:

@@ -24,7 +24,6 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.errors import NotFoundError, SpearError
 from engine.store.models import (
     Enrollment,
@@ -162,7 +161,7 @@ def _row(row: OutboundMessage) -> UncertainRow:
         step_id=row.step_id,
         enrollment_id=row.enrollment_id,
         mailbox=row.mailbox,
-        when=utc(row.claimed_at) if row.claimed_at else None,
+        when=row.claimed_at,
         worker=row.claimed_by,
         server_reply=row.smtp_response,
         error=row.error,

@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.config import Config
 from engine.prospects.sales import FIRST_ACTIONS
 from engine.prospects.stages import STAGE_ORDER
@@ -181,13 +180,13 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
         account_id = event.data.get("account_id")
         if account_id is None or event.at is None:
             continue
-        at = utc(event.at)
+        at = event.at
         interest = event.data.get("interest_at")
         first = next(
             (
-                utc(a.at)
+                a.at
                 for a in actions
-                if a.at is not None and a.data.get("account_id") == account_id and utc(a.at) >= at
+                if a.at is not None and a.data.get("account_id") == account_id and a.at >= at
             ),
             None,
         )

@@ -46,7 +46,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.errors import SpearError
 from engine.store.models import (
     CadenceVersion,
@@ -488,7 +487,7 @@ def load_report(
 def last_send_day(session: Session) -> date | None:
     """The day (UTC) of the latest send: after today when a run simulated time (the demo)."""
     latest = session.exec(select(sa.func.max(OutboundMessage.sent_at))).one()
-    return utc(latest).date() if latest is not None else None
+    return latest.date() if latest is not None else None
 
 
 def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
@@ -505,7 +504,7 @@ def sent_messages(session: Session, end: datetime) -> list[SentMessage]:
         SentMessage(
             id=_id(message.id),
             prospect_id=message.prospect_id,
-            sent_at=utc(message.sent_at) if message.sent_at else end,
+            sent_at=message.sent_at or end,
             cadence=enrollment.cadence,
             step=message.step_id,
             variant=message.variant or NO_VARIANT,
@@ -531,7 +530,7 @@ def replies(session: Session, end: datetime) -> list[Reply]:
             prospect_id=inbound.prospect_id,
             outbound_id=inbound.outbound_id,
             label=str(inbound.label),
-            received_at=utc(inbound.received_at) if inbound.received_at else end,
+            received_at=inbound.received_at or end,
             complaint=bool(inbound.classification.get("complaint")),
         )
         for inbound in session.exec(query).all()
@@ -548,7 +547,7 @@ def hand_offs(session: Session, end: datetime) -> list[HandOff]:
         .where(col(Event.at) < end)
     )
     return [
-        HandOff(inbound_id, utc(at) if at else end)
+        HandOff(inbound_id, at or end)
         for inbound_id, at in session.exec(query).all()
         if inbound_id is not None
     ]

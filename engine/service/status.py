@@ -166,7 +166,7 @@ def _folders(session: Session, config: Config, now: datetime) -> list[FolderStat
     folders = []
     for mailbox, folder in sorted(expected | set(polled)):
         state = polled.get((mailbox, folder))
-        last = utc(state.last_poll_at) if state and state.last_poll_at else None
+        last = state.last_poll_at if state else None
         lag = (now - last).total_seconds() if last else None
         folders.append(FolderStatus(mailbox, folder, last, lag))
     return folders

@@ -1,6 +1,7 @@
 """Spear's tables.
 
-All times are stored as UTC (SQLite hands them back naive: read them through `engine.clock.utc`).
+All times are stored as UTC and read back timezone-aware, on SQLite as on PostgreSQL
+(`UtcDateTime`), so no reader repairs a naive datetime.
 Statuses are `StrEnum`s stored as their string values, so the database stays readable by hand.
 Schema changes go through Alembic (`engine/store/migrations`); a test checks that the migrations
 and these classes agree.
@@ -8,7 +9,7 @@ and these classes agree.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,11 +40,34 @@ def _status(enum: type[StrEnum], default: StrEnum, *, index: bool = False) -> An
     return Field(default=default, sa_column=Column(column_type, nullable=False, index=index))
 
 
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An instant: stored as UTC, always read back timezone-aware.
+
+    SQLite has no time zone type and hands back what it stored, naive; this type gives every
+    reader the same aware UTC value PostgreSQL returns. A naive datetime is refused on the way
+    in: its zone is unknown, and guessing is how off-by-hours bugs are born.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
 def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(sa.DateTime(timezone=True), nullable=nullable, index=index),
-    )
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
 
 
 class AccountStatus(StrEnum):

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.prospects.addresses import normalise_email
 from engine.prospects.suppression import suppression_reasons
 from engine.store.models import Account, Enrollment, EnrollmentStatus, Prospect, Task, TaskStatus
@@ -88,8 +87,8 @@ def _line(
         step_id=task.step_id,
         cadence=enrollment.cadence,
         owner=task.owner,
-        due_at=utc(task.due_at),
-        due_before=utc(task.due_before) if task.due_before else None,
+        due_at=task.due_at,
+        due_before=task.due_before,
         status=str(task.status),
         outcome=task.outcome,
         email=prospect.email,

@@ -25,7 +25,6 @@ from sqlmodel import Session
 
 from engine.cadences.model import Cadence
 from engine.cadences.versions import pinned_cadence
-from engine.clock import utc
 from engine.config import Config
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.history import LINKED_EVENTS, latest, record, undo
@@ -155,7 +154,7 @@ def record_outcome(
         outcome,
         action,
         enrollment.status,
-        utc(enrollment.next_due_at) if enrollment.next_due_at else None,
+        enrollment.next_due_at,
         executive,
         event.id,
     )

@@ -36,7 +36,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, Web
 from engine.errors import NotFoundError, SpearError
 from engine.replies import ReplySettings
@@ -376,7 +376,7 @@ class Pages:
     # -- plumbing ---------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return utc(self.inbox.clock.now())
+        return self.inbox.clock.now()
 
     def render(
         self, request: Request, template: str, *, status_code: int = 200, **context: Any
