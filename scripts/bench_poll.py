@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from engine.clock import SystemClock
 from engine.config import ImapSettings, Secret, TlsMode
+from engine.harness.ports import free_port
 from engine.replies.actions import ReplySettings
 from engine.replies.imap import ImapSyncer
 from engine.replies.intake import FetchedMessage, Intake
@@ -59,7 +59,7 @@ def generated(number: int) -> bytes:
 
 async def bench(count: int) -> None:
     clock = SystemClock()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "pymap"),
@@ -148,12 +148,6 @@ async def _measure(settings: ImapSettings, engine: Engine, clock: SystemClock) -
         await full.sync_once()
     fresh = (time.perf_counter() - started) / 5 * 1000
     print(f"idle poll:    {connected:.1f} ms connected, {fresh:.1f} ms newly connected")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:

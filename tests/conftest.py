@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from engine.harness import ports
 from engine.store.db import make_engine, normalise_url, upgrade
 
 # The local mail harness's fixtures (mail_harness, mail_harness_factory, harness_user).
@@ -41,9 +41,7 @@ def wait_until() -> Callable[[Callable[[], object], str], Awaitable[None]]:
 @pytest.fixture
 def free_port() -> int:
     """A loopback port nothing listens on right now, for a server the test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return ports.free_port()
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from engine.errors import ConfigError
 from engine.prospects.enrollment import enroll
 from engine.sending.planner import Planner
 from engine.store.models import Account, Enrollment, EnrollmentStatus, OutboundMessage, Prospect
-from tests.sending.support import T0
-from tests.sending.test_planner import two_mailboxes
+from tests.sending.support import T0, two_mailboxes
 
 
 def check(folder: Path) -> Result:

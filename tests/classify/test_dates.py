@@ -17,7 +17,7 @@ from engine.classify.dates import (
     resume_date,
     weekday_days,
 )
-from tests.classify.test_classify import reply
+from tests.classify.support import reply
 
 MONDAY_3_MARCH = date(2025, 3, 3)
 

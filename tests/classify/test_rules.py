@@ -8,7 +8,7 @@ import pytest
 
 from engine.classify import BounceKind, ReplyLabel, classify_message
 from engine.classify.bounces import failed_command
-from tests.classify.test_classify import reply
+from tests.classify.support import reply
 
 
 def dsn(status: str, diagnostic: str, *, extra: str = "", headers: str = "") -> bytes:

@@ -11,7 +11,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.cadences import Cadence, parse_cadence
-from engine.clock import FixedClock
-from engine.config import Replies
+from engine.clock import FixedClock, SystemClock
+from engine.config import ImapSettings, Replies, Secret, TlsMode
+from engine.harness import Harness
+from engine.harness.ports import free_port
 from engine.replies import ReplySettings
-from engine.replies.intake import FetchedMessage, process, store_raw
+from engine.replies.imap import ImapSyncer
+from engine.replies.intake import FetchedMessage, Intake, process, store_raw
 from engine.store.db import session_scope
 from engine.store.models import (
     Event,
@@ -212,12 +215,6 @@ class Dovecot:
             path.unlink()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _service_users() -> tuple[str, str]:
     """(internal user, login user): Dovecot refuses to run its processes as root."""
     if os.geteuid() != 0:
@@ -262,8 +259,8 @@ def _run_dovecot(*, tls: bool) -> Iterator[Dovecot]:
     internal, login = _service_users()
     me = pwd.getpwuid(os.geteuid())
     mail_owner = me if os.geteuid() != 0 else pwd.getpwnam(internal)
-    port = _free_port()
-    imaps_port = _free_port() if tls else None
+    port = free_port()
+    imaps_port = free_port() if tls else None
     password = "dovecot-test-password"
     user = "dana-mailbox"
     home = root / "home"
@@ -379,3 +376,52 @@ def inbound_rows(db_engine: Engine) -> Any:
             return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)).all())  # type: ignore[arg-type]
 
     return rows
+
+
+# Helpers the IMAP tests share.
+
+USER = "alex@example-sender.com"
+
+
+def same_mail(a: bytes, b: bytes) -> bool:
+    """Equal up to line endings (pymap hands Maildir files back with bare LF)."""
+    return a.replace(b"\r\n", b"\n") == b.replace(b"\r\n", b"\n")
+
+
+def message(number: int, body: str = "Thanks, not interested.") -> bytes:
+    return (
+        f"From: Person {number} <person{number}@acme.example>\r\nTo: {USER}\r\n"
+        f"Subject: Re: Quick question {number}\r\nMessage-ID: <m{number}@acme.example>\r\n"
+        f"Date: Tue, 02 Jun 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def imap_settings(port: int, user: str, password: str, **extra: Any) -> ImapSettings:
+    return ImapSettings(
+        host="127.0.0.1",
+        port=port,
+        tls=TlsMode.NONE,
+        user=user,
+        password=Secret(password),
+        timeout=5,
+        **extra,
+    )
+
+
+def harness_settings(harness: Harness, **extra: Any) -> ImapSettings:
+    return imap_settings(harness.imap_port, USER, harness.users[USER], **extra)
+
+
+def syncer_for(
+    settings: ImapSettings, engine: Engine, handler: Callable[[FetchedMessage], Awaitable[None]]
+) -> ImapSyncer:
+    return ImapSyncer("alex", settings, engine, handler, clock=SystemClock(), poll_interval=0.5)
+
+
+def intake(engine: Engine) -> Intake:
+    return Intake(engine, reply_settings(), SystemClock())
+
+
+def stored(engine: Engine) -> list[InboundMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)).all())  # type: ignore[arg-type]

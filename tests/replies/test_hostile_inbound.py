@@ -35,9 +35,8 @@ from engine.replies.imap import ImapSyncer, load_state
 from engine.replies.intake import Intake
 from engine.store.models import InboundMessage, InboundStatus, Suppression
 
-from .conftest import Dovecot, World
+from .conftest import Dovecot, World, imap_settings
 from .hostile import HOSTILE
-from .test_imap import imap_settings
 
 EXPECTED = {
     "nested-multipart": Unreadable.MIME_TOO_DEEP,

@@ -5,70 +5,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import aioimaplib
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from engine.clock import SystemClock
-from engine.config import Config, ImapSettings, MailboxConfig, Secret, ServerSettings, TlsMode
+from engine.config import Config, ImapSettings, MailboxConfig, ServerSettings, TlsMode
 from engine.harness import Harness
 from engine.replies.imap import ImapSyncer, load_state
-from engine.replies.intake import FetchedMessage, Intake
+from engine.replies.intake import FetchedMessage
 from engine.replies.polling import keep_synced, paused_for_imap, sync_unless_paused
 from engine.sending.mailboxes import resume_mailbox
 from engine.store.db import session_scope
-from engine.store.models import InboundMessage, InboundStatus
+from engine.store.models import InboundStatus
 
-from .conftest import Dovecot, reply_settings
-
-USER = "alex@example-sender.com"
-
-
-def same_mail(a: bytes, b: bytes) -> bool:
-    """Equal up to line endings (pymap hands Maildir files back with bare LF)."""
-    return a.replace(b"\r\n", b"\n") == b.replace(b"\r\n", b"\n")
-
-
-def message(number: int, body: str = "Thanks, not interested.") -> bytes:
-    return (
-        f"From: Person {number} <person{number}@acme.example>\r\nTo: {USER}\r\n"
-        f"Subject: Re: Quick question {number}\r\nMessage-ID: <m{number}@acme.example>\r\n"
-        f"Date: Tue, 02 Jun 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
-    ).encode()
-
-
-def imap_settings(port: int, user: str, password: str, **extra: Any) -> ImapSettings:
-    return ImapSettings(
-        host="127.0.0.1",
-        port=port,
-        tls=TlsMode.NONE,
-        user=user,
-        password=Secret(password),
-        timeout=5,
-        **extra,
-    )
-
-
-def harness_settings(harness: Harness, **extra: Any) -> ImapSettings:
-    return imap_settings(harness.imap_port, USER, harness.users[USER], **extra)
-
-
-def syncer_for(
-    settings: ImapSettings, engine: Engine, handler: Callable[[FetchedMessage], Awaitable[None]]
-) -> ImapSyncer:
-    return ImapSyncer("alex", settings, engine, handler, clock=SystemClock(), poll_interval=0.5)
-
-
-def intake(engine: Engine) -> Intake:
-    return Intake(engine, reply_settings(), SystemClock())
-
-
-def stored(engine: Engine) -> list[InboundMessage]:
-    with Session(engine) as session:
-        return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)).all())  # type: ignore[arg-type]
+from .conftest import (
+    USER,
+    Dovecot,
+    harness_settings,
+    imap_settings,
+    intake,
+    message,
+    same_mail,
+    stored,
+    syncer_for,
+)
 
 
 async def test_incremental_sync_fetches_only_new_messages(

@@ -21,8 +21,7 @@ from engine.errors import SpearError, TemporaryMailError
 from engine.replies.imap import Handler, ImapSyncer, ImapTlsError
 from engine.replies.intake import FetchedMessage
 
-from .conftest import Dovecot
-from .test_imap import imap_settings, intake, message, same_mail, stored, syncer_for
+from .conftest import Dovecot, imap_settings, intake, message, same_mail, stored, syncer_for
 
 
 def tls_syncer(

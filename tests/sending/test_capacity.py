@@ -21,7 +21,7 @@ from engine.sending.capacity import (
 )
 from engine.sending.windows import SendRules, in_window
 
-from .test_windows import ZONES, rules_strategy
+from .strategies import ZONES, rules_strategy
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 limits_strategy = st.builds(

@@ -32,8 +32,7 @@ from engine.sending.headers import (
 from engine.sending.planner import Planner
 from engine.store.models import Enrollment, EnrollmentStatus, OutboundMessage, Prospect
 
-from .support import T0, Sink, port_of, seed_outbox, sink_config, start_sink
-from .test_planner import cadence, two_mailboxes
+from .support import T0, Sink, cadence, port_of, seed_outbox, sink_config, start_sink, two_mailboxes
 
 INJECT = "=?utf-8?q?Victim=0D=0AReply-To:_attacker@evil.example=0D=0AX-J:?="
 INJECT_BCC = "=?utf-8?q?Ann=0D=0ABcc:_attacker@evil.example?="

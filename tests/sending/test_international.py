@@ -22,8 +22,7 @@ from engine.sending.dispatcher import Dispatcher
 from engine.sending.planner import Planner
 from engine.store.models import Enrollment, EnrollmentStatus, OutboundMessage, Prospect
 
-from .support import T0, Sink, port_of, start_sink
-from .test_planner import cadence, two_mailboxes
+from .support import T0, Sink, cadence, port_of, start_sink, two_mailboxes
 
 PEOPLE = """email,first_name,company,timezone
 j.weiss@müller-maschinenbau.de,Jana,Müller Maschinenbau,America/New_York

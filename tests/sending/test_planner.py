@@ -14,44 +14,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from engine.cadences.loader import parse_cadence
-from engine.cadences.model import Cadence
 from engine.clock import FixedClock, utc
-from engine.config import Config
-from engine.prospects.enrollment import enroll
 from engine.sending.dispatcher import Dispatcher
 from engine.sending.pauses import pause_account
 from engine.sending.planner import Planner
 from engine.sending.windows import in_window
-from engine.store.models import Account, Enrollment, EnrollmentStatus, OutboundMessage, Prospect
+from engine.store.models import Account, Enrollment, EnrollmentStatus, OutboundMessage
 
-from .support import T0, Sink, port_of, sink_config, start_sink
+from .support import T0, Sink, cadence, enrol, port_of, start_sink, two_mailboxes
 
-CADENCE = """
-name: test-ask
-mailboxes: []
-audience:
-  one_per_account: false
-schedule:
-  timezone: prospect
-  windows: ["07:00-09:00", "17:00-19:00"]
-  weekdays: [tue, wed, thu, sun]
-steps:
-  - id: ask
-    wait: 0 days
-    subject: "{{ account.name }} logistics"
-    template: ask
-  - id: bump
-    wait: 2 days
-    template: bump
-"""
-TEMPLATES = {
-    "ask": (
-        "Hi {{ prospect.first_name }},\\n\\nWho runs logistics at {{ account.name }}?"
-        "\\n\\n{{ sender.name }}"
-    ),
-    "bump": "Hi {{ prospect.first_name }}, any pointer?\\n\\n{{ sender.name }}",
-}
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -61,47 +32,6 @@ async def sink() -> AsyncIterator[tuple[Sink, int]]:
     server = await start_sink(handler)
     yield handler, port_of(server)
     server.close()
-
-
-def cadence() -> Cadence:
-    return parse_cadence(CADENCE.replace("\\\\n", "\\n"), "test-ask.yaml", TEMPLATES.get)
-
-
-def two_mailboxes(port: int, daily_cap: int = 50) -> Config:
-    base = sink_config(port).mailboxes[0]
-    boxes = [
-        base.model_copy(
-            update={
-                "name": name,
-                "address": f"{name}@spear.example",
-                "daily_cap": daily_cap,
-                "min_gap_seconds": 300.0,
-            }
-        )
-        for name in ("alpha", "beta")
-    ]
-    return Config(mailboxes=boxes, timezone="America/New_York")
-
-
-def enrol(engine: Engine, count: int, clock: FixedClock) -> list[int]:
-    with Session(engine) as db:
-        account = Account(domain="acme.example", name="Acme", country="US")
-        db.add(account)
-        db.flush()
-        people = []
-        for n in range(count):
-            person = Prospect(
-                email=f"p{n}@acme.example",
-                first_name=f"Pat{n}",
-                account_id=account.id,
-                timezone="America/New_York",
-            )
-            db.add(person)
-            people.append(person)
-        db.flush()
-        enrollments = enroll(db, cadence(), people, now=clock.now())
-        db.commit()
-        return [e.id for e in enrollments if e.id is not None]
 
 
 async def test_plan_send_and_thread_the_follow_up(

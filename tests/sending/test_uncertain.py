@@ -23,8 +23,17 @@ from engine.sending.planner import Planner
 from engine.sending.uncertain import Settlement, settle, uncertain_rows
 from engine.store.models import Enrollment, EnrollmentStatus, OutboundMessage
 
-from .support import T0, Sink, port_of, seed_outbox, sink_config, start_sink, statuses
-from .test_planner import enrol, two_mailboxes
+from .support import (
+    T0,
+    Sink,
+    enrol,
+    port_of,
+    seed_outbox,
+    sink_config,
+    start_sink,
+    statuses,
+    two_mailboxes,
+)
 
 
 @pytest.fixture

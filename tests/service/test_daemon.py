@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from engine.harness.ports import free_port
 from engine.service.daemon import Daemon, Job, Runtime
 from engine.store.db import make_engine
 
@@ -50,9 +50,7 @@ class SlowSink:
 @pytest.fixture
 def sink() -> Iterator[tuple[SlowSink, int]]:
     handler = SlowSink(delay=2.0)
-    with socket.socket() as probe:  # aiosmtpd's Controller cannot start on port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd's Controller cannot start on port 0
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

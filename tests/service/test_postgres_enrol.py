@@ -7,7 +7,6 @@ Real imported prospects, enrolled by the command users run: their variant seeds 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from engine.harness.ports import free_port
 from engine.store.db import make_engine
 
 pytestmark = pytest.mark.postgres
@@ -40,9 +40,7 @@ class Sink:
 @pytest.fixture
 def sink() -> Iterator[tuple[Sink, int]]:
     handler = Sink()
-    with socket.socket() as probe:  # aiosmtpd's Controller cannot start on port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd's Controller cannot start on port 0
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

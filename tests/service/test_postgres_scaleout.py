@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import Session as DbSession
 
 from engine.config import MailboxConfig
+from engine.harness.ports import free_port
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
 from engine.service.runtime import mailbox_lease
 from engine.store.db import make_engine, upgrade
@@ -66,9 +66,7 @@ class CountingSink:
 @pytest.fixture
 def sink() -> Iterator[tuple[CountingSink, int]]:
     handler = CountingSink()
-    with socket.socket() as probe:  # aiosmtpd's Controller cannot start on port 0
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()  # aiosmtpd's Controller cannot start on port 0
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

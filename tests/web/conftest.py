@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from uvicorn import Server
 from engine.cadences import load_cadences
 from engine.clock import FixedClock
 from engine.config import Web, load_config
+from engine.harness.ports import free_port
 from engine.replies import ReplySettings
 from engine.store.db import make_engine, upgrade
 from engine.web.app import Inbox
@@ -87,12 +87,6 @@ def make_workspace(root: Path) -> Workspace:
     space = Workspace(root, engine, settings, FixedClock(START))
     build_world(space)
     return space
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 from engine.cli import main
 from engine.config import Web, load_config
 from engine.errors import ConfigError
+from engine.harness.ports import free_port
 from engine.store.models import ReviewDecision
 from engine.web.access import AccessError, check_exposure, hash_password, verify_password
 from engine.web.app import Inbox
 from engine.web.server import serving_in_background
 
-from .conftest import Client, Serve, free_port, pending_replies
+from .conftest import Client, Serve, pending_replies
 
 
 def test_with_a_password_nothing_is_shown_before_signing_in(
