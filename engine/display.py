@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -79,7 +80,7 @@ def table(
 def records_text(records: Sequence[Mapping[str, Any]], output: OutputFormat) -> str:
     """JSON (one document, a list) or CSV (a header line, then one line a record)."""
     if output is OutputFormat.JSON:
-        return json.dumps(list(records), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(list(records), indent=2, ensure_ascii=False, default=_plain)
     buffer = io.StringIO()
     if records:
         writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
@@ -91,5 +92,12 @@ def records_text(records: Sequence[Mapping[str, Any]], output: OutputFormat) -> 
 def _cell(value: Any) -> Any:
     """A CSV cell: lists and mappings (a contact's enrollments) as JSON in the one cell."""
     if isinstance(value, list | tuple | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return value
+        return json.dumps(value, ensure_ascii=False, default=_plain)
+    return _plain(value) if isinstance(value, date) else value
+
+
+def _plain(value: Any) -> Any:
+    """Times as ISO 8601 (`2026-03-03T14:00:00+00:00`), anything else JSON lacks as its text."""
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return str(value)

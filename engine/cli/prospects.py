@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 
 from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, SuggestingGroup, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock
-from engine.display import plural
+from engine.display import OutputFormat, plural, records_text
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.contact_state import EnrolPath, contact_state, load_contact_facts
@@ -104,9 +105,18 @@ def segment_group() -> None:
 
 
 @segment_group.command("list")
+@format_option
 @pass_app
-def segment_list(app: AppContext) -> None:
+def segment_list(app: AppContext, output: str, as_json: bool) -> None:
     """List the segments and their conditions."""
+    chosen = chosen_format(output, as_json)
+    if chosen is not OutputFormat.TABLE:
+        records = [
+            {"name": name, "conditions": _conditions(segment), "description": segment.description}
+            for name, segment in sorted(app.config.segments.items())
+        ]
+        click.echo(records_text(records, chosen))
+        return
     if not app.config.segments:
         click.echo("No segments defined (add them under `segments:` in the config).")
     for name, segment in sorted(app.config.segments.items()):
@@ -118,16 +128,26 @@ def segment_list(app: AppContext) -> None:
 @segment_group.command("show")
 @click.argument("name")
 @click.option("--sample", "sample_size", default=SAMPLE_SIZE, show_default=True)
+@format_option
 @pass_app
-def segment_show(app: AppContext, name: str, sample_size: int) -> None:
-    """How many prospects are in segment NAME, with a sample of them."""
+def segment_show(app: AppContext, name: str, sample_size: int, output: str, as_json: bool) -> None:
+    """How many prospects are in segment NAME, with a sample of them.
+
+    With --format json or csv: every member, one record each (email, name, account, title).
+    """
     segment = find_segment(app.config.segments, name)
-    count, sample = 0, list[str]()
+    chosen = chosen_format(output, as_json)
+    count, sample, members = 0, list[str](), list[dict[str, object]]()
     with app.session() as session:
         for prospect in segment_members(session, segment):
             count += 1
-            if len(sample) < sample_size:
+            if chosen is not OutputFormat.TABLE:
+                members.append(_member_record(prospect))
+            elif len(sample) < sample_size:
                 sample.append(_describe(prospect))
+    if chosen is not OutputFormat.TABLE:
+        click.echo(records_text(members, chosen))
+        return
     click.echo(f"{name}: {plural(count, 'prospect')} ({_conditions(segment)})")
     for line in sample:
         click.echo(f"  {line}")
@@ -313,11 +333,26 @@ def suppress_remove(app: AppContext, entries: tuple[str, ...]) -> None:
 
 
 @suppress_group.command("list")
+@format_option
 @pass_app
-def suppress_list(app: AppContext) -> None:
+def suppress_list(app: AppContext, output: str, as_json: bool) -> None:
     """Every entry with its kind, reason, source and time."""
     with app.session() as session:
         entries = list_suppressions(session)
+    chosen = chosen_format(output, as_json)
+    if chosen is not OutputFormat.TABLE:
+        records = [
+            {
+                "kind": entry.kind.value,
+                "value": entry.value,
+                "reason": entry.reason,
+                "source": entry.source.value,
+                "created_at": entry.created_at.isoformat() if entry.created_at else None,
+            }
+            for entry in entries
+        ]
+        click.echo(records_text(records, chosen))
+        return
     for entry in entries:
         when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
         click.echo(f"{entry.kind.value}\t{entry.value}\t{entry.reason}\t{entry.source}\t{when}")
@@ -374,6 +409,16 @@ def _describe(prospect: Prospect) -> str:
     name = f"{prospect.first_name} {prospect.last_name}".strip()
     parts = [prospect.email, name, prospect.title or ""]
     return " | ".join(p for p in parts if p)
+
+
+def _member_record(prospect: Prospect) -> dict[str, object]:
+    return {
+        "email": prospect.email,
+        "first_name": prospect.first_name,
+        "last_name": prospect.last_name,
+        "title": prospect.title,
+        "account_id": prospect.account_id,
+    }
 
 
 def _conditions(segment: SegmentFilter) -> str:

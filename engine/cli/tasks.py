@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
 from engine.cli.context import AppContext, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
+from engine.display import OutputFormat, records_text
 from engine.errors import NotFoundError
 from engine.tasks.listing import TaskLine, due_tasks, end_of_day, task_line
 from engine.tasks.outcomes import (
@@ -36,10 +37,15 @@ from engine.tasks.outcomes import (
     is_flag=True,
     help="Also the ones done, and those of ended enrollments.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@format_option
 @pass_app
 def tasks(
-    app: AppContext, owner: str | None, day: datetime | None, include_done: bool, as_json: bool
+    app: AppContext,
+    owner: str | None,
+    day: datetime | None,
+    include_done: bool,
+    output: str,
+    as_json: bool,
 ) -> None:
     """Today's calls, LinkedIn touches and other tasks, overdue ones first, with instructions.
 
@@ -51,8 +57,9 @@ def tasks(
         lines = due_tasks(
             session, until=end_of_day(today, zone), owner=owner, include_done=include_done
         )
-    if as_json:
-        click.echo(json.dumps([asdict(t) for t in lines], default=_iso, indent=2))
+    chosen = chosen_format(output, as_json)
+    if chosen is not OutputFormat.TABLE:
+        click.echo(records_text([asdict(t) for t in lines], chosen))
         return
     for line in lines:
         click.echo(_describe(line, zone))
@@ -168,9 +175,3 @@ def _describe(line: TaskLine, zone: str) -> str:
         extra.append(f"{line.status}: {line.outcome}")
     body = "\n".join(f"    {text}" for text in line.instructions.rstrip().splitlines())
     return f"{head} ({', '.join(extra)})\n{body}"
-
-
-def _iso(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

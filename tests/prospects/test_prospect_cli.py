@@ -97,6 +97,28 @@ def test_prospect_commands(tmp_path: Path) -> None:
     assert "Enrolled 0 in ask" in again and "cal@beta.io: forgotten" in again
 
 
+def test_lists_print_json_and_csv_for_programs(tmp_path: Path) -> None:
+    runner = CliRunner()
+    config = setup_folder(tmp_path)
+
+    def spear(*args: str) -> str:
+        result = runner.invoke(main, [*config, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    spear("import", str(tmp_path / "p.csv"))
+    spear("suppress", "add", "@acme.com", "--reason", "asked")
+
+    [segment] = json.loads(spear("segment", "list", "--format", "json"))
+    assert segment["name"] == "execs" and "seniority" in segment["conditions"]
+    members = spear("segment", "show", "execs", "--format", "csv").splitlines()
+    assert members[0] == "email,first_name,last_name,title,account_id"
+    assert len(members) == 1 + 3 and any(line.startswith("ann@acme.com,") for line in members)
+    [entry] = json.loads(spear("suppress", "list", "--format", "json"))
+    assert (entry["kind"], entry["value"], entry["reason"]) == ("domain", "acme.com", "asked")
+    assert entry["source"] == "manual" and "T" in entry["created_at"]  # ISO 8601
+
+
 def test_import_reads_standard_input(tmp_path: Path) -> None:
     config = setup_folder(tmp_path)
     rows = "Email,First Name\nann@acme.com,=?utf-8?q?Ann=0D=0ABcc:_x@evil.example?=\n"

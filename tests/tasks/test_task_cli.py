@@ -64,7 +64,7 @@ def test_a_rep_lists_todays_calls_and_records_outcomes(tmp_path: Path) -> None:
     assert "Call Pat on +1 212 555 0100." in listed
     assert "linkedin.com/in/pat-example" in listed
     assert run(tmp_path, "tasks", "--owner", "sam", "--date", "2025-06-03").strip() == "0 tasks"
-    [item] = json.loads(run(tmp_path, "tasks", "--json", "--date", "2025-06-03"))
+    [item] = json.loads(run(tmp_path, "tasks", "--format", "json", "--date", "2025-06-03"))
     assert item["kind"] == "call" and item["owner"] == "robin"
 
     assert "tasks due: 1 (spear tasks)" in run(tmp_path, "status")
