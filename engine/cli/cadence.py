@@ -28,10 +28,11 @@ from engine.cadences import (
 from engine.cadences.loader import add_cadence, cadence_files, check_cadence_file, cross_check
 from engine.cadences.preview import PlannedEmail, cadence_timezone, plan_preview
 from engine.cli.context import AppContext, SuggestingGroup, pass_app
+from engine.cli.output import chosen_format, format_option
 from engine.cli.params import INSTANT, INSTANT_FORMS
 from engine.clock import SystemClock
 from engine.config import Config, MailboxConfig, config_path
-from engine.display import plural
+from engine.display import OutputFormat, plural, records_text
 from engine.errors import CadenceError, NotFoundError, SpearError
 from engine.store.models import Account, Prospect
 from engine.yamlfile import load_yaml
@@ -148,6 +149,7 @@ def _names_beside(files: list[Path]) -> set[str]:
 @click.option("--seed", type=int, default=0, show_default=True, help="A/B variant seed.")
 @click.option("--cadences", "cadences_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path))
+@format_option
 @pass_app
 def preview(
     app: AppContext,
@@ -159,6 +161,8 @@ def preview(
     seed: int,
     cadences_dir: Path | None,
     templates_dir: Path | None,
+    output: str,
+    as_json: bool,
 ) -> None:
     """Show the emails cadence NAME would send and the local dates and times they would go out."""
     if bool(email) == sample:
@@ -181,6 +185,10 @@ def preview(
         tz = cadence_timezone(cadence, prospect_zone, default_zone)
     begin = start or SystemClock().now()
     planned = plan_preview(cadence, context, tz, begin, variant_seed=seed)
+    chosen = chosen_format(output, as_json)
+    if chosen is not OutputFormat.TABLE:
+        click.echo(records_text([_planned_record(item) for item in planned], chosen))
+        return
     click.echo(_header(cadence, context, tz, begin))
     for number, item in enumerate(planned, 1):
         click.echo(_format_planned(number, len(planned), item))
@@ -245,6 +253,18 @@ def _format_planned(number: int, total: int, item: PlannedEmail) -> str:
         f"{_when(item.local_time)} ({utc_time})\n"
         f"Subject: {item.subject}\n\n{item.email.body.rstrip()}"
     )
+
+
+def _planned_record(item: PlannedEmail) -> dict[str, object]:
+    return {
+        "step": item.step.id,
+        "type": item.step.type.value,
+        "variant": item.email.variant,
+        "send_at": item.send_at,
+        "local_time": item.local_time,
+        "subject": item.subject,
+        "body": item.email.body,
+    }
 
 
 def _when(moment: datetime) -> str:

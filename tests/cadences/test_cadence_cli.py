@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -103,6 +104,17 @@ def test_preview_sample(in_workdir: Path) -> None:
     ]
     assert "Subject: Re: " in result.output
     assert "Hi Dana," in result.output
+
+
+def test_preview_as_json_gives_each_step_for_programs(in_workdir: Path) -> None:
+    args = ["cadence", "preview", "referral-ask", "--sample", "--start", "2025-03-03"]
+    result = spear(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.stdout)
+    assert [s["step"] for s in steps] == ["ask", "bump", "value", "nudge", "close"]
+    assert steps[0]["send_at"] == "2025-03-04T12:00:00+00:00"  # 07:00 EST
+    assert steps[0]["local_time"] == "2025-03-04T07:00:00-05:00"
+    assert steps[1]["subject"].startswith("Re: ") and "Hi Dana," in steps[0]["body"]
 
 
 def test_preview_needs_one_source(in_workdir: Path) -> None:
