@@ -101,6 +101,11 @@ class StatusCollector(Collector):
         yield GaugeMetricFamily(
             "spear_review_queue", "Inbound messages waiting for review", value=status.review_queue
         )
+        yield GaugeMetricFamily(
+            "spear_tasks_due",
+            "Calls and other task steps due by now and waiting for a rep",
+            value=status.tasks_due,
+        )
 
         lag = GaugeMetricFamily(
             "spear_poll_lag_seconds",

@@ -30,6 +30,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    Task,
 )
 
 NOW = datetime(2025, 3, 5, 15, 0, tzinfo=UTC)  # a Wednesday afternoon
@@ -115,6 +116,20 @@ def populated(db_engine: Engine) -> Engine:
                 MailboxState(name="bob", first_send_on=date(2025, 3, 3), alarm="block rate 7%"),
                 ImapFolderState(
                     mailbox="alice", folder="INBOX", last_poll_at=NOW - timedelta(seconds=90)
+                ),
+                Task(
+                    enrollment_id=enrollment.id or 0,
+                    prospect_id=prospect.id or 0,
+                    step_id="call",
+                    kind="call",
+                    due_at=NOW - timedelta(hours=1),
+                ),
+                Task(  # not due yet: not counted
+                    enrollment_id=enrollment.id or 0,
+                    prospect_id=prospect.id or 0,
+                    step_id="linkedin",
+                    kind="linkedin",
+                    due_at=NOW + timedelta(days=1),
                 ),
             ]
         )
@@ -215,6 +230,7 @@ def test_metrics_are_read_from_the_database(served: tuple[Metrics, MetricsServer
         'spear_mailbox_alarm{mailbox="bob"} 1.0',
         'spear_replies_total{label="referral"} 1.0',
         "spear_review_queue 2.0",
+        "spear_tasks_due 1.0",
         "spear_outbox_queue 3.0",
         "spear_outbox_uncertain 1.0",
         'spear_poll_lag_seconds{folder="INBOX",mailbox="alice"} 90.0',
