@@ -17,7 +17,6 @@ from engine.tasks.listing import TaskLine, due_tasks, end_of_day, task_line
 from engine.tasks.outcomes import (
     DEFAULT_ON_OUTCOME,
     Outcome,
-    OutcomeAction,
     outcome_names,
     parse_outcome,
 )
@@ -111,17 +110,7 @@ def done(
             note=note,
             resume_on=resume.date() if resume else None,
         )
-    line = (
-        f"task {task_id}: {outcome_names(renamed)[outcome]} -> {result.action}; "
-        f"enrollment {result.enrollment_status}"
-    )
-    if result.next_due_at is not None and result.enrollment_status == "active":
-        line += f", next step due {result.next_due_at:%Y-%m-%d %H:%MZ}"
-    if result.executive:
-        line += f"; handed off to {result.executive}"
-    elif result.action is OutcomeAction.HAND_OFF:
-        line += "; no hand_off.account_executives configured: tell an executive yourself"
-    click.echo(line)
+    click.echo(result.summary(outcome_names(renamed)[outcome]))
 
 
 @task.command("undo")

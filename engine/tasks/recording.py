@@ -69,6 +69,20 @@ class OutcomeResult:
     executive: str | None  # the hand-off went to this address
     event_id: int
 
+    def summary(self, outcome_name: str) -> str:
+        """One line for the rep: what the outcome did to the cadence (CLI and web inbox)."""
+        line = (
+            f"task {self.task_id}: {outcome_name} -> {self.action}; "
+            f"enrollment {self.enrollment_status}"
+        )
+        if self.next_due_at is not None and self.enrollment_status == EnrollmentStatus.ACTIVE:
+            line += f", next step due {self.next_due_at:%Y-%m-%d %H:%MZ}"
+        if self.executive:
+            line += f"; handed off to {self.executive}"
+        elif self.action is OutcomeAction.HAND_OFF:
+            line += "; no hand_off.account_executives configured: tell an executive yourself"
+        return line
+
 
 def record_outcome(
     session: Session,

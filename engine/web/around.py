@@ -1,9 +1,9 @@
-"""The pages around the queue: accounts and prospects, mailboxes, the outbox, the report.
+"""The pages around the queue: accounts and prospects, mailboxes, tasks, the outbox, the report.
 
 Each page reads and changes through the module the CLI uses for the same thing
-(`engine.prospects.account_control`, `engine.sending.mailboxes`, `engine.sending.uncertain`,
-`engine.service.report`), with the signed-in reviewer as the actor, so `spear account show` and
-the page always agree.
+(`engine.prospects.account_control`, `engine.sending.mailboxes`, `engine.tasks`,
+`engine.sending.uncertain`, `engine.service.report`), with the signed-in reviewer as the actor,
+so `spear account show` and the page always agree.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -33,6 +35,9 @@ from engine.sending.mailboxes import MailboxStatus, mailbox_statuses, pause_mail
 from engine.sending.uncertain import Settlement, settle, uncertain_rows
 from engine.service.report import Report, load_report
 from engine.store.models import Account, Prospect
+from engine.tasks.listing import due_tasks, end_of_day
+from engine.tasks.outcomes import Outcome, outcome_names
+from engine.tasks.recording import record_outcome
 from engine.web.chart import weekly_chart
 from engine.web.reviewing import parse_day
 
@@ -62,6 +67,8 @@ def around_routes(pages: Pages) -> list[Route]:
         Route("/mailboxes", around.mailboxes),
         Route("/mailboxes/{name}/pause", around.pause_mailbox, methods=["POST"]),
         Route("/mailboxes/{name}/resume", around.resume_mailbox, methods=["POST"]),
+        Route("/tasks", around.tasks),
+        Route("/tasks/{task_id:int}/done", around.task_done, methods=["POST"]),
         Route("/outbox", around.outbox),
         Route("/outbox/{outbound_id:int}/settle", around.settle_uncertain, methods=["POST"]),
         Route("/report", around.report),
@@ -176,6 +183,62 @@ class Around:
         return RedirectResponse("/mailboxes", status_code=303)
 
     # -- the outbox -------------------------------------------------------------------------
+
+    # -- tasks: calls, LinkedIn touches and other steps a rep does ------------------------
+
+    async def tasks(self, request: Request) -> Response:
+        self.pages.signed_in(request)
+        owner = request.query_params.get("owner", "").strip()[:200] or None
+        config = self.pages.inbox.config
+        zone = ZoneInfo(config.timezone)
+        today = self.pages.now().astimezone(zone).date()
+        until = end_of_day(today, config.timezone)
+        lines = await self.pages.in_session(
+            lambda session: due_tasks(session, until=until, owner=owner)
+        )
+        names = outcome_names(config.tasks.outcome_names)
+        return self.pages.render(
+            request,
+            "tasks.html",
+            lines=lines,
+            owner=owner or "",
+            zone=zone,
+            outcomes=[(outcome.value, names[outcome]) for outcome in Outcome],
+        )
+
+    async def task_done(self, request: Request) -> Response:
+        reviewer = self.pages.signed_in(request)
+        form = await self.pages.posted(request)
+        task_id = int(request.path_params["task_id"])
+        config = self.pages.inbox.config
+        try:
+            outcome = Outcome(str(form.get("outcome")))
+        except ValueError:
+            return PlainTextResponse("unknown outcome code", status_code=400)
+        resume_on = parse_day(str(form.get("resume") or "") or None)
+        note = str(form.get("note") or "").strip()[:500] or None
+        now = self.pages.now()
+
+        def work(session: Session) -> str:
+            result = record_outcome(
+                session,
+                task_id,
+                outcome,
+                config,
+                now=now,
+                actor=reviewer,
+                note=note,
+                resume_on=resume_on,
+            )
+            return result.summary(outcome_names(config.tasks.outcome_names)[outcome])
+
+        request.session["flash"] = await self._flash(work)
+        back = request.query_params.get("owner")
+        return RedirectResponse(
+            "/tasks" + (f"?{urlencode({'owner': back})}" if back else ""), status_code=303
+        )
+
+    # -- the outbox --------------------------------------------------------------------------
 
     async def outbox(self, request: Request) -> Response:
         self.pages.signed_in(request)

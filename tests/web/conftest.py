@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -33,7 +34,6 @@ from review.conftest import (  # noqa: F401  (the fixture is used by name)
     workspace,
     write_workspace,
 )
-from uvicorn import Server
 
 from engine.cadences import load_cadences
 from engine.clock import FixedClock
@@ -97,8 +97,9 @@ def inbox(workspace: Workspace) -> Inbox:  # noqa: F811
     )
 
 
-@pytest.fixture
-def inbox_server(inbox: Inbox, workspace: Workspace) -> Iterator[Served]:  # noqa: F811
+@contextmanager
+def running(inbox: Inbox) -> Iterator[str]:
+    """The inbox served on a loopback port, in a thread, until the block ends; its URL."""
     port = free_port()
     server = server_for(inbox, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -107,9 +108,17 @@ def inbox_server(inbox: Inbox, workspace: Workspace) -> Iterator[Served]:  # noq
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the web inbox did not start"
         time.sleep(0.02)
-    yield Served(f"http://127.0.0.1:{port}", inbox, workspace)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def inbox_server(inbox: Inbox, workspace: Workspace) -> Iterator[Served]:  # noqa: F811
+    with running(inbox) as url:
+        yield Served(url, inbox, workspace)
 
 
 @pytest.fixture(scope="module")
@@ -166,21 +175,10 @@ class Client:
 @pytest.fixture
 def serve(inbox: Inbox) -> Iterator[Serve]:
     """Start the inbox with other `web:` settings; returns its URL."""
-    servers: list[tuple[Server, threading.Thread]] = []
+    with ExitStack() as servers:
 
-    def start(settings: Web) -> str:
-        inbox.config = inbox.config.model_copy(update={"web": settings})
-        port = free_port()
-        server = server_for(inbox, "127.0.0.1", port)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        while not server.started:
-            assert thread.is_alive()
-            time.sleep(0.02)
-        return f"http://127.0.0.1:{port}"
+        def start(settings: Web) -> str:
+            inbox.config = inbox.config.model_copy(update={"web": settings})
+            return servers.enter_context(running(inbox))
 
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+        yield start

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from click.testing import CliRunner
 from replies.acme import START
 from review.conftest import SENDER, Workspace
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.cli import main
 from engine.clock import utc
 from engine.config import MailboxConfig, ServerSettings, TlsMode, Web
+from engine.replies import ReplySettings
 from engine.store.models import (
     Account,
     Enrollment,
@@ -20,10 +23,14 @@ from engine.store.models import (
     MailboxState,
     OutboundMessage,
     OutboundStatus,
+    Prospect,
+    Task,
+    TaskStatus,
 )
 from engine.web.app import Inbox
+from tests.tasks.support import build, cadence
 
-from .conftest import Client, Serve, pending_replies
+from .conftest import Client, Serve, pending_replies, running
 
 HANDED_OVER = START - timedelta(minutes=5)  # when the dead dispatcher gave the server the body
 
@@ -239,3 +246,44 @@ def test_the_report_draws_the_weekly_trend_and_the_forecast(
     assert '<svg class="chart"' in page and "2026-W23: 2 sent, 1 replied" in page
     assert "qualified leads in 13 days" in page
     assert client.request("GET", "/report?since=2026-06-14&until=2026-05-25")[0] == 400
+
+
+def test_tasks_page_records_an_outcome_as_the_cli_does(db_engine: Engine) -> None:
+    world = build(db_engine)
+    assert world.planner.plan_due().tasks == 1  # the call step becomes a task for Robin
+    world.clock.fast_forward(hours=1)  # the morning window in New York: the call is due
+    with Session(db_engine) as session:
+        prospect = session.get(Prospect, world.prospect_id)
+        assert prospect is not None
+        prospect.first_name = "<b>Pat</b>"  # anything from a spreadsheet is escaped
+        session.add(prospect)
+        session.commit()
+    settings = ReplySettings.from_config(world.config, {"call-first": cadence()})
+    inbox = Inbox(db_engine, world.config, settings, world.clock, default_reviewer="robin")
+    with running(inbox) as url:
+        client = Client(url)
+        page = client.request("GET", "/tasks")[2]
+        [task_id] = [int(n) for n in re.findall(r'action="/tasks/(\d+)/done"', page)]
+        assert "+1 212 555 0100" in page and "Ask who owns the forecast at Acme." in page
+        assert "&lt;b&gt;Pat&lt;/b&gt;" in page and "<b>Pat</b>" not in page
+        assert "No task is due." in client.request("GET", "/tasks?owner=somebody-else")[2]
+
+        token = client.csrf("/tasks")
+        form = {"csrf": token, "outcome": "rejected", "note": "said no thanks"}
+        assert client.request("POST", f"/tasks/{task_id}/done", {"outcome": "x"})[0] == 403
+        status, headers, _ = client.request("POST", f"/tasks/{task_id}/done", form)
+        assert (status, headers.get("location")) == (303, "/tasks"), (status, _)
+        page = client.request("GET", "/tasks")[2]
+    assert f"task {task_id}: " in page and "enrollment stopped" in page
+    assert "No task is due." in page
+    with Session(db_engine) as session:
+        task = session.get(Task, task_id)
+        enrollment = session.get(Enrollment, world.enrollment_id)
+        assert task is not None and enrollment is not None
+        assert (task.status, task.outcome, task.note, task.done_by) == (
+            TaskStatus.DONE,
+            "rejected",
+            "said no thanks",
+            "robin",
+        )
+        assert enrollment.status is EnrollmentStatus.STOPPED
