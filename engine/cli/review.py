@@ -23,6 +23,7 @@ from engine.display import OutputFormat, plural
 from engine.review.formatting import format_queue
 from engine.review.queue import QueueFilter, list_queue
 from engine.store.db import session_scope
+from engine.tasks.listing import count_due_tasks
 
 if TYPE_CHECKING:
     from engine.replies import ReplySettings
@@ -87,10 +88,14 @@ def queue(
         until=utc(until) if until else None,
         include_applied_days=days if show_all else None,
     )
+    now = SystemClock().now()
     with session_scope(app.engine) as session:
-        items = list_queue(session, queue_filter, SystemClock().now())
+        items = list_queue(session, queue_filter, now)
+        tasks_due = count_due_tasks(session, now)
     text = format_queue(items, output)
     click.echo(text, nl=not text.endswith("\n"))
+    if tasks_due and output == OutputFormat.TABLE:  # the rep's other queue, on stderr
+        click.echo(f"Also {plural(tasks_due, 'task')} due: spear tasks", err=True)
 
 
 @queue.command("export")

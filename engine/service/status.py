@@ -28,16 +28,13 @@ from engine.config import Config
 from engine.sending.capacity import day_bounds
 from engine.sending.mailboxes import MailboxStatus, mailbox_statuses
 from engine.store.models import (
-    Enrollment,
-    EnrollmentStatus,
     ImapFolderState,
     InboundMessage,
     InboundStatus,
     OutboundMessage,
     OutboundStatus,
-    Task,
-    TaskStatus,
 )
+from engine.tasks.listing import count_due_tasks
 
 # The outbox rows still to be sent (or resolved): together, the queue.
 QUEUED_STATUSES = (
@@ -128,13 +125,7 @@ def collect_status(session: Session, config: Config, now: datetime) -> Status:
         .select_from(InboundMessage)
         .where(InboundMessage.status == InboundStatus.REVIEW)
     ).one()
-    tasks_due = session.exec(
-        select(func.count())
-        .select_from(Task)
-        .join(Enrollment, col(Enrollment.id) == col(Task.enrollment_id))
-        .where(Task.status == TaskStatus.OPEN, Enrollment.status == EnrollmentStatus.ACTIVE)
-        .where(col(Task.due_at) <= now)
-    ).one()
+    tasks_due = count_due_tasks(session, now)
     return Status(
         at=now,
         mailboxes=mailboxes,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from engine.prospects.addresses import normalise_email
 from engine.prospects.suppression import suppression_reasons
@@ -67,6 +67,17 @@ def due_tasks(
         return [_line(*row) for row in rows]
     suppressed = suppression_reasons(session, [prospect.email for _, _, prospect, _ in rows])
     return [_line(*row) for row in rows if normalise_email(row[2].email) not in suppressed]
+
+
+def count_due_tasks(session: Session, now: datetime) -> int:
+    """Open tasks of active enrollments due by `now`: what `spear status` and the metrics count."""
+    return session.exec(
+        select(func.count())
+        .select_from(Task)
+        .join(Enrollment, col(Enrollment.id) == col(Task.enrollment_id))
+        .where(Task.status == TaskStatus.OPEN, Enrollment.status == EnrollmentStatus.ACTIVE)
+        .where(col(Task.due_at) <= now)
+    ).one()
 
 
 def task_line(session: Session, task: Task) -> TaskLine:

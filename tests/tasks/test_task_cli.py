@@ -68,6 +68,7 @@ def test_a_rep_lists_todays_calls_and_records_outcomes(tmp_path: Path) -> None:
     assert item["kind"] == "call" and item["owner"] == "robin"
 
     assert "tasks due: 1 (spear tasks)" in run(tmp_path, "status")
+    assert "Also 1 task due: spear tasks" in run(tmp_path, "queue")  # the rep's other queue
 
     outcomes = run(tmp_path, "task", "outcomes")
     assert "no pickup" in outcomes and "meeting" in outcomes and "W/N" in outcomes
