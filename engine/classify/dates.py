@@ -92,6 +92,37 @@ def after_spring_festival(base: date) -> date:
 SPRING_FESTIVAL_BREAK = timedelta(days=7)
 
 
+def after_holiday_break(when: str, base: date) -> date:
+    """The first day after a holiday break still to come on `base` (`Lexicon.holiday_breaks`).
+
+    "JP:Constitution Day" is that holiday and every holiday on the days right after it (Golden
+    Week: 3 to 5 May, and a substitute day when one falls on a Sunday); "08-17" a fixed day.
+    """
+    country, _, name = when.rpartition(":")
+    if not country:
+        month, day = (int(part) for part in name.split("-"))
+        return next_occurrence(base, month, day)
+    for year in (base.year, base.year + 1):
+        days = holidays.country_holidays(country, years=[year, year + 1], language="en_US")
+        named = sorted(day for day, title in days.items() if day.year == year and name in title)
+        if not named:
+            continue
+        last = named[0]
+        while last + timedelta(days=1) in days:
+            last += timedelta(days=1)
+        if last >= base:
+            return last + timedelta(days=1)
+    return next_occurrence(base, 1, 2)  # a calendar the package lacks: the new year, roughly
+
+
+def _next_fiscal_year(base: date, start_month: int) -> date:
+    """The first day of the fiscal year after the one `base` is in."""
+    this_year_start = date(
+        base.year if base.month >= start_month else base.year - 1, start_month, 1
+    )
+    return add_months(this_year_start, 12)
+
+
 @functools.cache
 def _lunar_new_year(year: int) -> date | None:
     """The lunar new year's day of `year` (from the `holidays` package's Chinese calendar)."""
@@ -123,11 +154,30 @@ _NUMBER_WORD = r"\d{1,2}|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True
 _CN_NUMBER = r"\d{1,2}|十一|十二|[一两兩二三四五六七八九十半]"
 
 _NEXT_QUARTER = re.compile(combined("next_quarter"), re.IGNORECASE)
-_NAMED_QUARTER = re.compile(
-    r"\bq([1-4])\b|第([一二三四1-4])季度|([1-4])(?:st|nd|rd|th) quarter|"
-    r"(first|second|third|fourth) quarter",
-    re.IGNORECASE,
-)
+
+
+def _quarters() -> list[re.Pattern[str]]:
+    """One pattern per quarter (first quarter first), across every lexicon."""
+    named = [lexicon.quarters for lexicon in LEXICONS.values() if lexicon.quarters]
+    return [
+        re.compile("|".join(f"(?:{names[index]})" for names in named), re.IGNORECASE)
+        for index in range(4)
+    ]
+
+
+_QUARTERS = _quarters()
+# (pattern, the month its fiscal year starts in): "来期" is April in Japan.
+_NEXT_FISCAL_YEAR = [
+    (re.compile("|".join(lexicon.next_fiscal_year), re.IGNORECASE), lexicon.fiscal_year_start)
+    for lexicon in LEXICONS.values()
+    if lexicon.next_fiscal_year
+]
+# (pattern, when the break ends): see `Lexicon.holiday_breaks`.
+_HOLIDAY_BREAKS = [
+    (re.compile(pattern, re.IGNORECASE), when)
+    for lexicon in LEXICONS.values()
+    for pattern, _, when in (entry.rpartition("=") for entry in lexicon.holiday_breaks)
+]
 _AFTER_HOLIDAYS = re.compile(
     r"after the (holidays|holiday season|new year)|new year|nach den feiertagen|"
     r"nach neujahr|im neuen jahr|après les fêtes|apres les fetes|après les vacances de noël|"
@@ -338,20 +388,15 @@ def _first_time(text: str, base: date) -> date | None:
     """The time named by the first of the rules, in the order people use them, that applies."""
     if _NEXT_QUARTER.search(text):
         return _first_of_next_quarter(base)
-    quarter = _NAMED_QUARTER.search(text)
-    if quarter:
-        token = next(g for g in quarter.groups() if g)
-        number = {
-            "first": 1,
-            "second": 2,
-            "third": 3,
-            "fourth": 4,
-            "一": 1,
-            "二": 2,
-            "三": 3,
-            "四": 4,
-        }.get(token.lower()) or int(token)
-        return next_occurrence(base - timedelta(days=1), 3 * (number - 1) + 1)
+    for index, quarter in enumerate(_QUARTERS):
+        if quarter.search(text):
+            return next_occurrence(base - timedelta(days=1), 3 * index + 1)
+    for pattern, start_month in _NEXT_FISCAL_YEAR:
+        if pattern.search(text):
+            return _next_fiscal_year(base, start_month)
+    for pattern, when in _HOLIDAY_BREAKS:
+        if pattern.search(text):
+            return after_holiday_break(when, base)
     if _SPRING_FESTIVAL.search(text):  # before "节后", which it contains
         return after_spring_festival(base)
     if _AFTER_HOLIDAYS.search(text):

@@ -344,3 +344,41 @@ def test_resume_dates_in_the_newer_languages(text: str, expected: date) -> None:
 )
 def test_return_dates_in_the_newer_languages(text: str, expected: date) -> None:
     assert return_date(text, date(2025, 3, 3)) == expected
+
+
+# -- quarters, fiscal years and holiday breaks, in each language's own words ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "expected"),
+    [
+        ("Let's pick this up in the third quarter.", date(2025, 3, 3), date(2025, 7, 1)),
+        ("Try me again in Q4.", date(2025, 3, 3), date(2025, 10, 1)),
+        ("Meldet euch bitte im dritten Quartal noch einmal.", date(2025, 3, 3), date(2025, 7, 1)),
+        ("Recontactez-nous au quatrième trimestre.", date(2025, 3, 3), date(2025, 10, 1)),
+        ("Escríbame en el tercer trimestre.", date(2025, 3, 3), date(2025, 7, 1)),
+        ("Risentiamoci nel secondo trimestre.", date(2025, 1, 10), date(2025, 4, 1)),
+        ("Fale comigo no terceiro trimestre.", date(2025, 3, 3), date(2025, 7, 1)),
+        ("Neem in het vierde kwartaal weer contact op.", date(2025, 3, 3), date(2025, 10, 1)),
+        ("第4四半期にもう一度ご連絡ください。", date(2025, 3, 3), date(2025, 10, 1)),
+        ("3분기에 다시 연락 주세요.", date(2025, 3, 3), date(2025, 7, 1)),
+        ("第三季度再联系吧。", date(2025, 3, 3), date(2025, 7, 1)),
+        # a quarter already begun means the next one of that name
+        ("Let's talk in Q1.", date(2025, 3, 3), date(2026, 1, 1)),
+        # Japan's fiscal year starts in April: 来期 in November is next April, not January
+        ("来期の予算で検討します。", date(2025, 11, 20), date(2026, 4, 1)),
+        ("来年度にあらためてご相談させてください。", date(2026, 2, 2), date(2026, 4, 1)),
+        # Golden Week 2025: 3 to 6 May (6 May replaces 4 May, a Sunday)
+        ("ゴールデンウィーク明けにご連絡ください。", date(2025, 4, 14), date(2025, 5, 7)),
+        # Chuseok 2025 is 5 to 7 October, 8 October replaces 5 October (a Sunday), and Hangul
+        # Day on the 9th runs straight on from it
+        ("추석 연휴 지나고 다시 연락 주세요.", date(2025, 9, 1), date(2025, 10, 10)),
+        # Seollal 2026: 16 to 18 February
+        ("설 연휴 끝나고 연락 주세요.", date(2026, 1, 20), date(2026, 2, 19)),
+        # after this year's break has passed: next year's
+        ("추석 지나고 연락 주세요.", date(2025, 11, 1), date(2026, 9, 27)),
+        ("お盆明けにまたご連絡ください。", date(2025, 7, 1), date(2025, 8, 17)),
+    ],
+)
+def test_quarters_fiscal_years_and_holiday_breaks(text: str, base: date, expected: date) -> None:
+    assert resume_date(text, base) == expected

@@ -78,6 +78,16 @@ class Lexicon:
     next_week: Patterns = ()
     next_year: Patterns = ()
     autumn: Patterns = ()
+    # The four quarters by name (first quarter first: "third quarter", "terzo trimestre",
+    # "3분기"), the next fiscal year ("来期") and the month that year starts in where the
+    # language's country has one fiscal year for everybody (Japan's starts in April).
+    quarters: Patterns = ()
+    next_fiscal_year: Patterns = ()
+    fiscal_year_start: int = 1
+    # Holiday breaks to come back after, "pattern=WHEN": WHEN is "CC:Holiday" (that country's
+    # holiday, as the `holidays` package names it in English, and the holidays right after it:
+    # Golden Week, Chuseok) or "MM-DD" (a break that ends on a fixed day).
+    holiday_breaks: Patterns = ()
     # An out-of-office note's return day: words before it ("back on"), after it ("起", "より
     # 出社"), before the last day away ("until"), and the word for tomorrow.
     return_before: Patterns = ()

@@ -131,4 +131,11 @@ LEXICON = Lexicon(
     return_before=(r"wieder|zurück|ab dem|ab",),
     until=(r"bis( einschließlich| zum| am)?",),
     tomorrow=(r"morgen",),
+    quarters=(
+        r"erste[nms]? quartal|1\. quartal",
+        r"zweite[nms]? quartal|2\. quartal",
+        r"dritte[nms]? quartal|3\. quartal",
+        r"vierte[nms]? quartal|4\. quartal",
+    ),
+    next_fiscal_year=(r"nächste[nms]? geschäftsjahr|kommende[nms]? geschäftsjahr",),
 )

@@ -276,4 +276,11 @@ LEXICON = Lexicon(
     return_before=(r"back|return|returning|be in the office",),
     until=(r"until|till|through|thru",),
     tomorrow=(r"tomorrow",),
+    quarters=(
+        r"(?:first|1st) quarter|\bq1\b",
+        r"(?:second|2nd) quarter|\bq2\b",
+        r"(?:third|3rd) quarter|\bq3\b",
+        r"(?:fourth|4th) quarter|\bq4\b",
+    ),
+    next_fiscal_year=(r"next fiscal(?: year)?|next fy\b",),
 )

@@ -109,4 +109,11 @@ LEXICON = Lexicon(
     return_before=(r"a partir del|regreso|regresaré|regresare|vuelvo|de vuelta|reincorporo",),
     until=(r"hasta( el)?",),
     tomorrow=(r"mañana",),
+    quarters=(
+        r"primer trimestre|1er trimestre",
+        r"segundo trimestre|2º trimestre",
+        r"tercer trimestre|3er trimestre",
+        r"cuarto trimestre|4º trimestre",
+    ),
+    next_fiscal_year=(r"próximo (?:año fiscal|ejercicio)|proximo (?:año fiscal|ejercicio)",),
 )

@@ -116,4 +116,11 @@ LEXICON = Lexicon(
     return_before=(r"de retour|retour|à partir du",),
     until=(r"jusqu'au|jusqu’au",),
     tomorrow=(r"demain",),
+    quarters=(
+        r"premier trimestre|1er trimestre",
+        r"(?:deuxième|second|2e|2ème) trimestre",
+        r"(?:troisième|3e|3ème) trimestre",
+        r"(?:quatrième|4e|4ème) trimestre",
+    ),
+    next_fiscal_year=(r"prochain exercice|exercice prochain",),
 )

@@ -115,4 +115,11 @@ LEXICON = Lexicon(
     ),
     until=(r"fino al|fino a",),
     tomorrow=(r"domani",),
+    quarters=(
+        r"primo trimestre|1° trimestre",
+        r"secondo trimestre|2° trimestre",
+        r"terzo trimestre|3° trimestre",
+        r"quarto trimestre|4° trimestre",
+    ),
+    next_fiscal_year=(r"prossimo (?:anno fiscale|esercizio)",),
 )

@@ -74,4 +74,17 @@ LEXICON = Lexicon(
     return_after=(r"(?:より|から)[^。\n]{0,8}(?:出社|出勤|業務|対応|通常)|に出社|に戻",),
     until=(r"まで",),
     tomorrow=(r"明日",),
+    quarters=(
+        r"第[1１一]四半期|[1１]Q",
+        r"第[2２二]四半期|[2２]Q",
+        r"第[3３三]四半期|[3３]Q",
+        r"第[4４四]四半期|[4４]Q",
+    ),
+    next_fiscal_year=(r"来期|来年度|次年度",),
+    fiscal_year_start=4,
+    holiday_breaks=(
+        r"ゴールデンウィーク|ＧＷ|GW=JP:Constitution Day",
+        r"お盆=08-17",
+        r"年末年始=01-05",
+    ),
 )

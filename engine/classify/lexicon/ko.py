@@ -61,4 +61,15 @@ LEXICON = Lexicon(
     return_after=(r"에?\s?(?:복귀|출근|돌아옵|돌아올)",),
     until=(r"까지",),
     tomorrow=(r"내일",),
+    quarters=(
+        r"[1１]\s?분기|[1１일]사분기",
+        r"[2２]\s?분기|[2２이]사분기",
+        r"[3３]\s?분기|[3３삼]사분기",
+        r"[4４]\s?분기|[4４사]사분기",
+    ),
+    next_fiscal_year=(r"다음 회계\s?연도|내년도",),
+    holiday_breaks=(
+        r"추석=KR:Chuseok",
+        r"설날|설 연휴|구정=KR:Korean New Year",
+    ),
 )

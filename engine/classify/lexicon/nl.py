@@ -114,4 +114,11 @@ LEXICON = Lexicon(
     return_before=(r"vanaf|weer (op kantoor|aanwezig|bereikbaar)|terug op|ben terug",),
     until=(r"tot en met|t/m|tot",),
     tomorrow=(r"morgen",),
+    quarters=(
+        r"eerste kwartaal|\bk1\b",
+        r"tweede kwartaal|\bk2\b",
+        r"derde kwartaal|\bk3\b",
+        r"vierde kwartaal|\bk4\b",
+    ),
+    next_fiscal_year=(r"volgend boekjaar",),
 )

@@ -126,4 +126,11 @@ LEXICON = Lexicon(
     return_before=(r"regresso|retorno|volto|estarei de volta|de volta|a partir d[eo]",),
     until=(r"até( o dia| dia)?",),
     tomorrow=(r"amanhã",),
+    quarters=(
+        r"primeiro trimestre|1º trimestre",
+        r"segundo trimestre|2º trimestre",
+        r"terceiro trimestre|3º trimestre",
+        r"quarto trimestre|4º trimestre",
+    ),
+    next_fiscal_year=(r"próximo (?:ano fiscal|exercício)|proximo (?:ano fiscal|exercicio)",),
 )

@@ -91,4 +91,12 @@ LEXICON = Lexicon(
     ),
     until=(r"至|到",),
     tomorrow=(r"明天",),
+    quarters=(
+        r"第?[一1]季度",
+        r"第?[二2]季度",
+        r"第?[三3]季度",
+        r"第?[四4]季度",
+    ),
+    next_fiscal_year=(r"下个财年|下一财年|下個財年|下一財年",),
+    holiday_breaks=(r"国庆|國慶|十一(?:长假|長假|假期)=CN:National Day",),
 )
