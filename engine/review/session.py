@@ -21,6 +21,7 @@ from sqlmodel import Session
 from engine.classify import Referral, ReplyLabel
 from engine.errors import SpearError
 from engine.replies import ReplySettings
+from engine.review import claims
 from engine.review.decisions import Outcome, accept, relabel, undo_last
 from engine.review.explain import plan_for
 from engine.review.formatting import label_text
@@ -124,9 +125,29 @@ class ReviewSession:
         reply whose decision was undone."""
         with session_scope(self.engine) as session:
             item = get_item(session, item_id)
+            # Like the web inbox: a reply someone else has open is theirs until they let go.
+            holder = claims.claim(session, item_id, self.reviewer, self.now())
             text = reply_text(session, item)
             plan = plan_for(session, item.id, item.proposed_label, self.settings)
             missing = missing_detail(session, item)
+        if holder is not None:
+            self._say(f"#{item.id}: {holder} is looking at this reply; passed over.")
+            return "next"
+        try:
+            return self._act_on(item, text, plan, missing, number, total)
+        finally:
+            with session_scope(self.engine) as session:
+                claims.release(session, item.id, self.reviewer)
+
+    def _act_on(
+        self,
+        item: QueueItem,
+        text: str,
+        plan: str,
+        missing: ReplyLabel | None,
+        number: int,
+        total: int,
+    ) -> str | int:
         self._say(show_item(item, text, plan, number, total))
         while True:
             key = self._key()
@@ -165,7 +186,8 @@ class ReviewSession:
         or nurture would never start and nobody would be enrolled."""
         if missing is None:
             return self._decide(
-                lambda s: accept(s, item.id, self.settings, now=self.now(), reviewer=self.reviewer)
+                item.id,
+                lambda s: accept(s, item.id, self.settings, now=self.now(), reviewer=self.reviewer),
             )
         return self._relabel_with_details(item, missing)
 
@@ -192,6 +214,7 @@ class ReviewSession:
             if resume_after is None:
                 return False
         return self._decide(
+            item.id,
             lambda s: relabel(
                 s,
                 item.id,
@@ -201,7 +224,7 @@ class ReviewSession:
                 reviewer=self.reviewer,
                 referrals=referrals,
                 resume_after=resume_after,
-            )
+            ),
         )
 
     def _ask(self, prompt: str, parse: Callable[[str], T]) -> T | None:
@@ -242,6 +265,7 @@ class ReviewSession:
             self._say(f"{error}. {KEYS_LINE}")
             return False
         return self._decide(
+            item.id,
             lambda s: relabel(
                 s,
                 item.id,
@@ -252,13 +276,18 @@ class ReviewSession:
                 referrals=edit.referrals,
                 resume_after=edit.resume_after,
                 return_date=edit.return_date,
-            )
+            ),
         )
 
-    def _decide(self, decision: Callable[[Session], Outcome]) -> bool:
+    def _decide(self, item_id: int, decision: Callable[[Session], Outcome]) -> bool:
         try:
             with session_scope(self.engine) as session:
+                # The lease may have run out while the reviewer thought; someone else may hold it.
+                holder = claims.claim(session, item_id, self.reviewer, self.now())
+                if holder is not None:
+                    raise SpearError(f"{holder} is looking at this reply")
                 outcome = decision(session)
+                claims.release(session, item_id, self.reviewer)
         except SpearError as error:
             self._say(f"Not done: {error}. {KEYS_LINE}")
             return False

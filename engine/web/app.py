@@ -40,10 +40,11 @@ from engine.clock import Clock
 from engine.config import Config, Web
 from engine.errors import NotFoundError, SpearError
 from engine.replies import ReplySettings
+from engine.review import claims
 from engine.review.queue import QueueFilter, raw_text
 from engine.review.session import HELP, LABEL_KEYS
 from engine.store.db import session_scope
-from engine.web import access, claims, reviewing
+from engine.web import access, reviewing
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "spear_session"

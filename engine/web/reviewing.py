@@ -2,7 +2,7 @@
 
 Everything here reads and decides through the review package, so the browser and `spear review`
 see the same queue, describe the same plan (`engine.review.explain.plan_for`) and record the same
-decisions (`engine.review.decisions`). What the browser adds is the lease (`engine.web.claims`)
+decisions (`engine.review.decisions`). What the browser adds is the lease (`engine.review.claims`)
 and a check that nobody decided the reply since the page was drawn: a decision names the latest
 decision it saw, and is refused when there is a newer one.
 """
@@ -22,6 +22,7 @@ from engine.classify.parse import body_text, parse_message
 from engine.classify.quotes import split_reply
 from engine.errors import SpearError
 from engine.replies import ReplySettings
+from engine.review import claims
 from engine.review.decisions import Outcome, accept, relabel, undo_last
 from engine.review.explain import plans_for
 from engine.review.queue import (
@@ -34,7 +35,6 @@ from engine.review.queue import (
 )
 from engine.review.session import parse_edit
 from engine.store.models import InboundMessage, InboundStatus, OutboundMessage, ReviewDecision
-from engine.web import claims
 
 PAGE_SIZE = 50
 MAX_SHOWN_CHARACTERS = 20_000  # longer bodies are cut on the page; the raw view has them all

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 from sqlmodel import Session, col, select
 
 from engine.cli import main
+from engine.review import claims
+from engine.review.session import ReviewSession, Terminal
+from engine.store.db import session_scope
 from engine.store.models import (
     Account,
     AccountStatus,
@@ -187,3 +191,40 @@ def test_accepting_a_not_now_without_a_date_asks_for_one(workspace: Workspace) -
     assert "When to write again?" in result.output
     assert workspace.inbound(not_now).classification["resume_after"] == "2026-10-05"
     assert "Done: 1 accepted" in result.output
+
+
+def test_the_terminal_passes_over_a_reply_open_elsewhere_and_holds_the_one_it_shows(
+    workspace: Workspace,
+) -> None:
+    held = workspace.receive(UNCLEAR)
+    mine = workspace.receive(BELOW_THRESHOLD, sender="sam@acme.example", in_reply_to=None)
+    with session_scope(workspace.engine) as session:  # alex has it open in the web inbox
+        assert claims.claim(session, held, "alex", datetime.now(UTC)) is None
+
+    seen_by_alex: list[str | None] = []
+
+    def key() -> str:
+        if seen_by_alex:
+            return "q"
+        # While kim's terminal shows the second reply, the web inbox cannot take it.
+        with session_scope(workspace.engine) as session:
+            seen_by_alex.append(claims.claim(session, mine, "alex", datetime.now(UTC)))
+        return "a"
+
+    out: list[str] = []
+    ReviewSession(
+        workspace.engine,
+        workspace.settings,
+        Terminal(read_key=key, read_line=lambda _: "", write=out.append),
+        reviewer="kim",
+        now=lambda: datetime.now(UTC),
+    ).run()
+
+    text = "\n".join(out)
+    assert f"#{held}: alex is looking at this reply; passed over." in text
+    assert f"#{mine}: " in text and "(saved)" in text
+    assert seen_by_alex == ["kim"]
+    assert [d.inbound_id for d in decisions(workspace)] == [mine]
+    assert workspace.inbound(held).status == InboundStatus.REVIEW
+    with session_scope(workspace.engine) as session:  # given back once decided
+        assert claims.holder(session, mine, datetime.now(UTC)) is None

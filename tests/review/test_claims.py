@@ -9,9 +9,9 @@ from replies.acme import START
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from engine.review import claims
 from engine.store.db import make_engine, session_scope, upgrade
 from engine.store.models import InboundMessage, InboundStatus
-from engine.web import claims
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
