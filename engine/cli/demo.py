@@ -27,7 +27,7 @@ from engine.demo.live import main_sync
     show_default=True,
     help="Simulated hours that pass in one real second.",
 )
-@click.option("--prospects", type=click.IntRange(min=1), default=80, show_default=True)
+@click.option("--prospects", type=click.IntRange(1, 5000), default=80, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="For the generated prospects.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the daemon's log lines as well.")
 def demo(

@@ -54,7 +54,11 @@ def fictional_prospects(count: int, seed: int = 7) -> list[dict[str, str]]:
     used_domains: set[str] = set()
     used_addresses: set[str] = set()
     while len(rows) < count:
-        company = f"{rng.choice(WORDS).title()} {rng.choice(SUFFIXES).title()}"
+        if len(used_domains) < len(WORDS) * len(SUFFIXES):
+            company = f"{rng.choice(WORDS).title()} {rng.choice(SUFFIXES).title()}"
+        else:  # every two-word name is taken (a demo of several hundred): three words
+            first_word, second_word = rng.sample(WORDS, 2)
+            company = f"{first_word.title()} {second_word.title()} {rng.choice(SUFFIXES).title()}"
         domain = company.lower().replace(" ", "") + ".example"
         if domain in used_domains:
             continue
