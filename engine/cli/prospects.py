@@ -243,6 +243,10 @@ def enroll_command(
     click.echo(f"{verb} {len(plan.enrol)} in {cadence.name}; {len(plan.excluded)} excluded.")
     for reason, count in plan.counts().items():
         click.echo(f"  excluded {count}: {reason.value}")
+    if not prospects and not emails:  # nothing to exclude either: say why there is no one
+        which = f"segment {segment_name!r}" if segment_name else "the cadence's audience"
+        narrowed = " with the --stage/--grade given" if stages or grades else ""
+        click.echo(f"  {which} matches no prospect{narrowed}: nobody to enrol")
     # Given addresses are few: say what became of each. A segment is listed with --verbose.
     if verbose or emails:
         for prospect in plan.enrol:

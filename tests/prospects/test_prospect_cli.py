@@ -59,6 +59,9 @@ def test_prospect_commands(tmp_path: Path) -> None:
     assert shown.startswith("execs: 3 prospects")
     assert "ann@acme.com | CEO" in shown
     assert "no segment named 'nope'" in spear("segment", "show", "nope", code=1)
+    empty = spear("enroll", "ask", "--dry-run", "--stage", "won")
+    assert "Would enrol 0 in ask; 0 excluded." in empty
+    assert "the cadence's audience matches no prospect with the --stage/--grade given" in empty
 
     plan = spear("enroll", "ask", "--dry-run")
     assert plan == (
