@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from engine.classify.lexicon import combined, searcher
+from engine.classify.lexicon import LEXICONS, combined, searcher
 from engine.classify.parse import ADDRESS
 from engine.classify.result import Referral
 
@@ -43,22 +43,27 @@ _CUE_HAN = re.compile(
     rf"同事|的)\s*({_HAN_NAME}?)(?=[（(，,。\s]|$|[\w.+-]+@|在|负责|負責|经理|經理|总|總|老师|老師|先生|女士|他|她)"
 )
 _HAN_BEFORE_CUE = re.compile(r"(?:的|长|長|人|是)([\u4e00-\u9fff]{2,3}?)(?=联系|聯繫|聯絡|吧)")
-_HAN_BEFORE_ADDRESS = re.compile(r"([\u4e00-\u9fff]+)\s*[（(:：]?\s*$")
+# Ideographs right before an address; Japanese may put a space between family and given name.
+_HAN_BEFORE_ADDRESS = re.compile(
+    r"([\u4e00-\u9fff]+(?:[ \u3000][\u4e00-\u9fff]{1,3})?)\s*[（(:：]?\s*$"
+)
+# Titles and honorifics written against a name, and a name right after a title ("总监周凯文").
+_TITLES = combined("titles", spaced=False)
+_HAN_AFTER_TITLE = re.compile(rf"(?:{_TITLES})([\u4e00-\u9fff]{{2,3}})$")
+# A Korean name: a family-name syllable and one to three more, then a title, a particle or an
+# address ("한지민 책임에게", "정다은님께", "김민수 (minsu.kim@...)").
+_HANGUL_NAME = re.compile(
+    rf"(?<![가-힣])([{''.join(LEXICONS['ko'].surnames)}][가-힣]{{1,3}}?)"
+    rf"(?=\s?(?:{_TITLES})|\s?(?:에게|께|한테)|\s*[（(<]?\s*[\w.+-]+@)"
+)
 # Any capitalised name, for pairing a name with an address (not a referral on its own).
 _PERSON_ANYWHERE = re.compile(rf"(?<![\w'’@.])({_PERSON})\b")
 # Where a sentence ends; a name and an address are paired only inside one.
 _SENTENCE_END = re.compile(
     r"(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bMrs)(?<!\bSr)(?<!\bSra)[.!?](?=\s)|[。！？；]|\n[ \t]*\n"
 )
-# Common Chinese surnames (Simplified and Traditional), leaving out characters that are
-# everyday words ("和", "于", "高", "方" ...), then one or two given-name characters.
-_HAN_SURNAMES = (
-    "王李张張刘劉陈陳杨楊黄黃赵趙吴吳徐孙孫马馬朱胡郭林罗羅郑鄭梁谢謝宋唐许許韩韓冯馮邓鄧"
-    "曹彭曾肖萧蕭董袁潘蔡蒋蔣杜叶葉程苏蘇魏吕呂丁沈姚卢盧姜崔钟鍾谭譚陆陸汪范廖贾賈夏韦韋"
-    "傅邹鄒孟熊秦邱尹薛闫閻段雷侯龙龍史陶黎贺賀顾顧毛郝龚龔邵钱錢严嚴覃戴莫孔汤湯温溫康施"
-    "牛樊葛邢齐齊乔喬伍庞龐颜顏倪庄莊聂聶章鲁魯岳翟殷詹欧歐耿焦俞柳祝宁寧舒阮柯纪紀梅童凌"
-    "毕畢裴霍涂苗翁冉骆駱蓝藍辛靳柴蒙鲍鮑喻祁蒲滕饶饒穆卓缪繆褚娄婁窦竇戚岑晏瞿佟臧闵閔邬鄔"
-)
+# A Chinese family name, then one or two given-name characters.
+_HAN_SURNAMES = "".join(LEXICONS["zh"].surnames)
 _HAN_SURNAME_NAME = re.compile(rf"([{_HAN_SURNAMES}][\u4e00-\u9fff]{{1,2}})")
 _HAN_PREFIXES = (
     "的",
@@ -289,6 +294,11 @@ _HAN_STOP = frozenset(
         "手机",
         "手機",
         "微信",
+        "連絡先",
+        "宛先",
+        "担当",
+        "担当者",
+        "窓口",
     }
 )
 _SCHEDULING_ONLY = searcher("scheduling_only")
@@ -471,6 +481,11 @@ def _name_near(
         if not name or _is_excluded_name(name, context) or (best and best[0] > match.start()):
             continue
         best = (match.start(), name)
+    for match in _HANGUL_NAME.finditer(window):
+        name = match.group(1)
+        if _is_excluded_name(name, context) or (best and best[0] > match.start()):
+            continue
+        best = (match.start(), name)
     return best[1] if best else None
 
 
@@ -581,6 +596,13 @@ def _name_before(text: str, position: int, context: ReferralContext) -> str | No
     han = _HAN_BEFORE_ADDRESS.search(before)
     if han:
         name = han.group(1)
+        family, _, given = name.rpartition(" ") if " " in name else name.rpartition("\u3000")
+        if family and 1 <= len(given) <= 3 and 1 <= len(family.split()[-1]) <= 3:
+            family = family.split()[-1]  # "山本 達也": the family and given name, as written
+            return f"{family} {given}" if family not in _HAN_STOP else None
+        titled = _HAN_AFTER_TITLE.search(name)  # "供应链总监周凯文": the name after the title
+        if titled:
+            return titled.group(1) if titled.group(1) not in _HAN_STOP else None
         for prefix in _HAN_PREFIXES:
             name = name.split(prefix)[-1]
         if len(name) > 3:

@@ -286,3 +286,40 @@ def test_cli_json_lines_and_bad_file(tmp_path: Path) -> None:
     }
     text = CliRunner().invoke(command, [str(tmp_path / "a.eml")])
     assert "unsubscribe" in text.output
+
+
+@pytest.mark.parametrize(
+    ("body", "address", "name"),
+    [
+        # Japanese: family and given name with a space, right before the address
+        (
+            "請求書の件は経理課の森 由香が担当です。\n森 由香（mori.yuka@prospect.example）",
+            "mori.yuka@prospect.example",
+            "森 由香",
+        ),
+        # Chinese: the name after a job title, right before the address
+        (
+            "合同的事情请联系我们的采购经理蒋文博（wenbo.jiang@prospect.example）。",
+            "wenbo.jiang@prospect.example",
+            "蒋文博",
+        ),
+        # Korean: a name before a title and a particle, the address at the end of the sentence
+        (
+            "계약 관련해서는 구매팀 송하늘 과장에게 연락해 주세요 (haneul.song@prospect.example).",
+            "haneul.song@prospect.example",
+            "송하늘",
+        ),
+    ],
+)
+def test_a_referred_persons_name_in_languages_without_spaces(
+    body: str, address: str, name: str
+) -> None:
+    result = classify_message(reply(body, charset="utf-8"))
+    assert result.label == ReplyLabel.REFERRAL, (result.best_guess, result.confidence)
+    assert (address, name) in {(r.email, r.name) for r in result.referrals}
+
+
+def test_a_contact_card_label_is_not_a_name() -> None:
+    body = "経費の件は総務部長が適任です。\n連絡先：somu@prospect.example"
+    result = classify_message(reply(body))
+    assert [r.name for r in result.referrals if r.email == "somu@prospect.example"] == [None]

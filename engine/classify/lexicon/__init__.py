@@ -38,6 +38,10 @@ class Lexicon:
     person_after: Patterns = ()
     colleague: Patterns = ()
     scheduling_only: Patterns = ()
+    # For languages written without spaces: job titles and honorifics written against a name
+    # ("总监周凯文", "山本部長", "한지민 책임님"), and the characters a family name starts with.
+    titles: Patterns = ()
+    surnames: Patterns = ()
     # Someone else being away, to the end of the clause ("Kim is travelling until May"): when the
     # reply names who to talk to instead, its times are not when to write again.
     someone_away: Patterns = ()

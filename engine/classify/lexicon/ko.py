@@ -72,4 +72,12 @@ LEXICON = Lexicon(
         r"추석=KR:Chuseok",
         r"설날|설 연휴|구정=KR:Korean New Year",
     ),
+    titles=(
+        r"책임|선임|수석|팀장|실장|과장|부장|차장|대리|주임|사원|이사|상무|전무|대표|매니저|님|씨",
+    ),
+    # Family names: the first syllable of nearly every Korean name.
+    surnames=(
+        "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진"
+        "나지엄변채원천방공현함염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예",
+    ),
 )
