@@ -24,8 +24,9 @@ from engine.demo.world import open_world
 from engine.harness.scenario import scenario_from
 from engine.service.daemon import Daemon
 from engine.service.runtime import RuntimeOptions, build_runtime
-from engine.service.webhooks import Backoff, WebhookSender
+from engine.service.webhooks import WebhookSender
 from engine.store.db import session_scope
+from engine.store.jobs import RetryPolicy
 from engine.store.models import Event
 
 START = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
@@ -170,9 +171,9 @@ async def test_gives_up_at_the_deadline(db_engine: Engine, receiver: Receiver) -
     receiver.answers = {"/hook": [500] * 10}
     event_id = pending(db_engine)
     clock = FixedClock(START)
-    backoff = Backoff(first=timedelta(minutes=1), deadline=timedelta(minutes=5))
+    retry = RetryPolicy(first_delay=timedelta(minutes=1), deadline=timedelta(minutes=5))
     webhooks = WebhookSender(
-        Config(webhooks=[Webhook(url=receiver.url())]), db_engine, clock, backoff=backoff
+        Config(webhooks=[Webhook(url=receiver.url())]), db_engine, clock, retry=retry
     )
     settled = 0
     for _ in range(10):
