@@ -44,7 +44,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from engine.classify.parse import body_text, header_text, parse_message
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, PermanentMailError, SpearError, TemporaryMailError
 from engine.replies.actions import HANDOFF_EVENT
@@ -125,7 +125,7 @@ def _quoted(text: str) -> str:
 
 
 def _when(instant: datetime | None) -> str:
-    return f"On {utc(instant):%Y-%m-%d %H:%M} UTC" if instant else "Earlier"
+    return f"On {instant:%Y-%m-%d %H:%M} UTC" if instant else "Earlier"
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class HandoffSender:
         One event's failure (even an unexpected one) is recorded on that event and logged; it
         never stops the others or raises out of here.
         """
-        now = utc(self.clock.now())
+        now = self.clock.now()
         sent = 0
         for event in await asyncio.to_thread(self.jobs.due, now, limit):
             claimed: Event | None = None
@@ -249,7 +249,7 @@ class HandoffSender:
     ) -> dict[str, Any]:
         data = dict(data if data is not None else event.data)
         attempts = int(data.get("attempts", 0)) + 1
-        first = utc(event.at) if event.at else now
+        first = event.at or now
         retry_at = self.retry.next_attempt(attempts, first, now) if temporary else None
         data.update(attempts=attempts, error=error, last_attempt_at=now.isoformat())
         if retry_at is None:

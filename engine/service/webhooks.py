@@ -41,7 +41,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from sqlalchemy.engine import Engine
 
 from engine import __version__
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, Webhook, WebhookEvent
 from engine.errors import SpearError
 from engine.store.jobs import EventJobs, JobState, RetryPolicy
@@ -101,7 +101,7 @@ def webhook_body(event: Event) -> bytes:
     document = {
         "id": event.id,
         "event": pending["event"],
-        "at": utc(event.at).isoformat() if event.at else None,
+        "at": event.at.isoformat() if event.at else None,
         "data": pending["payload"],
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -126,7 +126,7 @@ class WebhookSender:
 
     async def deliver_due(self, now: datetime | None = None) -> int:
         """Try every due pending event once; returns how many events were settled for good."""
-        now = utc(now or self.clock.now())
+        now = now or self.clock.now()
         claimed = await asyncio.to_thread(self._claim_due, now)
         outcomes = await asyncio.gather(*(self._deliver(event, now) for event in claimed))
         return sum(1 for kind in outcomes if kind != PENDING)
@@ -153,7 +153,7 @@ class WebhookSender:
         to_try = [w for w in webhooks if targets.get(w.url, {}).get("status") != "delivered"]
         results = await asyncio.gather(*(self._attempt(w, event, name, body) for w in to_try))
         data.setdefault("first_attempt_at", now.isoformat())
-        began = utc(event.at) if event.at else datetime.fromisoformat(data["first_attempt_at"])
+        began = event.at or datetime.fromisoformat(data["first_attempt_at"])
         for webhook, error in zip(to_try, results, strict=True):
             target = dict(targets.get(webhook.url, {}))
             target["attempts"] = int(target.get("attempts", 0)) + 1

@@ -146,7 +146,7 @@ class EventJobs:
         """The job claimed for us (a detached copy with the claim in its data), or None when it
         is no longer as `due` saw it: another worker claimed, finished or took it over."""
         seen = dict(event.data)
-        data = {**seen, CLAIM: uuid.uuid4().hex, CLAIMED_AT: utc(now).isoformat()}
+        data = {**seen, CLAIM: uuid.uuid4().hex, CLAIMED_AT: now.isoformat()}
         state = self.working if self.working.contains(event) else self.waiting
         unchanged = [_as_seen(key, seen.get(key)) for key in (CLAIM, CLAIMED_AT, NEXT_ATTEMPT_AT)]
         with session_scope(self.engine) as session:
