@@ -22,6 +22,7 @@ that runs out, and the job is done again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from sqlmodel import Session, col, select
 from engine.clock import utc
 from engine.store.db import session_scope
 from engine.store.models import Event
+
+log = logging.getLogger(__name__)
 
 # The keys of `Event.data` this module reads and writes; the rest belongs to the queue.
 STATUS = "status"
@@ -170,7 +173,15 @@ class EventJobs:
                 .where(_key(CLAIM) == job.data[CLAIM])
                 .values(**state.stored(kept))
             )
-        return _rowcount(updated) == 1
+        if _rowcount(updated) == 1:
+            return True
+        log.warning(
+            "%s %s is no longer ours (the lease ran out and another worker took it over): "
+            "this outcome is not recorded",
+            job.kind,
+            job.id,
+        )
+        return False
 
     def _is_due(self, event: Event, now: datetime) -> bool:
         if self.working.contains(event):

@@ -133,6 +133,19 @@ async def test_delivers_a_signed_post(db_engine: Engine, receiver: Receiver) -> 
     assert len(receiver.received) == 1
 
 
+async def test_two_senders_post_an_event_once(db_engine: Engine, receiver: Receiver) -> None:
+    event_id = pending(db_engine)
+    clock = FixedClock(START)
+    hook = Webhook(url=receiver.url())
+    daemons = [sender(db_engine, clock, hook) for _ in range(2)]
+
+    settled = await asyncio.gather(*(daemon.deliver_due() for daemon in daemons))
+
+    assert sorted(settled) == [0, 1]
+    assert len(receiver.received) == 1
+    assert stored(db_engine, event_id).data["targets"][hook.url]["attempts"] == 1
+
+
 async def test_retries_with_backoff_after_a_500(db_engine: Engine, receiver: Receiver) -> None:
     receiver.answers = {"/hook": [500, 503]}
     event_id = pending(db_engine)
