@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from engine.store.db import make_engine, session_scope, upgrade
+from engine.store.db import session_scope
 from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import Event
 
@@ -92,15 +92,6 @@ def test_never_a_retry_past_the_deadline(
 # --- claims and leases, on both databases -------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    upgrade(url)
-    engine = make_engine(url)
-    request.addfinalizer(engine.dispose)
-    return engine
-
-
 def queue(engine: Engine) -> EventJobs:
     return EventJobs(engine, waiting=WAITING, working=WORKING, lease=LEASE, live_only=True)
 
@@ -120,9 +111,9 @@ def stored(engine: Engine, event_id: int) -> Event:
         return event
 
 
-def test_two_workers_that_saw_the_same_job_never_both_claim_it(engine: Engine) -> None:
-    [job] = add_jobs(engine)
-    first, second = queue(engine), queue(engine)
+def test_two_workers_that_saw_the_same_job_never_both_claim_it(any_db_engine: Engine) -> None:
+    [job] = add_jobs(any_db_engine)
+    first, second = queue(any_db_engine), queue(any_db_engine)
     [seen_by_first] = first.due(START)
     [seen_by_second] = second.due(START)
 
@@ -135,21 +126,21 @@ def test_two_workers_that_saw_the_same_job_never_both_claim_it(engine: Engine) -
     retry_at = START + timedelta(minutes=5)
     assert first.finish(claimed, WAITING, {**claimed.data, "next_attempt_at": retry_at.isoformat()})
     assert second.claim(seen_by_second, START) is None
-    data = stored(engine, job).data
+    data = stored(any_db_engine, job).data
     assert "claim" not in data and "claimed_at" not in data and data["n"] == 0
     assert first.due(START + timedelta(minutes=4)) == []
     [again] = second.due(retry_at)
     assert second.claim(again, retry_at) is not None
 
 
-def test_many_workers_at_once_claim_each_job_exactly_once(engine: Engine) -> None:
-    jobs = add_jobs(engine, 30)
+def test_many_workers_at_once_claim_each_job_exactly_once(any_db_engine: Engine) -> None:
+    jobs = add_jobs(any_db_engine, 30)
     workers = 4
     start = threading.Barrier(workers)
     claimed: list[list[int]] = [[] for _ in range(workers)]
 
     def work(index: int) -> None:
-        jobs_queue = queue(engine)
+        jobs_queue = queue(any_db_engine)
         seen = jobs_queue.due(START)
         start.wait()  # everyone holds the same view of the due jobs
         for event in seen:
@@ -167,10 +158,10 @@ def test_many_workers_at_once_claim_each_job_exactly_once(engine: Engine) -> Non
 
 
 def test_an_expired_lease_is_taken_over_and_the_old_holder_writes_nothing(
-    engine: Engine,
+    any_db_engine: Engine,
 ) -> None:
-    [job] = add_jobs(engine)
-    crashed, survivor = queue(engine), queue(engine)
+    [job] = add_jobs(any_db_engine)
+    crashed, survivor = queue(any_db_engine), queue(any_db_engine)
     [seen] = crashed.due(START)
     lost = crashed.claim(seen, START)
     assert lost is not None
@@ -185,27 +176,27 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_writes_nothing(
     # The first holder wakes up: its outcome is not written over the new holder's claim.
     assert not crashed.finish(lost, DONE, {**lost.data, "outcome": "late"})
     assert survivor.finish(taken, DONE, {**taken.data, "outcome": "ok"})
-    event = stored(engine, job)
+    event = stored(any_db_engine, job)
     assert DONE.contains(event) and event.data["outcome"] == "ok"
     assert survivor.due(later + LEASE) == []
 
 
-def test_a_claim_left_by_older_code_is_taken_over_after_the_lease(engine: Engine) -> None:
+def test_a_claim_left_by_older_code_is_taken_over_after_the_lease(any_db_engine: Engine) -> None:
     # Rows written before claims carried a token: `claimed_at` only.
-    with session_scope(engine) as session:
+    with session_scope(any_db_engine) as session:
         event = Event(at=START, **WORKING.stored({"claimed_at": START.isoformat()}))
         session.add(event)
-    jobs = queue(engine)
+    jobs = queue(any_db_engine)
     assert jobs.due(START + timedelta(minutes=9)) == []
     [stale] = jobs.due(START + LEASE)
     assert jobs.claim(stale, START + LEASE) is not None
 
 
-def test_an_undone_job_is_left_alone(engine: Engine) -> None:
-    [job] = add_jobs(engine)
-    jobs = queue(engine)
+def test_an_undone_job_is_left_alone(any_db_engine: Engine) -> None:
+    [job] = add_jobs(any_db_engine)
+    jobs = queue(any_db_engine)
     [seen] = jobs.due(START)
-    with session_scope(engine) as session:
+    with session_scope(any_db_engine) as session:
         event = session.get(Event, job)
         assert event is not None
         event.undone_at = START
