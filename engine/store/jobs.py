@@ -3,8 +3,8 @@
 A queue's jobs are `Event` rows. Where a job stands is a `JobState`: the event's kind and, when
 several states share one kind, `data["status"]`. Hand-off emails are `handoff.email` events with
 status `pending` or `sending`; webhooks move between the kinds `webhook.pending` and
-`webhook.sending`. The outbox keeps its jobs in a table of its own, but retries by the same
-`RetryPolicy`.
+`webhook.sending`. The outbox keeps its jobs in a table of its own, with the SQL its volume
+needs; its retry rule is `RetryPolicy` with the defaults.
 
 - **Due**: waiting, with `data["next_attempt_at"]` (if any) reached; or working under a claim
   whose lease ran out (its worker crashed or hangs), to be taken over.
