@@ -59,6 +59,16 @@ def db_engine(sqlite_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated database on SQLite, then on PostgreSQL: the test runs on both."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """An empty database of its own on the PostgreSQL server named by $SPEAR_TEST_POSTGRES_URL.

@@ -3,10 +3,10 @@
 The reply actions record `Event(kind="handoff.email", data={"status": "pending", ...})` and never
 wait on the network; `HandoffSender.deliver_due` (a daemon job) sends them:
 
-- **Due**: kind `handoff.email`, not undone, status `pending` with `next_attempt_at` (if any)
-  reached, or `sending` with a claim older than `stale_claim` (its sender crashed).
-- **Claim**: a conditional update (still `pending`, still not undone) sets `sending`, so two
-  daemons never send one hand-off at once, and one undone before its turn never goes out.
+- **A job** of `engine.store.jobs`: kind `handoff.email`, not undone, status `pending` (due when
+  its `next_attempt_at`, if any, is reached) or `sending` (claimed; taken over when the claim's
+  lease runs out: its sender crashed). The claim is a conditional update, so two daemons never
+  send one hand-off at once, and one undone before its turn never goes out.
 - **The email** (built by `compose`, plain text): To the account executive; From the mailbox the
   event names, else `hand_off.from_mailbox`; Cc the rep's mailbox (the one that sent the message
   the prospect answered, else the one the reply arrived in) so the rep sees the hand-off. No
@@ -18,9 +18,10 @@ wait on the network; `HandoffSender.deliver_due` (a daemon job) sends them:
   retry does not repeat them.
 - **Outcome**: `sent` (with `sent_at` and `smtp_response`); after a temporary failure (4xx, a
   refused or dropped connection, a time-out, refused credentials) back to `pending` with
-  `attempts`, `error` and `next_attempt_at`, until the retry deadline after the event, then
-  `failed`; `failed` at once for a permanent refusal (5xx) or an email that cannot be built
-  (no such mailbox, a malformed address). `error` says why, for a person to see.
+  `attempts`, `error` and `next_attempt_at` (the outbox's `RetryPolicy` by default), until the
+  retry deadline after the event, then `failed`; `failed` at once for a permanent refusal (5xx)
+  or an email that cannot be built (no such mailbox, a malformed address). `error` says why,
+  for a person to see.
 
 Delivery is at least once: a crash between the SMTP answer and the update, or a connection lost
 while the server answered the body, sends the email again on a later call. A second copy of a
@@ -32,25 +33,24 @@ intake recognises its own hand-off and ignores it instead of queueing it for rev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine.classify.parse import body_text, header_text, parse_message
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, PermanentMailError, SpearError, TemporaryMailError
 from engine.replies.actions import HANDOFF_EVENT
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
-from engine.sending.dispatcher import RetryPolicy
 from engine.sending.smtp import MailboxSender
-from engine.store.db import session_scope
+from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import (
     Account,
     Enrollment,
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 HANDOFF_HEADER = "X-Spear-Handoff"
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+WAITING, WORKING = JobState(HANDOFF_EVENT, PENDING), JobState(HANDOFF_EVENT, SENDING)
 
 
 class HandoffError(SpearError):
@@ -124,7 +125,7 @@ def _quoted(text: str) -> str:
 
 
 def _when(instant: datetime | None) -> str:
-    return f"On {utc(instant):%Y-%m-%d %H:%M} UTC" if instant else "Earlier"
+    return f"On {instant:%Y-%m-%d %H:%M} UTC" if instant else "Earlier"
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,14 @@ class HandoffSender:
         clock: Clock,
         *,
         retry: RetryPolicy | None = None,
-        stale_claim: timedelta = timedelta(minutes=10),
+        lease: timedelta = timedelta(minutes=10),
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
         self.clock = clock
         self.retry = retry or RetryPolicy()
-        self.stale_claim = stale_claim
+        self.jobs = EventJobs(engine, waiting=WAITING, working=WORKING, lease=lease, live_only=True)
         self._tls_context = tls_context
         self._senders: dict[str, MailboxSender] = {}
 
@@ -163,16 +164,18 @@ class HandoffSender:
         One event's failure (even an unexpected one) is recorded on that event and logged; it
         never stops the others or raises out of here.
         """
-        now = utc(self.clock.now())
+        now = self.clock.now()
         sent = 0
-        for event_id in self._due(now, limit):
+        for event in await asyncio.to_thread(self.jobs.due, now, limit):
+            claimed: Event | None = None
             try:
-                event = self._claim(event_id, now)
-                if event is not None and await self._deliver(event, now):
+                claimed = await asyncio.to_thread(self.jobs.claim, event, now)
+                if claimed is not None and await self._deliver(claimed, now):
                     sent += 1
             except Exception as exc:  # a bug or a database hiccup: retry later, keep going
-                log.exception("hand-off %s: unexpected failure", event_id)
-                self._note_unexpected(event_id, now, exc)
+                log.exception("hand-off %s: unexpected failure", event.id)
+                if claimed is not None:
+                    await self._note_unexpected(claimed, now, exc)
         return sent
 
     async def close(self) -> None:
@@ -181,77 +184,25 @@ class HandoffSender:
         for sender in senders.values():
             await sender.close()
 
-    # --- the database side ----------------------------------------------------------------------
+    async def _settle(self, event: Event, data: dict[str, Any]) -> None:
+        await asyncio.to_thread(
+            self.jobs.finish, event, JobState(HANDOFF_EVENT, data["status"]), data
+        )
 
-    def _due(self, now: datetime, limit: int) -> list[int]:
-        status = col(Event.data)["status"].as_string()
-        with Session(self.engine) as session:
-            events = session.exec(
-                select(Event)
-                .where(Event.kind == HANDOFF_EVENT, col(Event.undone_at).is_(None))
-                .where(status.in_([PENDING, SENDING]))
-                .order_by(col(Event.id))
-            ).all()
-        due = [e.id for e in events if e.id is not None and self._is_due(e.data, now)]
-        return due[:limit]
-
-    def _is_due(self, data: dict[str, Any], now: datetime) -> bool:
-        if data.get("status") == SENDING:
-            claimed = data.get("claimed_at")
-            return claimed is None or datetime.fromisoformat(claimed) + self.stale_claim <= now
-        retry_at = data.get("next_attempt_at")
-        return retry_at is None or datetime.fromisoformat(retry_at) <= now
-
-    def _claim(self, event_id: int, now: datetime) -> Event | None:
-        """Mark the event `sending` if it is still as we saw it; None when someone else moved."""
-        with session_scope(self.engine) as session:
-            event = session.get(Event, event_id)
-            if event is None or event.undone_at is not None:
-                return None
-            data = dict(event.data)
-            if not self._is_due(data, now):
-                return None
-            claim = {**data, "status": SENDING, "claimed_at": now.isoformat()}
-            updated = session.execute(
-                sa.update(Event)
-                .where(col(Event.id) == event_id, col(Event.undone_at).is_(None))
-                .where(col(Event.data)["status"].as_string() == data.get("status"))
-                .where(_same_claim(data))
-                .values(data=claim)
-            )
-            if getattr(updated, "rowcount", 0) != 1:
-                return None
-            session.expunge(event)
-            event.data = claim
-            return event
-
-    def _settle(self, event: Event, data: dict[str, Any]) -> None:
-        data = {k: v for k, v in data.items() if k != "claimed_at"}
-        with session_scope(self.engine) as session:
-            session.execute(
-                sa.update(Event)
-                .where(col(Event.id) == event.id)
-                .where(col(Event.data)["status"].as_string() == SENDING)
-                .values(data=data)
-            )
-
-    def _note_unexpected(self, event_id: int, now: datetime, exc: Exception) -> None:
+    async def _note_unexpected(self, event: Event, now: datetime, exc: Exception) -> None:
         try:
-            with Session(self.engine) as session:
-                event = session.get(Event, event_id)
-            if event is not None and event.data.get("status") == SENDING:
-                self._settle(event, self._after_failure(event, now, repr(exc), temporary=True))
+            await self._settle(event, self._after_failure(event, now, repr(exc), temporary=True))
         except Exception:
-            log.exception("hand-off %s: could not record the failure", event_id)
+            log.exception("hand-off %s: could not record the failure", event.id)
 
     # --- one hand-off ---------------------------------------------------------------------------
 
     async def _deliver(self, event: Event, now: datetime) -> bool:
         data = dict(event.data)
         try:
-            email = self._build(event, now)
+            email = await asyncio.to_thread(self._build, event, now)
         except (HandoffError, ValueError) as exc:  # ComposeError is a ValueError
-            self._settle(event, {**data, "status": FAILED, "error": str(exc)})
+            await self._settle(event, {**data, "status": FAILED, "error": str(exc)})
             log.error("hand-off %s cannot be sent: %s", event.id, exc)
             return False
         # Fixed at the first attempt: every retry and every recipient gets the same Message-ID.
@@ -267,10 +218,10 @@ class HandoffSender:
             temporary = not isinstance(exc, PermanentMailError)
             so_far = {**data, "smtp_responses": accepted, "delivered_to": list(accepted)}
             after = self._after_failure(event, now, str(exc), temporary=temporary, data=so_far)
-            self._settle(event, after)
+            await self._settle(event, after)
             log.warning("hand-off %s not sent (%s): %s", event.id, after["status"], exc)
             return False
-        self._settle(
+        await self._settle(
             event,
             {
                 **data,
@@ -298,7 +249,7 @@ class HandoffSender:
     ) -> dict[str, Any]:
         data = dict(data if data is not None else event.data)
         attempts = int(data.get("attempts", 0)) + 1
-        first = utc(event.at) if event.at else now
+        first = event.at or now
         retry_at = self.retry.next_attempt(attempts, first, now) if temporary else None
         data.update(attempts=attempts, error=error, last_attempt_at=now.isoformat())
         if retry_at is None:
@@ -356,13 +307,6 @@ class HandoffSender:
             smtp = self.config.mailbox(name).smtp
             self._senders[name] = MailboxSender(name, smtp, tls_context=self._tls_context)
         return self._senders[name]
-
-
-def _same_claim(data: dict[str, Any]) -> Any:
-    """For a stale `sending` event: only the claim we saw may be taken over."""
-    if data.get("status") != SENDING or data.get("claimed_at") is None:
-        return sa.true()
-    return col(Event.data)["claimed_at"].as_string() == data["claimed_at"]
 
 
 def _facts(session: Session, event: Event) -> tuple[HandoffFacts, str | None]:

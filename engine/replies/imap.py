@@ -24,6 +24,7 @@ import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import aioimaplib
@@ -34,6 +35,7 @@ from engine.config import ImapSettings, TlsMode
 from engine.errors import MailAuthError, MailError, TemporaryMailError
 from engine.replies.intake import FetchedMessage
 from engine.store.db import session_scope
+from engine.store.jobs import RetryPolicy
 from engine.store.models import ImapFolderState
 from engine.tls import client_context, handshake_failure
 
@@ -43,8 +45,9 @@ Handler = Callable[[FetchedMessage], Awaitable[None]]
 T = TypeVar("T")
 
 BATCH_SIZE = 100  # UIDs per FETCH: bounded memory, few round trips
-BACKOFF_START = 1.0
-BACKOFF_MAX = 300.0
+# Waits between reconnects: a second, doubling, at most five minutes; for as long as Spear runs
+# (the policy's deadline is for jobs and plays no part here).
+RECONNECT = RetryPolicy(first_delay=timedelta(seconds=1), max_delay=timedelta(minutes=5))
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
 _LITERAL = re.compile(rb"\{(\d+)\}$")
@@ -112,13 +115,13 @@ class ImapSyncer:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Sync, wait for news (IDLE or the poll interval), repeat, until `stop` is set."""
         stop = stop or asyncio.Event()
-        backoff = BACKOFF_START
+        failures = 0  # in a row, since the last full sync
         while not stop.is_set():
             try:
                 await self.connect()
                 while not stop.is_set():
                     await self.sync_folders()
-                    backoff = BACKOFF_START  # a full sync worked: the connection is healthy
+                    failures = 0  # a full sync worked: the connection is healthy
                     await self.wait_for_news(stop)
             except (MailAuthError, ImapTlsError):
                 # Settings a person has to fix: retrying bad credentials only locks the account,
@@ -127,6 +130,8 @@ class ImapSyncer:
                 raise
             except (TemporaryMailError, OSError, TimeoutError) as error:
                 self.reconnects += 1
+                failures += 1
+                backoff = RECONNECT.delay(failures).total_seconds()
                 log.warning(
                     "imap connection lost mailbox=%s error=%s retry_in=%.1fs",
                     self.mailbox,
@@ -135,7 +140,6 @@ class ImapSyncer:
                 )
                 await self.close()
                 await _sleep_unless(stop, self.clock.sleep(backoff))
-                backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
                 if stop.is_set():
                     await self.close()

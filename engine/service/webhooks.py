@@ -11,11 +11,12 @@ that subscribes to that event, the JSON body
 with headers `X-Spear-Event`, `X-Spear-Delivery` (the event id: receivers use it to ignore a
 repeat) and, when the webhook has a secret, `X-Spear-Signature: sha256=<hex HMAC-SHA256 of the
 body>`. A 2xx answer is success; anything else, a time-out or a refused connection is retried
-with exponential backoff until `deadline` after the event, then given up.
+by `WEBHOOK_RETRY` (exponential backoff until a day after the event), then given up.
 
-The event itself records the progress: `data["targets"][url]` holds attempts, the next attempt
-and the last error. While one sender works on it its kind is `webhook.sending` (a conditional
-update claims it, so two daemons never deliver one event at once); afterwards it goes back to
+The event is a job of `engine.store.jobs`, and records the progress: `data["targets"][url]`
+holds attempts, the next attempt and the last error. While one sender works on it its kind is
+`webhook.sending` (a conditional update claims it, so two daemons never deliver one event at
+once, and another takes it over when the claim's lease runs out); afterwards it goes back to
 `webhook.pending`, or ends as `webhook.delivered` (every target answered 2xx), `webhook.failed`
 (some target never did) or `webhook.skipped` (no webhook subscribes to it). Delivery is at least
 once: a crash between the POST and the update repeats the POST.
@@ -34,19 +35,16 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict, cast
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from engine import __version__
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, Webhook, WebhookEvent
 from engine.errors import SpearError
-from engine.store.db import session_scope
+from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import Event
 
 log = logging.getLogger(__name__)
@@ -56,6 +54,7 @@ SENDING = "webhook.sending"
 DELIVERED = "webhook.delivered"
 FAILED = "webhook.failed"
 SKIPPED = "webhook.skipped"
+WAITING, WORKING = JobState(PENDING), JobState(SENDING)
 
 
 class WebhookPayload(TypedDict):
@@ -75,6 +74,7 @@ class PendingWebhook(TypedDict):
     targets: NotRequired[dict[str, dict[str, Any]]]
     next_attempt_at: NotRequired[str]
     first_attempt_at: NotRequired[str]
+    claim: NotRequired[str]
     claimed_at: NotRequired[str]
 
 
@@ -82,16 +82,10 @@ class WebhookError(SpearError, ConnectionError):
     """One delivery attempt failed; it is retried until the deadline."""
 
 
-@dataclass(frozen=True)
-class Backoff:
-    first: timedelta = timedelta(seconds=30)
-    longest: timedelta = timedelta(hours=1)
-    deadline: timedelta = timedelta(hours=24)  # counted from the event
-
-    def delay(self, attempts: int) -> timedelta:
-        """Wait after the `attempts`-th failed attempt: first, 2x first, 4x first ... longest."""
-        wait: timedelta = self.first * 2 ** max(attempts - 1, 0)
-        return min(wait, self.longest)
+# From the event: 30 seconds, doubling, at most an hour apart, for a day.
+WEBHOOK_RETRY = RetryPolicy(
+    first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1), deadline=timedelta(hours=24)
+)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -107,7 +101,7 @@ def webhook_body(event: Event) -> bytes:
     document = {
         "id": event.id,
         "event": pending["event"],
-        "at": utc(event.at).isoformat() if event.at else None,
+        "at": event.at.isoformat() if event.at else None,
         "data": pending["payload"],
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -121,78 +115,45 @@ class WebhookSender:
         clock: Clock,
         *,
         timeout: float = 10.0,
-        backoff: Backoff = Backoff(),
-        stale_claim: timedelta = timedelta(minutes=10),
+        retry: RetryPolicy = WEBHOOK_RETRY,
+        lease: timedelta = timedelta(minutes=10),
     ) -> None:
         self.config = config
-        self.engine = engine
         self.clock = clock
         self.timeout = timeout
-        self.backoff = backoff
-        self.stale_claim = stale_claim
+        self.retry = retry
+        self.jobs = EventJobs(engine, waiting=WAITING, working=WORKING, lease=lease)
 
     async def deliver_due(self, now: datetime | None = None) -> int:
         """Try every due pending event once; returns how many events were settled for good."""
-        now = utc(now or self.clock.now())
-        self._release_stale_claims(now)
-        claimed = [event for event in self._due(now) if self._claim(event, now)]
+        now = now or self.clock.now()
+        claimed = await asyncio.to_thread(self._claim_due, now)
         outcomes = await asyncio.gather(*(self._deliver(event, now) for event in claimed))
         return sum(1 for kind in outcomes if kind != PENDING)
 
-    # --- the database side ----------------------------------------------------------------------
+    def _claim_due(self, now: datetime) -> list[Event]:
+        claimed = (self.jobs.claim(event, now) for event in self.jobs.due(now))
+        return [event for event in claimed if event is not None]
 
-    def _due(self, now: datetime) -> list[Event]:
-        with Session(self.engine) as session:
-            pending = session.exec(
-                select(Event).where(Event.kind == PENDING).order_by(col(Event.id))
-            ).all()
-        return [e for e in pending if _next_attempt(e) <= now]
-
-    def _claim(self, event: Event, now: datetime) -> bool:
-        data = {**event.data, "claimed_at": now.isoformat()}
-        with session_scope(self.engine) as session:
-            claimed = session.execute(
-                sa.update(Event)
-                .where(col(Event.id) == event.id, col(Event.kind) == PENDING)
-                .values(kind=SENDING, data=data)
-            )
-        event.data = data
-        return bool(getattr(claimed, "rowcount", 0) == 1)
-
-    def _release_stale_claims(self, now: datetime) -> None:
-        """Give back events a crashed sender left claimed, so they are not stuck for ever."""
-        with session_scope(self.engine) as session:
-            for event in session.exec(select(Event).where(Event.kind == SENDING)).all():
-                claimed_at = event.data.get("claimed_at")
-                if claimed_at and datetime.fromisoformat(claimed_at) + self.stale_claim <= now:
-                    event.kind = PENDING
-                    session.add(event)
-
-    def _settle(self, event: Event, kind: str, data: dict[str, Any]) -> None:
-        with session_scope(self.engine) as session:
-            session.execute(
-                sa.update(Event)
-                .where(col(Event.id) == event.id, col(Event.kind) == SENDING)
-                .values(kind=kind, data=data)
-            )
+    async def _settle(self, event: Event, kind: str, data: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.jobs.finish, event, JobState(kind), data)
 
     # --- one event ------------------------------------------------------------------------------
 
     async def _deliver(self, event: Event, now: datetime) -> str:
         name = str(pending_webhook(event)["event"])
         webhooks = [w for w in self.config.webhooks if name in w.events]
-        data = {k: v for k, v in event.data.items() if k != "claimed_at"}
+        data = dict(event.data)
         targets: dict[str, dict[str, Any]] = dict(data.get("targets", {}))
         if not webhooks:
-            self._settle(event, SKIPPED, data)
+            await self._settle(event, SKIPPED, data)
             log.info("webhook skipped: nothing subscribes", extra={"event_id": event.id})
             return SKIPPED
         body = webhook_body(event)
         to_try = [w for w in webhooks if targets.get(w.url, {}).get("status") != "delivered"]
         results = await asyncio.gather(*(self._attempt(w, event, name, body) for w in to_try))
         data.setdefault("first_attempt_at", now.isoformat())
-        first = utc(event.at) if event.at else datetime.fromisoformat(data["first_attempt_at"])
-        deadline = first + self.backoff.deadline
+        began = event.at or datetime.fromisoformat(data["first_attempt_at"])
         for webhook, error in zip(to_try, results, strict=True):
             target = dict(targets.get(webhook.url, {}))
             target["attempts"] = int(target.get("attempts", 0)) + 1
@@ -200,12 +161,11 @@ class WebhookSender:
             if error is None:
                 target.update(status="delivered", error=None, next_attempt_at=None)
             else:
-                retry_at = now + self.backoff.delay(target["attempts"])
-                gave_up = retry_at > deadline
+                retry_at = self.retry.next_attempt(target["attempts"], began, now)
                 target.update(
-                    status="failed" if gave_up else "retrying",
+                    status="retrying" if retry_at else "failed",
                     error=error,
-                    next_attempt_at=None if gave_up else retry_at.isoformat(),
+                    next_attempt_at=retry_at.isoformat() if retry_at else None,
                 )
             targets[webhook.url] = target
         data["targets"] = targets
@@ -216,7 +176,7 @@ class WebhookSender:
             data["next_attempt_at"] = min(
                 t["next_attempt_at"] for t in current if t["status"] == "retrying"
             )
-        self._settle(event, kind, data)
+        await self._settle(event, kind, data)
         return kind
 
     async def _attempt(self, webhook: Webhook, event: Event, name: str, body: bytes) -> str | None:
@@ -263,11 +223,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def _next_attempt(event: Event) -> datetime:
-    at = event.data.get("next_attempt_at")
-    return datetime.fromisoformat(at) if at else utc(event.at or datetime.min)
 
 
 def _outcome(targets: list[dict[str, Any]]) -> str:

@@ -117,6 +117,38 @@ async def test_interest_reply_reaches_the_account_executive(
     assert handoff_event(world).data["status"] == "sent"
 
 
+async def test_two_daemons_send_one_hand_off_once(
+    world: World, harness: Harness, sender_factory: list[HandoffSender]
+) -> None:
+    await receive(world, world.reply(INTEREST))
+    config = config_for(harness.smtp_port)
+    daemons = [new_sender(sender_factory, world, config) for _ in range(2)]
+
+    sent = await asyncio.gather(*(daemon.deliver_due() for daemon in daemons))
+
+    assert sorted(sent) == [0, 1]
+    assert [c.rcpt_tos for c in harness.captured()] == [(EXECUTIVE,), (SENDER,)]
+    assert handoff_event(world).data["attempts"] == 1
+
+
+async def test_a_hand_off_a_crashed_sender_held_goes_out_when_its_lease_runs_out(
+    world: World, harness: Harness, sender_factory: list[HandoffSender]
+) -> None:
+    await receive(world, world.reply(INTEREST))
+    config = config_for(harness.smtp_port)
+    crashed = new_sender(sender_factory, world, config)
+    assert crashed.jobs.claim(handoff_event(world), world.clock.now()) is not None  # then died
+    sender = new_sender(sender_factory, world, config)
+
+    assert await sender.deliver_due() == 0  # the crashed sender's lease still runs
+    world.clock.fast_forward(sender.jobs.lease)
+    assert await sender.deliver_due() == 1
+
+    assert len(await harness.wait_for_captured(2)) == 2
+    data = handoff_event(world).data
+    assert data["status"] == "sent" and "claim" not in data and "claimed_at" not in data
+
+
 async def test_an_undone_hand_off_is_not_sent(
     world: World, harness: Harness, sender_factory: list[HandoffSender]
 ) -> None:

@@ -24,8 +24,9 @@ from engine.demo.world import open_world
 from engine.harness.scenario import scenario_from
 from engine.service.daemon import Daemon
 from engine.service.runtime import RuntimeOptions, build_runtime
-from engine.service.webhooks import Backoff, WebhookSender
+from engine.service.webhooks import WebhookSender
 from engine.store.db import session_scope
+from engine.store.jobs import RetryPolicy
 from engine.store.models import Event
 
 START = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
@@ -132,6 +133,19 @@ async def test_delivers_a_signed_post(db_engine: Engine, receiver: Receiver) -> 
     assert len(receiver.received) == 1
 
 
+async def test_two_senders_post_an_event_once(db_engine: Engine, receiver: Receiver) -> None:
+    event_id = pending(db_engine)
+    clock = FixedClock(START)
+    hook = Webhook(url=receiver.url())
+    daemons = [sender(db_engine, clock, hook) for _ in range(2)]
+
+    settled = await asyncio.gather(*(daemon.deliver_due() for daemon in daemons))
+
+    assert sorted(settled) == [0, 1]
+    assert len(receiver.received) == 1
+    assert stored(db_engine, event_id).data["targets"][hook.url]["attempts"] == 1
+
+
 async def test_retries_with_backoff_after_a_500(db_engine: Engine, receiver: Receiver) -> None:
     receiver.answers = {"/hook": [500, 503]}
     event_id = pending(db_engine)
@@ -170,9 +184,9 @@ async def test_gives_up_at_the_deadline(db_engine: Engine, receiver: Receiver) -
     receiver.answers = {"/hook": [500] * 10}
     event_id = pending(db_engine)
     clock = FixedClock(START)
-    backoff = Backoff(first=timedelta(minutes=1), deadline=timedelta(minutes=5))
+    retry = RetryPolicy(first_delay=timedelta(minutes=1), deadline=timedelta(minutes=5))
     webhooks = WebhookSender(
-        Config(webhooks=[Webhook(url=receiver.url())]), db_engine, clock, backoff=backoff
+        Config(webhooks=[Webhook(url=receiver.url())]), db_engine, clock, retry=retry
     )
     settled = 0
     for _ in range(10):
