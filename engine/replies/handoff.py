@@ -46,11 +46,11 @@ from engine.classify.parse import body_text, header_text, parse_message
 from engine.clock import Clock, utc
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, PermanentMailError, SpearError, TemporaryMailError
-from engine.replies.actions import HANDOFF_EVENT
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
 from engine.sending.dispatcher import RetryPolicy
 from engine.sending.smtp import MailboxSender
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -188,7 +188,7 @@ class HandoffSender:
         with Session(self.engine) as session:
             events = session.exec(
                 select(Event)
-                .where(Event.kind == HANDOFF_EVENT, col(Event.undone_at).is_(None))
+                .where(Event.kind == EventKind.HANDOFF_EMAIL, col(Event.undone_at).is_(None))
                 .where(status.in_([PENDING, SENDING]))
                 .order_by(col(Event.id))
             ).all()
@@ -412,7 +412,7 @@ def is_own_handoff(session: Session, raw: bytes) -> bool:
     if not event_id.isdigit():
         return False
     event = session.get(Event, int(event_id))
-    if event is None or event.kind != HANDOFF_EVENT:
+    if event is None or event.kind != EventKind.HANDOFF_EMAIL:
         return False
     return (
         bool(event.data.get("message_id"))

@@ -1,7 +1,7 @@
 """Webhooks: tell other systems (a CRM, a chat channel) about interest, referrals, bounces and
 unsubscribes, without ever holding up the daemon.
 
-The replies code records an `Event` of kind `webhook.pending` whose data is a `PendingWebhook`
+The replies code records an `Event` of kind `webhook.pending` whose data is a `WebhookRequest`
 (`{"event": "interest", "payload": {...}}`; one `TypedDict` for the writer and this reader).
 `WebhookSender.deliver_due` finds the ones that are due and POSTs, to every configured webhook
 that subscribes to that event, the JSON body
@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -44,34 +44,19 @@ from sqlmodel import Session, col, select
 
 from engine import __version__
 from engine.clock import Clock, utc
-from engine.config import Config, Webhook, WebhookEvent
+from engine.config import Config, Webhook
 from engine.errors import SpearError
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import Event
+from engine.store.payloads import WebhookRequest
 
 log = logging.getLogger(__name__)
 
-PENDING = "webhook.pending"
-SENDING = "webhook.sending"
-DELIVERED = "webhook.delivered"
-FAILED = "webhook.failed"
-SKIPPED = "webhook.skipped"
 
+class PendingWebhook(WebhookRequest):
+    """`Event.data` of a webhook event: what the replies wrote, and the sender's progress."""
 
-class WebhookPayload(TypedDict):
-    """What a receiver gets under `data`: the reply that caused the event."""
-
-    inbound_id: int | None
-    prospect: str | None
-    classification: dict[str, Any] | None
-    at: str
-
-
-class PendingWebhook(TypedDict):
-    """`Event.data` of a webhook event; the sender adds its progress beside the two keys."""
-
-    event: WebhookEvent
-    payload: WebhookPayload
     targets: NotRequired[dict[str, dict[str, Any]]]
     next_attempt_at: NotRequired[str]
     first_attempt_at: NotRequired[str]
@@ -137,14 +122,14 @@ class WebhookSender:
         self._release_stale_claims(now)
         claimed = [event for event in self._due(now) if self._claim(event, now)]
         outcomes = await asyncio.gather(*(self._deliver(event, now) for event in claimed))
-        return sum(1 for kind in outcomes if kind != PENDING)
+        return sum(1 for kind in outcomes if kind != EventKind.WEBHOOK_PENDING)
 
     # --- the database side ----------------------------------------------------------------------
 
     def _due(self, now: datetime) -> list[Event]:
         with Session(self.engine) as session:
             pending = session.exec(
-                select(Event).where(Event.kind == PENDING).order_by(col(Event.id))
+                select(Event).where(Event.kind == EventKind.WEBHOOK_PENDING).order_by(col(Event.id))
             ).all()
         return [e for e in pending if _next_attempt(e) <= now]
 
@@ -153,8 +138,8 @@ class WebhookSender:
         with session_scope(self.engine) as session:
             claimed = session.execute(
                 sa.update(Event)
-                .where(col(Event.id) == event.id, col(Event.kind) == PENDING)
-                .values(kind=SENDING, data=data)
+                .where(col(Event.id) == event.id, col(Event.kind) == EventKind.WEBHOOK_PENDING)
+                .values(kind=EventKind.WEBHOOK_SENDING, data=data)
             )
         event.data = data
         return bool(getattr(claimed, "rowcount", 0) == 1)
@@ -162,17 +147,19 @@ class WebhookSender:
     def _release_stale_claims(self, now: datetime) -> None:
         """Give back events a crashed sender left claimed, so they are not stuck for ever."""
         with session_scope(self.engine) as session:
-            for event in session.exec(select(Event).where(Event.kind == SENDING)).all():
+            for event in session.exec(
+                select(Event).where(Event.kind == EventKind.WEBHOOK_SENDING)
+            ).all():
                 claimed_at = event.data.get("claimed_at")
                 if claimed_at and datetime.fromisoformat(claimed_at) + self.stale_claim <= now:
-                    event.kind = PENDING
+                    event.kind = EventKind.WEBHOOK_PENDING
                     session.add(event)
 
     def _settle(self, event: Event, kind: str, data: dict[str, Any]) -> None:
         with session_scope(self.engine) as session:
             session.execute(
                 sa.update(Event)
-                .where(col(Event.id) == event.id, col(Event.kind) == SENDING)
+                .where(col(Event.id) == event.id, col(Event.kind) == EventKind.WEBHOOK_SENDING)
                 .values(kind=kind, data=data)
             )
 
@@ -184,9 +171,9 @@ class WebhookSender:
         data = {k: v for k, v in event.data.items() if k != "claimed_at"}
         targets: dict[str, dict[str, Any]] = dict(data.get("targets", {}))
         if not webhooks:
-            self._settle(event, SKIPPED, data)
+            self._settle(event, EventKind.WEBHOOK_SKIPPED, data)
             log.info("webhook skipped: nothing subscribes", extra={"event_id": event.id})
-            return SKIPPED
+            return EventKind.WEBHOOK_SKIPPED
         body = webhook_body(event)
         to_try = [w for w in webhooks if targets.get(w.url, {}).get("status") != "delivered"]
         results = await asyncio.gather(*(self._attempt(w, event, name, body) for w in to_try))
@@ -212,7 +199,7 @@ class WebhookSender:
         # Only webhooks configured now count: one removed since the last attempt is forgotten.
         current = [targets[w.url] for w in webhooks]
         kind = _outcome(current)
-        if kind == PENDING:
+        if kind == EventKind.WEBHOOK_PENDING:
             data["next_attempt_at"] = min(
                 t["next_attempt_at"] for t in current if t["status"] == "retrying"
             )
@@ -273,8 +260,8 @@ def _next_attempt(event: Event) -> datetime:
 def _outcome(targets: list[dict[str, Any]]) -> str:
     statuses = {t["status"] for t in targets}
     if "retrying" in statuses:
-        return PENDING
-    return FAILED if "failed" in statuses else DELIVERED
+        return EventKind.WEBHOOK_PENDING
+    return EventKind.WEBHOOK_FAILED if "failed" in statuses else EventKind.WEBHOOK_DELIVERED
 
 
 def _log_fields(
