@@ -52,6 +52,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    stored_reason,
 )
 
 # A cancellation caused by a pause, as the dispatcher and the planner word it (see `_revive`).
@@ -268,7 +269,7 @@ def resume_account(
         if blocked is not None:
             # They replied, unsubscribed or bounced during the pause: their cadence ends here.
             enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"{blocked[0].value}: {blocked[1]}"[:500]
+            enrollment.stop_reason = stored_reason(f"{blocked[0].value}: {blocked[1]}")
             enrollment.updated_at = now
             session.add(enrollment)
             stopped.append(enrollment.id or 0)
@@ -423,7 +424,7 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
     session.execute(
         sa.update(OutboundMessage)
         .where(col(OutboundMessage.id).in_(waiting), col(OutboundMessage.status).in_(DUE))
-        .values(status=OutboundStatus.CANCELLED, error=reason[:500])
+        .values(status=OutboundStatus.CANCELLED, error=stored_reason(reason))
     )
     return [
         i
@@ -431,7 +432,7 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
             select(OutboundMessage.id).where(
                 col(OutboundMessage.id).in_(waiting),
                 OutboundMessage.status == OutboundStatus.CANCELLED,
-                OutboundMessage.error == reason[:500],
+                OutboundMessage.error == stored_reason(reason),
             )
         ).all()
         if i is not None

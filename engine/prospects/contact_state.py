@@ -84,9 +84,8 @@ class Exclusion(StrEnum):
     ACCOUNT_BUSY = "account-busy"  # one contact per account, and another one is in a cadence
 
 
-# Never overridden, by anyone: no means no.
-FINAL = frozenset({Exclusion.FORGOTTEN, Exclusion.UNSUBSCRIBED, Exclusion.BOUNCED})
-# What a person lifts with `spear enroll --again`.
+# What a person lifts with `spear enroll --again`. Forgotten, unsubscribed and bounced are never
+# lifted, by anyone: no means no.
 LIFTED_BY_AGAIN = frozenset(
     {
         Exclusion.ACCOUNT_HANDED_OFF,

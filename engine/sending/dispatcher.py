@@ -69,10 +69,12 @@ from engine.store.db import is_sqlite
 from engine.store.events import EventKind
 from engine.store.models import (
     DUE,
+    OPEN_ENROLLMENT,
     EmailStatus,
     EnrollmentStatus,
     OutboundStatus,
     SuppressionSource,
+    stored_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -913,7 +915,7 @@ class Dispatcher:
             db.execute(
                 MAILBOX_STATE.update()
                 .where(MAILBOX_STATE.c.name == mailbox)
-                .values(paused=True, paused_reason=reason[:500], updated_at=now)
+                .values(paused=True, paused_reason=stored_reason(reason), updated_at=now)
             )
             _events(
                 db,
@@ -1052,16 +1054,14 @@ def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> No
             session,
             row.to_address,
             now=now,
-            reason=f"hard bounce: {reply}"[:500],
+            reason=stored_reason(f"hard bounce: {reply}"),
             source=SuppressionSource.BOUNCE,
         )
     enrollments = list(
         db.scalars(
             sa.select(ENROLLMENT.c.id).where(
                 ENROLLMENT.c.prospect_id == row.prospect_id,
-                ENROLLMENT.c.status.in_(
-                    (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)
-                ),
+                ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
             )
         )
     )
@@ -1073,9 +1073,11 @@ def _stop_enrollments(db: Connection, ids: list[int], reason: str, now: datetime
         ENROLLMENT.update()
         .where(
             ENROLLMENT.c.id.in_(ids),
-            ENROLLMENT.c.status.in_((EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)),
+            ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
         )
-        .values(status=EnrollmentStatus.STOPPED.value, stop_reason=reason[:500], updated_at=now)
+        .values(
+            status=EnrollmentStatus.STOPPED.value, stop_reason=stored_reason(reason), updated_at=now
+        )
     )
 
 

@@ -57,6 +57,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    stored_reason,
 )
 from engine.unsubscribe.links import unsubscribe_links
 
@@ -70,7 +71,7 @@ BOOKED = (
     OutboundStatus.SENT,
     OutboundStatus.UNCERTAIN,
 )
-WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+WAITING = (*DUE, OutboundStatus.SENDING)
 # A previous step in one of these holds the next one back: it has not gone, or it may have.
 HOLDING = (*WAITING, OutboundStatus.UNCERTAIN)
 # How often to look again at an enrollment whose previous message has not gone yet.
@@ -298,7 +299,7 @@ class Planner:
         if blocked is not None:
             reason, why = blocked
             enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"{reason.value}: {why}"[:500]
+            enrollment.stop_reason = stored_reason(f"{reason.value}: {why}")
             enrollment.updated_at = now
             data = {"reason": reason.value, "detail": why}
             session.add(
@@ -501,7 +502,7 @@ class Planner:
             if enrollment is None:
                 return
             enrollment.status = EnrollmentStatus.PAUSED
-            enrollment.stop_reason = reason[:500]
+            enrollment.stop_reason = stored_reason(reason)
             enrollment.updated_at = now
             session.add(
                 Event(

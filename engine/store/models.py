@@ -204,6 +204,15 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
+# A reason or error kept on a row (a stop reason, a pause reason, an outbox error) is one line a
+# person reads, never a whole SMTP transcript or bounce: longer text is cut here.
+REASON_LENGTH = 500
+
+
+def stored_reason(text: str) -> str:
+    return text[:REASON_LENGTH]
+
+
 class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(unique=True, index=True)
