@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     REPLY_APPLIED = "reply.applied"  # one per application: the idempotence marker
     REPLY_RECLASSIFIED = "reply.reclassified"
     HANDOFF_EMAIL = "handoff.email"  # a hand-off email to send; its data tracks the sending
+    HAND_OFF = "hand-off"  # no longer written (now `handoff.email`); kept for old databases
     UNDO_REPLY = "undo.reply"  # what undoing a reply's actions did
     UNDO_REVIEW = "undo.review"  # a review decision undone
 
