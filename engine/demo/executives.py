@@ -51,7 +51,7 @@ def work_the_leads(engine: Engine, now: datetime, seed: int) -> int:
             for e in session.exec(select(Event).where(col(Event.kind).in_(FIRST_ACTIONS))).all()
         }
         for event in handed:
-            account_id = read(event, HandedOff)["account_id"]
+            account_id = read(event, HandedOff).get("account_id")
             account = session.get(Account, account_id) if account_id is not None else None
             if account is None or account.id in done or event.at is None:
                 continue

@@ -252,4 +252,4 @@ def _describe(event: Event) -> str:
         return f"{role['email']}: role {role['from'] or '-'} -> {role['to'] or '-'}"
     if event.kind == EventKind.LEAD_ACKNOWLEDGED:
         return "lead acknowledged"
-    return f"handed off to {read(event, HandedOff)['owner'] or 'no executive'}"
+    return f"handed off to {read(event, HandedOff).get('owner') or 'no executive'}"

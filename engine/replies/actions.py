@@ -59,6 +59,7 @@ from engine.cadences import (
     pinned_cadence,
 )
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
+from engine.classify.result import NOT_A_PERSON
 from engine.config import Config, HandOff, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
@@ -414,7 +415,7 @@ class _Run:
                 f"unclear (best guess {guess or 'none'}, "
                 f"confidence {self.classification.confidence:.2f})"
             )
-            if guess in (ReplyLabel.AUTO_REPLY, ReplyLabel.BOUNCE):
+            if guess in NOT_A_PERSON:
                 return  # probably not a person writing: leave the cadence to the reviewer
         self.stop_enrollments(prospect, f"replied: {self.label}")
         if self.classification.complaint:

@@ -179,11 +179,11 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
     waits = []
     for event in handed:
         handed_off = read(event, HandedOff)
-        account_id = handed_off["account_id"]
+        account_id = handed_off.get("account_id")
         if account_id is None or event.at is None:
             continue
         at = event.at
-        interest = handed_off["interest_at"]
+        interest = handed_off.get("interest_at")
         first = next(
             (
                 a.at
@@ -195,7 +195,7 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
         waits.append(
             LeadWait(
                 domain=domains.get(account_id, str(account_id)),
-                owner=handed_off["owner"] or UNASSIGNED,
+                owner=handed_off.get("owner") or UNASSIGNED,
                 interest_at=datetime.fromisoformat(interest) if interest else at,
                 first_action_at=first,
             )

@@ -36,8 +36,12 @@ class Acknowledged(TypedDict):
     domain: str
 
 
-class HandedOff(TypedDict):
-    """`account.handed-off`: for the weighted pipeline and speed to lead."""
+class HandedOff(TypedDict, total=False):
+    """`account.handed-off`: for the weighted pipeline and speed to lead.
+
+    Spear writes every key; events from versions before stages and grades have none of them,
+    so a reader asks with `.get`.
+    """
 
     account_id: int | None
     owner: str | None  # the account executive, None when none is configured
