@@ -28,11 +28,12 @@ from pydantic import (
     model_validator,
 )
 
+from engine.basics.outcomes import Outcome, parse_outcome_key
+from engine.basics.segments import SegmentFilter
+from engine.basics.stages import win_rates
 from engine.errors import ConfigError, Location
-from engine.prospects.segments import SegmentFilter
-from engine.prospects.stages import win_rates
+from engine.store.events import WebhookEvent
 from engine.store.models import AccountGrade, AccountStage
-from engine.tasks.outcomes import Outcome, parse_outcome_key
 from engine.yamlfile import dotted, line_of, load_yaml, validate
 
 DEFAULT_CONFIG_FILE = "spear.yaml"
@@ -287,15 +288,6 @@ class Pipeline(_Strict):
     @classmethod
     def _with_defaults(cls, value: dict[AccountStage, float]) -> dict[AccountStage, float]:
         return win_rates(value)
-
-
-class WebhookEvent(StrEnum):
-    """The events Spear posts to webhooks: the labels of the replies that matter elsewhere."""
-
-    INTEREST = "interest"
-    REFERRAL = "referral"
-    BOUNCE = "bounce"
-    UNSUBSCRIBE = "unsubscribe"
 
 
 class Webhook(_Strict):

@@ -92,7 +92,3 @@ class PermanentMailError(MailError):
 
 class MailAuthError(MailError, PermissionError):
     """The mail server refused our credentials: the mailbox is paused until fixed."""
-
-
-class ClassifyError(SpearError):
-    """A message could not be parsed well enough to classify."""

@@ -17,10 +17,14 @@ from zoneinfo import ZoneInfo
 import holidays
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from engine.classify.result import ReplyLabel
-from engine.config import check_timezone, parse_clock_time
-from engine.prospects.segments import SegmentFilter
-from engine.sending.windows import (
+from engine.basics.outcomes import (
+    DEFAULT_ON_OUTCOME,
+    Outcome,
+    OutcomeAction,
+    parse_outcome_key,
+)
+from engine.basics.segments import SegmentFilter
+from engine.basics.windows import (
     PLAY_WEEKDAYS,
     PLAY_WINDOWS,
     ScheduleError,
@@ -30,12 +34,8 @@ from engine.sending.windows import (
     WaitUnit,
     next_slot,
 )
-from engine.tasks.outcomes import (
-    DEFAULT_ON_OUTCOME,
-    Outcome,
-    OutcomeAction,
-    parse_outcome_key,
-)
+from engine.classify.result import ReplyLabel
+from engine.config import check_timezone, parse_clock_time
 
 # The play: 4 to 8 touches per prospect (fewer gives up too early, more is pestering).
 PLAY_TOUCHES = (4, 8)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from engine.basics.windows import due_after, next_slot
 from engine.cadences.model import PROSPECT_TIMEZONE, Cadence, Step
 from engine.cadences.templates import RenderedEmail, TemplateContext, render_step
-from engine.sending.windows import due_after, next_slot
 
 
 @dataclass(frozen=True)

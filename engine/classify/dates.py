@@ -1,7 +1,7 @@
 """Dates in replies: when an out-of-office person is back, and when a "not now" means to return.
 
 Every date is computed relative to the reply's own Date header, never the time of classification.
-dateparser knows simple relative phrases but not the ones prospects actually write ("next
+General date parsers know simple relative phrases but not the ones prospects actually write ("next
 quarter", "after the holidays", "三个月后", "明年" meaning early next year), so the rules that
 matter are spelled out here, in the order people use them; explicit calendar dates are parsed
 with small patterns per language.

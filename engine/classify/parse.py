@@ -22,7 +22,7 @@ from email.utils import getaddresses, parseaddr
 from enum import StrEnum
 from html.parser import HTMLParser
 
-from engine.errors import ClassifyError
+from engine.errors import SpearError
 
 MAX_TEXT_BYTES = 64 * 1024  # a reply's meaning is in its first pages; never scan megabytes
 
@@ -57,7 +57,7 @@ class Unreadable(StrEnum):
     PROCESSING_FAILED = "processing-failed"  # matching or acting on it raised
 
 
-class UnreadableMessage(ClassifyError):
+class UnreadableMessage(SpearError):
     """A message over a parsing limit, or one the parser fails on: kept raw, never read."""
 
     def __init__(self, reason: Unreadable, detail: str) -> None:

@@ -26,6 +26,11 @@ class ReplyLabel(StrEnum):
     UNCLEAR = "unclear"
 
 
+# Labels of mail no person wrote: it neither counts as a reply nor stops anyone's cadence.
+NOT_A_PERSON = (ReplyLabel.AUTO_REPLY, ReplyLabel.BOUNCE)
+HUMAN_LABELS = frozenset(ReplyLabel) - set(NOT_A_PERSON)
+
+
 @dataclass(frozen=True)
 class Referral:
     """Someone the replier points us to: an address, a name, or both."""

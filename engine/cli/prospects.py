@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session, col, select
 
+from engine.basics.segments import SegmentFilter
 from engine.cadences import Cadence, load_cadences
 from engine.cli.context import AppContext, SuggestingGroup, pass_app
 from engine.cli.output import chosen_format, format_option
@@ -28,7 +29,7 @@ from engine.prospects.contact_state import EnrolPath, contact_state, load_contac
 from engine.prospects.enrollment import enroll, plan_enrollment
 from engine.prospects.importer import import_prospects
 from engine.prospects.privacy import export_person, forget_person
-from engine.prospects.segments import SegmentFilter, find_segment, matches, segment_members
+from engine.prospects.segments import find_segment, matches, segment_members
 from engine.prospects.suppression import (
     add_suppression,
     import_suppressions,

@@ -19,7 +19,7 @@ ROLES = [r.value for r in BuyerRole]
 
 
 def _stage(text: str) -> AccountStage:
-    from engine.prospects.stages import parse_stage
+    from engine.basics.stages import parse_stage
 
     try:
         return parse_stage(text)

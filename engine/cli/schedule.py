@@ -15,9 +15,7 @@ from engine.config import Config
 from engine.display import OutputFormat, plural, records_text, table
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.mailboxes import mailbox_statuses
-from engine.store.models import Account, OutboundMessage, OutboundStatus, Prospect
-
-DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)
+from engine.store.models import DUE, Account, OutboundMessage, OutboundStatus, Prospect
 
 
 @click.command("schedule")

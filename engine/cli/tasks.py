@@ -8,18 +8,18 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from engine.basics.outcomes import (
+    DEFAULT_ON_OUTCOME,
+    Outcome,
+    outcome_names,
+    parse_outcome,
+)
 from engine.cli.context import AppContext, pass_app
 from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
 from engine.display import OutputFormat, records_text
 from engine.errors import NotFoundError
 from engine.tasks.listing import TaskLine, due_tasks, end_of_day, task_line
-from engine.tasks.outcomes import (
-    DEFAULT_ON_OUTCOME,
-    Outcome,
-    outcome_names,
-    parse_outcome,
-)
 
 
 @click.command("tasks")

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from engine.basics.windows import in_window
 from engine.cadences import Cadence, pinned_cadence
 from engine.classify import ReplyLabel
+from engine.classify.result import HUMAN_LABELS
 from engine.config import Config
 from engine.sending.planner import recipient_zone
-from engine.sending.windows import in_window
 from engine.store.models import (
     Account,
     EmailStatus,
@@ -32,8 +33,6 @@ from engine.store.models import (
     OutboundStatus,
     Prospect,
 )
-
-HUMAN_LABELS = frozenset(ReplyLabel) - {ReplyLabel.BOUNCE, ReplyLabel.AUTO_REPLY}
 
 
 @dataclass(frozen=True)

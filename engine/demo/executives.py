@@ -16,9 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from engine.prospects.sales import FIRST_ACTIONS, set_grade, set_stage
-from engine.replies.routing import HANDED_OFF_EVENT
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import Account, AccountGrade, AccountStage, Event
+from engine.store.payloads import HandedOff, read
 
 EXECUTIVE = "demo-executive"
 # Where the executive takes a lead, and how likely each is.
@@ -42,7 +43,7 @@ def work_the_leads(engine: Engine, now: datetime, seed: int) -> int:
     with session_scope(engine) as session:
         handed = session.exec(
             select(Event)
-            .where(Event.kind == HANDED_OFF_EVENT, col(Event.undone_at).is_(None))
+            .where(Event.kind == EventKind.ACCOUNT_HANDED_OFF, col(Event.undone_at).is_(None))
             .order_by(col(Event.id))
         ).all()
         done = {
@@ -50,7 +51,7 @@ def work_the_leads(engine: Engine, now: datetime, seed: int) -> int:
             for e in session.exec(select(Event).where(col(Event.kind).in_(FIRST_ACTIONS))).all()
         }
         for event in handed:
-            account_id = event.data.get("account_id")
+            account_id = read(event, HandedOff).get("account_id")
             account = session.get(Account, account_id) if account_id is not None else None
             if account is None or account.id in done or event.at is None:
                 continue

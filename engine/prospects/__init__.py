@@ -1,1 +1,1 @@
-"""Prospects and accounts: import, segments, suppression, enrolment and privacy."""
+"""Prospects and accounts: import, segments, suppression, enrolment, account pauses and privacy."""

@@ -1,6 +1,6 @@
 """Accounts as a person steers them: list and show, pause and resume, set the status by hand.
 
-Spear pauses an account by itself when someone there replies (`engine.sending.pauses`): the other
+Spear pauses an account by itself when someone there replies (`engine.prospects.pauses`): the other
 contacts' enrollments wait with a `stop_reason` naming the account pause. Resuming the account
 sets exactly those back to `active`; an enrollment paused for another reason (the planner parks
 one it cannot render) stays paused. A resumed enrollment is not lost and does not burst:
@@ -31,17 +31,19 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFoundError
-from engine.prospects.contact_state import OPEN, load_contact_facts, why_not_mail
+from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.fields import RowProblem, parse_domain
-from engine.sending.pauses import (
+from engine.prospects.pauses import (
     ACCOUNT_IS_PAUSED,
     enrollment_not_active,
     pause_account,
     paused_by_account,
 )
-from engine.sending.planner import DUE
+from engine.store.events import EventKind
 from engine.store.models import (
+    DUE,
     NEVER_ENROLL,
+    OPEN_ENROLLMENT,
     Account,
     AccountStatus,
     Enrollment,
@@ -50,6 +52,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    stored_reason,
 )
 
 # A cancellation caused by a pause, as the dispatcher and the planner word it (see `_revive`).
@@ -212,7 +215,7 @@ def _summaries(session: Session, accounts: Sequence[Account]) -> list[AccountSum
     counted = session.exec(
         select(Prospect.account_id, Enrollment.status, sa.func.count())
         .join(Enrollment, col(Enrollment.prospect_id) == col(Prospect.id))
-        .where(col(Prospect.account_id).in_(ids), col(Enrollment.status).in_(OPEN))
+        .where(col(Prospect.account_id).in_(ids), col(Enrollment.status).in_(OPEN_ENROLLMENT))
         .group_by(col(Prospect.account_id), col(Enrollment.status))
     ).all()
     for account_id, status, count in counted:
@@ -266,7 +269,7 @@ def resume_account(
         if blocked is not None:
             # They replied, unsubscribed or bounced during the pause: their cadence ends here.
             enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"{blocked[0].value}: {blocked[1]}"[:500]
+            enrollment.stop_reason = stored_reason(f"{blocked[0].value}: {blocked[1]}")
             enrollment.updated_at = now
             session.add(enrollment)
             stopped.append(enrollment.id or 0)
@@ -293,7 +296,7 @@ def resume_account(
     session.add(
         Event(
             at=now,
-            kind="account-resumed",
+            kind=EventKind.ACCOUNT_RESUMED,
             actor=actor,
             data={
                 "account_id": account.id,
@@ -339,7 +342,7 @@ def set_account_status(
     session.add(
         Event(
             at=now,
-            kind="account-status",
+            kind=EventKind.ACCOUNT_STATUS,
             actor=actor,
             data={
                 "account_id": account.id,
@@ -360,7 +363,9 @@ def _open_enrollments(session: Session, account: Account) -> Sequence[Enrollment
     contacts = select(Prospect.id).where(Prospect.account_id == account.id)
     return session.exec(
         select(Enrollment)
-        .where(col(Enrollment.prospect_id).in_(contacts), col(Enrollment.status).in_(OPEN))
+        .where(
+            col(Enrollment.prospect_id).in_(contacts), col(Enrollment.status).in_(OPEN_ENROLLMENT)
+        )
         .order_by(col(Enrollment.id))
     ).all()
 
@@ -419,7 +424,7 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
     session.execute(
         sa.update(OutboundMessage)
         .where(col(OutboundMessage.id).in_(waiting), col(OutboundMessage.status).in_(DUE))
-        .values(status=OutboundStatus.CANCELLED, error=reason[:500])
+        .values(status=OutboundStatus.CANCELLED, error=stored_reason(reason))
     )
     return [
         i
@@ -427,7 +432,7 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
             select(OutboundMessage.id).where(
                 col(OutboundMessage.id).in_(waiting),
                 OutboundMessage.status == OutboundStatus.CANCELLED,
-                OutboundMessage.error == reason[:500],
+                OutboundMessage.error == stored_reason(reason),
             )
         ).all()
         if i is not None

@@ -33,11 +33,14 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from engine.classify.result import NOT_A_PERSON
 from engine.config import RedFlags
 from engine.prospects.accounts import red_flag
 from engine.prospects.suppression import suppression_entries_normalised
+from engine.store.events import EventKind
 from engine.store.models import (
     NEVER_ENROLL,
+    OPEN_ENROLLMENT,
     Account,
     AccountStatus,
     EmailStatus,
@@ -50,9 +53,7 @@ from engine.store.models import (
     SuppressionKind,
 )
 
-OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
 # Inbound labels that are not a person answering: they never count as a reply.
-NOT_A_PERSON = ("auto-reply", "bounce")
 
 
 class ContactState(StrEnum):
@@ -83,9 +84,8 @@ class Exclusion(StrEnum):
     ACCOUNT_BUSY = "account-busy"  # one contact per account, and another one is in a cadence
 
 
-# Never overridden, by anyone: no means no.
-FINAL = frozenset({Exclusion.FORGOTTEN, Exclusion.UNSUBSCRIBED, Exclusion.BOUNCED})
-# What a person lifts with `spear enroll --again`.
+# What a person lifts with `spear enroll --again`. Forgotten, unsubscribed and bounced are never
+# lifted, by anyone: no means no.
 LIFTED_BY_AGAIN = frozenset(
     {
         Exclusion.ACCOUNT_HANDED_OFF,
@@ -122,7 +122,7 @@ class EnrollmentFact:
 
     @property
     def open(self) -> bool:
-        return self.status in OPEN
+        return self.status in OPEN_ENROLLMENT
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,7 @@ def load_contact_facts(
         # The reply actions tie the `enrolled` event of an enrollment they made to the reply.
         for enrollment_id, inbound_id in session.exec(
             select(Event.enrollment_id, Event.inbound_id).where(
-                Event.kind == "enrolled",
+                Event.kind == EventKind.ENROLLED,
                 col(Event.enrollment_id).in_(chunk),
                 col(Event.inbound_id).is_not(None),
                 col(Event.undone_at).is_(None),

@@ -33,13 +33,13 @@ from sqlmodel import Session, col, select
 from engine.cadences import Cadence, pin_version
 from engine.config import RedFlags
 from engine.prospects.contact_state import (
-    OPEN,
     EnrolPath,
     Exclusion,
     load_contact_facts,
     why_not_enrol,
 )
-from engine.store.models import Enrollment, EnrollmentStatus, Event, Prospect
+from engine.store.events import EventKind
+from engine.store.models import OPEN_ENROLLMENT, Enrollment, EnrollmentStatus, Event, Prospect
 
 
 class Excluded(NamedTuple):
@@ -142,7 +142,7 @@ def enroll(
         session.add(
             Event(
                 at=now,
-                kind="enrolled",
+                kind=EventKind.ENROLLED,
                 prospect_id=enrollment.prospect_id,
                 enrollment_id=enrollment.id,
                 data=data,
@@ -173,7 +173,9 @@ def _accounts_in_a_cadence(
     query = (
         select(Prospect.account_id, Prospect.email, Enrollment.cadence)
         .join(Enrollment, col(Enrollment.prospect_id) == col(Prospect.id))
-        .where(col(Prospect.account_id).in_(account_ids), col(Enrollment.status).in_(OPEN))
+        .where(
+            col(Prospect.account_id).in_(account_ids), col(Enrollment.status).in_(OPEN_ENROLLMENT)
+        )
         .order_by(col(Enrollment.id))
     )
     busy: dict[int, list[tuple[str, str]]] = {}

@@ -45,9 +45,9 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from engine.basics.headers import has_encoded_word, plain_header_text
 from engine.prospects.addresses import Address, AddressError, parse_address
 from engine.prospects.timezones import is_valid_timezone, normalise_country
-from engine.sending.headers import has_encoded_word, plain_header_text
 
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "e-mail", "email address", "mail", "work email", "business email"),

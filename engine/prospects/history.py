@@ -1,6 +1,6 @@
 """Changes a person makes by hand (a call's outcome, a stage, a grade, a role), undoably.
 
-Each goes through a `ChangeLog` (`engine.replies.changes`) and is stored as one `Event` whose
+Each goes through a `ChangeLog` (`engine.store.changes`) and is stored as one `Event` whose
 data holds the log, like the actions on a reply; `undo` plays it backwards with `revert`, marks
 the event undone, and marks undone too the events it set going (`linked_events`: a hand-off
 email not yet sent then never goes out).
@@ -8,14 +8,15 @@ email not yet sent then never goes out).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFoundError
-from engine.replies.changes import UNDO_KEY, ChangeLog, revert
+from engine.store.changes import UNDO_KEY, ChangeLog, revert
+from engine.store.events import EventKind
 from engine.store.models import Event
 
 LINKED_EVENTS = "linked_events"
@@ -23,14 +24,14 @@ LINKED_EVENTS = "linked_events"
 
 def record(
     session: Session,
-    kind: str,
+    kind: EventKind,
     changes: ChangeLog,
     *,
     now: datetime,
     actor: str,
     prospect_id: int | None = None,
     enrollment_id: int | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> Event:
     """Store one event holding `changes` (undoable) and `data`."""
     event = Event(
@@ -46,7 +47,7 @@ def record(
     return event
 
 
-def latest(session: Session, kinds: Collection[str], **data: Any) -> Event | None:
+def latest(session: Session, kinds: Collection[EventKind], **data: Any) -> Event | None:
     """The newest event of `kinds`, not undone, whose data holds every `data` item."""
     query = (
         select(Event)

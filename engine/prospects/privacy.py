@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, select
 from engine.errors import NotFoundError
 from engine.prospects.addresses import email_hash, normalise_email
 from engine.prospects.suppression import add_hash
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -86,7 +87,7 @@ def forget_person(session: Session, email: str, *, now: datetime) -> bool:
     add_hash(
         session, address, now=now, reason="forgotten on request", source=SuppressionSource.FORGET
     )
-    session.add(Event(at=now, kind="forgotten", data={"hash": email_hash(address)}))
+    session.add(Event(at=now, kind=EventKind.FORGOTTEN, data={"hash": email_hash(address)}))
     if prospect is None:
         session.flush()
         return False

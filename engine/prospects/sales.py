@@ -8,22 +8,23 @@ stage, grade or acknowledgement after a hand-off is the lead's first action: spe
 to it (`engine.service.pipeline`).
 
 `sales_view` puts the grade a person set beside the one Spear suggests from the roles engaged and
-the stage (`engine.prospects.stages.suggested_grade`).
+the stage (`engine.basics.stages.suggested_grade`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.basics.outcomes import ENGAGED_OUTCOMES
+from engine.basics.stages import STAGE_NAMES, suggested_grade
 from engine.classify.result import ReplyLabel
 from engine.errors import NotFoundError
 from engine.prospects.history import latest, record, undo
-from engine.prospects.stages import STAGE_NAMES, suggested_grade
-from engine.replies.changes import ChangeLog
+from engine.store.changes import ChangeLog
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     AccountGrade,
@@ -37,14 +38,17 @@ from engine.store.models import (
     Task,
     TaskStatus,
 )
-from engine.tasks.outcomes import ENGAGED_OUTCOMES
+from engine.store.payloads import (
+    Acknowledged,
+    GradeChange,
+    HandedOff,
+    RoleChange,
+    StageChange,
+    read,
+)
 
-STAGE_EVENT = "account.stage"
-GRADE_EVENT = "account.grade"
-ACKNOWLEDGED_EVENT = "lead.acknowledged"
-ROLE_EVENT = "prospect.role"
 # What an account executive does about a lead: the first one after a hand-off ends its wait.
-FIRST_ACTIONS = (STAGE_EVENT, GRADE_EVENT, ACKNOWLEDGED_EVENT)
+FIRST_ACTIONS = (EventKind.ACCOUNT_STAGE, EventKind.ACCOUNT_GRADE, EventKind.LEAD_ACKNOWLEDGED)
 ACCOUNT_EVENTS = (*FIRST_ACTIONS,)
 # A reply that shows a key person engaging: they answered and the sale moved.
 ENGAGED_LABELS = frozenset({ReplyLabel.INTEREST, ReplyLabel.REFERRAL, ReplyLabel.NOT_NOW})
@@ -86,8 +90,14 @@ def set_stage(
     if deal_size is not None:
         changes.set(account, "deal_size", deal_size)
     changes.set(account, "updated_at", now)
-    data = _about(account) | {"from": before.value, "to": stage.value, "deal_size": deal_size}
-    return record(session, STAGE_EVENT, changes, now=now, actor=actor, data=data)
+    data: StageChange = {
+        "account_id": account.id,
+        "domain": account.domain,
+        "from": before.value,
+        "to": stage.value,
+        "deal_size": deal_size,
+    }
+    return record(session, EventKind.ACCOUNT_STAGE, changes, now=now, actor=actor, data=data)
 
 
 def set_grade(
@@ -97,14 +107,25 @@ def set_grade(
     before = account.grade
     changes.set(account, "grade", grade)
     changes.set(account, "updated_at", now)
-    data = _about(account) | {"from": before.value if before else None, "to": grade.value}
-    return record(session, GRADE_EVENT, changes, now=now, actor=actor, data=data)
+    data: GradeChange = {
+        "account_id": account.id,
+        "domain": account.domain,
+        "from": before.value if before else None,
+        "to": grade.value,
+    }
+    return record(session, EventKind.ACCOUNT_GRADE, changes, now=now, actor=actor, data=data)
 
 
 def acknowledge(session: Session, account: Account, *, now: datetime, actor: str) -> Event:
     """The account executive took the lead (a webhook's acknowledgement, or by hand)."""
+    data: Acknowledged = {"account_id": account.id, "domain": account.domain}
     return record(
-        session, ACKNOWLEDGED_EVENT, ChangeLog(session), now=now, actor=actor, data=_about(account)
+        session,
+        EventKind.LEAD_ACKNOWLEDGED,
+        ChangeLog(session),
+        now=now,
+        actor=actor,
+        data=data,
     )
 
 
@@ -115,20 +136,26 @@ def set_role(
     before = prospect.buyer_role
     changes.set(prospect, "buyer_role", role)
     changes.set(prospect, "updated_at", now)
-    data = {
+    data: RoleChange = {
         "account_id": prospect.account_id,
         "email": prospect.email,
         "from": before.value if before else None,
         "to": role.value if role else None,
     }
     return record(
-        session, ROLE_EVENT, changes, now=now, actor=actor, prospect_id=prospect.id, data=data
+        session,
+        EventKind.PROSPECT_ROLE,
+        changes,
+        now=now,
+        actor=actor,
+        prospect_id=prospect.id,
+        data=data,
     )
 
 
 def undo_last(session: Session, account: Account, *, now: datetime, actor: str) -> Event:
     """Undo the newest stage, grade, acknowledgement or role change at the account."""
-    event = latest(session, (*ACCOUNT_EVENTS, ROLE_EVENT), account_id=account.id)
+    event = latest(session, (*ACCOUNT_EVENTS, EventKind.PROSPECT_ROLE), account_id=account.id)
     if event is None:
         raise NotFoundError(f"{account.domain}: nothing set by hand to undo")
     undo(session, event, now=now, actor=actor)
@@ -139,7 +166,11 @@ def history(session: Session, account: Account) -> list[HistoryLine]:
     """Every stage, grade, acknowledgement and role change at the account, oldest first."""
     events = session.exec(
         select(Event)
-        .where(col(Event.kind).in_([*ACCOUNT_EVENTS, ROLE_EVENT, "account.handed-off"]))
+        .where(
+            col(Event.kind).in_(
+                [*ACCOUNT_EVENTS, EventKind.PROSPECT_ROLE, EventKind.ACCOUNT_HANDED_OFF]
+            )
+        )
         .order_by(col(Event.id))
     ).all()
     mine = [e for e in events if e.data.get("account_id") == account.id]
@@ -205,21 +236,20 @@ def _engaged(session: Session, ids: list[int | None]) -> set[int]:
     return {i for i in (*replied, *answered) if i is not None}
 
 
-def _about(account: Account) -> dict[str, Any]:
-    return {"account_id": account.id, "domain": account.domain}
-
-
 def _describe(event: Event) -> str:
-    data = event.data
-    if event.kind == STAGE_EVENT:
+    if event.kind == EventKind.ACCOUNT_STAGE:
+        stage = read(event, StageChange)
         names = {s.value: STAGE_NAMES[s] for s in AccountStage}
-        before, after = str(data.get("from")), str(data.get("to"))
+        before, after = stage["from"], stage["to"]
         text = f"stage {names.get(before, before)} -> {names.get(after, after)}"
-        return text + (f", deal size {data['deal_size']:,.0f}" if data.get("deal_size") else "")
-    if event.kind == GRADE_EVENT:
-        return f"grade {data.get('from') or '-'} -> {data['to']}"
-    if event.kind == ROLE_EVENT:
-        return f"{data.get('email')}: role {data.get('from') or '-'} -> {data.get('to') or '-'}"
-    if event.kind == ACKNOWLEDGED_EVENT:
+        deal_size = stage.get("deal_size")
+        return text + (f", deal size {deal_size:,.0f}" if deal_size else "")
+    if event.kind == EventKind.ACCOUNT_GRADE:
+        grade = read(event, GradeChange)
+        return f"grade {grade['from'] or '-'} -> {grade['to']}"
+    if event.kind == EventKind.PROSPECT_ROLE:
+        role = read(event, RoleChange)
+        return f"{role['email']}: role {role['from'] or '-'} -> {role['to'] or '-'}"
+    if event.kind == EventKind.LEAD_ACKNOWLEDGED:
         return "lead acknowledged"
-    return f"handed off to {data.get('owner') or 'no executive'}"
+    return f"handed off to {read(event, HandedOff).get('owner') or 'no executive'}"

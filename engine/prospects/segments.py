@@ -1,8 +1,8 @@
 """Segments: named filters over prospect and account fields.
 
 A segment is declared in YAML (in `spear.yaml` under `segments:`, or inline as a cadence's
-audience). This module holds the filter's schema; `matches` applies it to one prospect and its
-account, so the same rule serves `spear segment show`, enrolment and tests.
+audience); its schema is `engine.basics.segments.SegmentFilter`. `matches` applies it to one
+prospect and its account, so the same rule serves `spear segment show`, enrolment and tests.
 
 Where each condition looks: industry, employees, revenue, business model, stage and grade are the
 account's;
@@ -16,75 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
-from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, select
 
+from engine.basics.segments import SegmentFilter
 from engine.errors import NotFoundError
 from engine.prospects.timezones import country_code
-from engine.store.models import Account, AccountGrade, AccountStage, Prospect
-
-
-class Range(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    min: Annotated[float, Field(ge=0)] | None = None
-    max: Annotated[float, Field(ge=0)] | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min must not be greater than max")
-        return self
-
-    def contains(self, value: float | None) -> bool:
-        if value is None:
-            return False
-        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-
-
-class SegmentFilter(BaseModel):
-    """Every given condition must hold; list conditions match any of their values (case-blind)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str = ""
-    industry: list[str] = Field(default_factory=list)
-    employees: Range | None = None
-    revenue: Range | None = None
-    country: list[str] = Field(default_factory=list)
-    region: list[str] = Field(default_factory=list)
-    business_model: list[str] = Field(default_factory=list)
-    seniority: list[str] = Field(default_factory=list)
-    title: str | None = None  # a regular expression, searched case-blind
-    last_interaction_before: date | None = None
-    last_interaction_after: date | None = None
-    stage: list[AccountStage] = Field(default_factory=list)
-    grade: list[AccountGrade] = Field(default_factory=list)
-
-    @field_validator("grade", mode="before")
-    @classmethod
-    def _grade_letters(cls, value: object) -> object:
-        # `grade: [a, b]` or `grade: A`: letters in either case.
-        items = value if isinstance(value, list) else [value]
-        return [v.strip().upper() if isinstance(v, str) else v for v in items]
-
-    @field_validator("stage", mode="before")
-    @classmethod
-    def _stage_list(cls, value: object) -> object:
-        return value if isinstance(value, list) else [value]
-
-    @field_validator("title")
-    @classmethod
-    def _valid_pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"title is not a valid regular expression: {exc}") from None
-        return value
+from engine.store.models import Account, Prospect
 
 
 def find_segment(segments: dict[str, SegmentFilter], name: str) -> SegmentFilter:

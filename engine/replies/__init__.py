@@ -5,7 +5,6 @@
 - `matching`: which outreach a message answers.
 - `actions`: what Spear does about a reply; `apply_actions`, `undo_actions`, `reclassify`.
 - `handoff`: `HandoffSender` emails interested prospects to the account executive.
-- `changes`: the undo record every action writes.
 - `polling`: one syncer per configured mailbox, for `spear poll` and the daemon.
 """
 

@@ -49,6 +49,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.basics.segments import SegmentFilter
 from engine.cadences import (
     DEFAULT_ON_REPLY,
     AccountReplyRule,
@@ -58,27 +59,26 @@ from engine.cadences import (
     pinned_cadence,
 )
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
-from engine.config import Config, HandOff, Replies, Webhook, WebhookEvent
+from engine.classify.result import NOT_A_PERSON
+from engine.config import Config, HandOff, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.contact_state import EnrolPath
 from engine.prospects.enrollment import enroll, plan_enrollment
-from engine.prospects.segments import SegmentFilter
+from engine.prospects.pauses import account_pause_reason
 from engine.prospects.suppression import add_suppression
-from engine.replies.changes import UNDO_KEY, ChangeLog, revert
 from engine.replies.ownership import not_ours, referral_risk
 from engine.replies.routing import (
-    HANDED_OFF_EVENT,
     choose_executive,
     hand_off_account,
     handed_off_data,
     handoff_email_data,
 )
 from engine.replies.stored import from_record, stored_request
-from engine.sending.pauses import account_pause_reason
-from engine.service.webhooks import PENDING as WEBHOOK_PENDING
-from engine.service.webhooks import PendingWebhook
+from engine.store.changes import UNDO_KEY, ChangeLog, revert
+from engine.store.events import UNDO_RECORDS, EventKind, WebhookEvent
 from engine.store.models import (
+    OPEN_ENROLLMENT,
     Account,
     AccountStatus,
     EmailStatus,
@@ -93,17 +93,15 @@ from engine.store.models import (
     Prospect,
     SuppressionSource,
 )
+from engine.store.payloads import BlockBounce, ReplyApplied, SoftBounce, WebhookRequest, read
 
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "spear"
-APPLIED_EVENT = "reply.applied"  # one per application: the idempotence marker
 # Soft bounces that say nothing about the address: the sending mailbox is being refused.
 # Not "content filter": the classifier gives it to a "user unknown" refused after DATA or by a
 # filtering gateway, which is about that one address (a soft bounce that counts toward the limit).
 BLOCK_REASONS = frozenset({"spam block", "policy"})
-OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
-HUMAN_LABELS = frozenset(ReplyLabel) - {ReplyLabel.BOUNCE, ReplyLabel.AUTO_REPLY}
 
 
 class ActionError(SpearError):
@@ -184,7 +182,7 @@ def apply_actions(
     `review_reason`) when a person must look, REVIEWED when `actor` is a person.
     """
     inbound = _inbound(session, inbound_id)
-    if _live_events(session, inbound_id, APPLIED_EVENT):
+    if _live_events(session, inbound_id, EventKind.REPLY_APPLIED):
         return ActionResult(
             inbound_id,
             inbound.status,
@@ -201,7 +199,8 @@ def apply_actions(
         inbound.status, inbound.review_reason = InboundStatus.REVIEW, "; ".join(reasons)
     else:
         inbound.status, inbound.review_reason = InboundStatus.APPLIED, None
-    run.record(APPLIED_EVENT, None, data={"label": inbound.label, "review": list(reasons)})
+    applied: ReplyApplied = {"label": inbound.label, "review": list(reasons)}
+    run.record(EventKind.REPLY_APPLIED, None, data=applied)
     session.add(inbound)
     session.flush()
     log.info(
@@ -227,14 +226,14 @@ def undo_actions(
     events = session.exec(
         select(Event)
         .where(Event.inbound_id == inbound_id, col(Event.undone_at).is_(None))
-        .where(col(Event.kind).not_like("undo%"))
+        .where(col(Event.kind).not_in(UNDO_RECORDS))
         .order_by(col(Event.id).desc())
     ).all()
     undone: list[int] = []
     for event in events:
         done: list[dict[str, Any]] = []
         notes = revert(session, event.data, done)
-        if event.kind == HANDOFF_EVENT and event.data.get("status") == "sent":
+        if event.kind == EventKind.HANDOFF_EMAIL and event.data.get("status") == "sent":
             notes.append("the hand-off email was already sent")
         event.undone_at = now
         # What the undo did, for `changes.redo` (a review decision undone puts it back).
@@ -250,7 +249,7 @@ def undo_actions(
         session.add(
             Event(
                 at=now,
-                kind="undo.reply",
+                kind=EventKind.UNDO_REPLY,
                 actor=actor,
                 prospect_id=inbound.prospect_id,
                 inbound_id=inbound_id,
@@ -300,7 +299,7 @@ def reclassify(
     session.add(
         Event(
             at=now,
-            kind="reply.reclassified",
+            kind=EventKind.REPLY_RECLASSIFIED,
             actor=actor,
             prospect_id=inbound.prospect_id,
             inbound_id=inbound_id,
@@ -312,8 +311,6 @@ def reclassify(
 
 
 # --- one application --------------------------------------------------------------------------
-
-HANDOFF_EVENT = "handoff.email"
 
 
 class _Run:
@@ -384,11 +381,11 @@ class _Run:
 
     def record(
         self,
-        kind: str,
+        kind: EventKind,
         changes: ChangeLog | None,
         *,
         enrollment_id: int | None = None,
-        data: dict[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
         prospect_id: int | None = None,
     ) -> None:
         """Store one event; an action whose change log is empty changed nothing: no event."""
@@ -418,7 +415,7 @@ class _Run:
                 f"unclear (best guess {guess or 'none'}, "
                 f"confidence {self.classification.confidence:.2f})"
             )
-            if guess in (ReplyLabel.AUTO_REPLY, ReplyLabel.BOUNCE):
+            if guess in NOT_A_PERSON:
                 return  # probably not a person writing: leave the cadence to the reviewer
         self.stop_enrollments(prospect, f"replied: {self.label}")
         if self.classification.complaint:
@@ -474,7 +471,7 @@ class _Run:
             changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
             changes.set(enrollment, "stop_reason", reason)
             changes.set(enrollment, "updated_at", self.now)
-            self.record("enrollment.stopped", changes, enrollment_id=enrollment.id)
+            self.record(EventKind.ENROLLMENT_STOPPED, changes, enrollment_id=enrollment.id)
 
     def engage_account(self, prospect: Prospect, referred: set[str]) -> None:
         """Someone at the account answered: colleagues wait, except the people referred to."""
@@ -508,7 +505,7 @@ class _Run:
                     changes.set(enrollment, "stop_reason", f"colleague replied: {prospect.email}")
         if paused_any:
             changes.set(account, "paused", True)
-        self.record("account.engaged", changes, data={"account_id": account.id})
+        self.record(EventKind.ACCOUNT_ENGAGED, changes, data={"account_id": account.id})
 
     def referred_addresses(self) -> set[str]:
         if self.label is not ReplyLabel.REFERRAL:
@@ -549,7 +546,7 @@ class _Run:
         if existing is not None:
             if existing.referred_by_id is None:
                 changes.set(existing, "referred_by_id", referrer.id)
-            self.record("prospect.referred", changes, prospect_id=existing.id)
+            self.record(EventKind.PROSPECT_REFERRED, changes, prospect_id=existing.id)
             return existing
         first, _, last = (referral.name or "").partition(" ")
         person = Prospect(
@@ -565,7 +562,10 @@ class _Run:
         )
         changes.add(person)
         self.record(
-            "prospect.referred", changes, prospect_id=person.id, data={"referrer": referrer.id}
+            EventKind.PROSPECT_REFERRED,
+            changes,
+            prospect_id=person.id,
+            data={"referrer": referrer.id},
         )
         return person
 
@@ -615,13 +615,13 @@ class _Run:
             changes.created_row(enrollment)
         self.adopt_enrolled_events([e.id for e in enrolled if e.id is not None])
         data = {"cadence": cadence.name, "start": start.isoformat()}
-        self.record("enrollment.created", changes, prospect_id=prospect.id, data=data)
+        self.record(EventKind.ENROLLMENT_CREATED, changes, prospect_id=prospect.id, data=data)
 
     def adopt_enrolled_events(self, enrollment_ids: list[int]) -> None:
         """Tie the prospects module's `enrolled` events to this reply, so undo marks them too."""
         for event in self.session.exec(
             select(Event).where(
-                Event.kind == "enrolled", col(Event.enrollment_id).in_(enrollment_ids)
+                Event.kind == EventKind.ENROLLED, col(Event.enrollment_id).in_(enrollment_ids)
             )
         ).all():
             event.inbound_id = self.inbound.id
@@ -639,7 +639,9 @@ class _Run:
             )
         interest_at = self.inbound.received_at or self.now
         self.record(
-            HANDED_OFF_EVENT, changes, data=handed_off_data(account, executive, interest_at)
+            EventKind.ACCOUNT_HANDED_OFF,
+            changes,
+            data=handed_off_data(account, executive, interest_at),
         )
         if executive is None:
             self.review.append("interest: no hand_off.account_executive configured")
@@ -648,7 +650,7 @@ class _Run:
         data = handoff_email_data(
             prospect, account, executive, mailbox, self.classification.reply_text
         )
-        self.record(HANDOFF_EVENT, None, data=data)
+        self.record(EventKind.HANDOFF_EMAIL, None, data=data)
 
     def unsubscribe_request(self, prospect: Prospect, source: SuppressionSource) -> None:
         """A request to the mailto: honoured for an address Spear mailed, else a person looks."""
@@ -685,7 +687,7 @@ class _Run:
             return
         changes = self.changes()
         changes.created_row(entry)
-        self.record("suppressed", changes, data={"address": address, "reason": reason})
+        self.record(EventKind.SUPPRESSED, changes, data={"address": address, "reason": reason})
 
     def webhooks(self) -> None:
         """One event per reply that a webhook subscribes to; the sender posts it to each."""
@@ -694,7 +696,7 @@ class _Run:
         event = WebhookEvent(str(self.label))
         if not any(event in webhook.events for webhook in self.settings.webhooks):
             return
-        pending: PendingWebhook = {
+        pending: WebhookRequest = {
             "event": event,
             "payload": {
                 "inbound_id": self.inbound.id,
@@ -703,7 +705,7 @@ class _Run:
                 "at": self.now.isoformat(),
             },
         }
-        self.record(WEBHOOK_PENDING, None, data=dict(pending))
+        self.record(EventKind.WEBHOOK_PENDING, None, data=dict(pending))
 
     # -- bounces --------------------------------------------------------------------------
 
@@ -723,20 +725,21 @@ class _Run:
         changes = self.changes()
         changes.set(prospect, "email_status", EmailStatus.INVALID)
         changes.set(prospect, "updated_at", self.now)
-        self.record("prospect.invalid", changes, data={"reason": reason})
+        self.record(EventKind.PROSPECT_INVALID, changes, data={"reason": reason})
         self.suppress(prospect.email, reason, SuppressionSource.BOUNCE)
         self.stop_enrollments(prospect, "bounced")
 
     def soft_bounce(self, prospect: Prospect, reason: str) -> None:
         changes = self.changes()
         changes.set(prospect, "soft_bounces", prospect.soft_bounces + 1)
-        self.record("bounce.soft", changes, data={"reason": reason})
+        soft: SoftBounce = {"reason": reason}
+        self.record(EventKind.BOUNCE_SOFT, changes, data=soft)
         window = self.settings.replies.soft_bounce_window_days
         since = self.now - timedelta(days=window)
         count = len(
             self.session.exec(
                 select(Event.id).where(
-                    Event.kind == "bounce.soft",
+                    Event.kind == EventKind.BOUNCE_SOFT,
                     Event.prospect_id == prospect.id,
                     col(Event.undone_at).is_(None),
                     col(Event.at) >= since,
@@ -754,18 +757,19 @@ class _Run:
             else None
         )
         mailbox = outbound.mailbox if outbound is not None else self.inbound.mailbox
-        self.record("bounce.block", None, data={"mailbox": mailbox, "reason": reason})
+        block: BlockBounce = {"mailbox": mailbox, "reason": reason}
+        self.record(EventKind.BOUNCE_BLOCK, None, data=block)
         since = self.now - timedelta(days=self.settings.replies.soft_bounce_window_days)
         blocks = [
             e
             for e in self.session.exec(
                 select(Event).where(
-                    Event.kind == "bounce.block",
+                    Event.kind == EventKind.BOUNCE_BLOCK,
                     col(Event.undone_at).is_(None),
                     col(Event.at) >= since,
                 )
             ).all()
-            if e.data.get("mailbox") == mailbox
+            if read(e, BlockBounce)["mailbox"] == mailbox
         ]
         sent = len(
             self.session.exec(
@@ -792,7 +796,7 @@ class _Run:
             changes.set(state, "paused", True)
             changes.set(state, "paused_reason", f"block rate {rate:.1%}: {reason}")
         changes.set(state, "updated_at", self.now)
-        self.record("mailbox.alarm", changes, data={"mailbox": mailbox, "rate": rate})
+        self.record(EventKind.MAILBOX_ALARM, changes, data={"mailbox": mailbox, "rate": rate})
         log.warning("mailbox alarm mailbox=%s reason=%s rate=%.3f", mailbox, reason, rate)
 
     # -- auto-replies ---------------------------------------------------------------------
@@ -822,7 +826,7 @@ class _Run:
             changes.set(enrollment, "next_due_at", resume)
             changes.set(enrollment, "updated_at", self.now)
             self.record(
-                "enrollment.postponed",
+                EventKind.ENROLLMENT_POSTPONED,
                 changes,
                 enrollment_id=enrollment.id,
                 data={"until": resume.isoformat()},
@@ -851,7 +855,7 @@ def _inbound(session: Session, inbound_id: int) -> InboundMessage:
     return inbound
 
 
-def _live_events(session: Session, inbound_id: int, kind: str) -> Sequence[Event]:
+def _live_events(session: Session, inbound_id: int, kind: EventKind) -> Sequence[Event]:
     return session.exec(
         select(Event).where(
             Event.inbound_id == inbound_id, Event.kind == kind, col(Event.undone_at).is_(None)

@@ -47,9 +47,9 @@ from engine.classify.parse import body_text, header_text, parse_message
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, PermanentMailError, SpearError, TemporaryMailError
-from engine.replies.actions import HANDOFF_EVENT
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
 from engine.sending.smtp import MailboxSender
+from engine.store.events import EventKind
 from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import (
     Account,
@@ -64,7 +64,10 @@ log = logging.getLogger(__name__)
 
 HANDOFF_HEADER = "X-Spear-Handoff"
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-WAITING, WORKING = JobState(HANDOFF_EVENT, PENDING), JobState(HANDOFF_EVENT, SENDING)
+WAITING, WORKING = (
+    JobState(EventKind.HANDOFF_EMAIL, PENDING),
+    JobState(EventKind.HANDOFF_EMAIL, SENDING),
+)
 
 
 class HandoffError(SpearError):
@@ -186,7 +189,7 @@ class HandoffSender:
 
     async def _settle(self, event: Event, data: dict[str, Any]) -> None:
         await asyncio.to_thread(
-            self.jobs.finish, event, JobState(HANDOFF_EVENT, data["status"]), data
+            self.jobs.finish, event, JobState(EventKind.HANDOFF_EMAIL, data["status"]), data
         )
 
     async def _note_unexpected(self, event: Event, now: datetime, exc: Exception) -> None:
@@ -356,7 +359,7 @@ def is_own_handoff(session: Session, raw: bytes) -> bool:
     if not event_id.isdigit():
         return False
     event = session.get(Event, int(event_id))
-    if event is None or event.kind != HANDOFF_EVENT:
+    if event is None or event.kind != EventKind.HANDOFF_EMAIL:
         return False
     return (
         bool(event.data.get("message_id"))

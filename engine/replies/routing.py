@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from engine.basics.segments import SegmentFilter
+from engine.basics.stages import HANDED_OFF_STAGE, at_least
 from engine.config import AccountExecutive, HandOff, Routing
-from engine.prospects.segments import SegmentFilter, matches
-from engine.prospects.stages import HANDED_OFF_STAGE, at_least
-from engine.replies.changes import ChangeLog
+from engine.prospects.segments import matches
+from engine.store.changes import ChangeLog
+from engine.store.events import EventKind
 from engine.store.models import Account, AccountStatus, Event, Prospect
-
-HANDED_OFF_EVENT = "account.handed-off"
+from engine.store.payloads import HandedOff, HandoffEmail
 
 
 def choose_executive(
@@ -45,7 +45,9 @@ def choose_executive(
             if any(matches(segment, prospect, account) for segment in named):
                 return executive
     turns = session.exec(
-        select(func.count()).select_from(Event).where(col(Event.kind) == HANDED_OFF_EVENT)
+        select(func.count())
+        .select_from(Event)
+        .where(col(Event.kind) == EventKind.ACCOUNT_HANDED_OFF)
     ).one()
     return executives[int(turns) % len(executives)]
 
@@ -68,7 +70,7 @@ def hand_off_account(
 
 def handed_off_data(
     account: Account | None, executive: AccountExecutive | None, interest_at: datetime
-) -> dict[str, Any]:
+) -> HandedOff:
     """What the `account.handed-off` event keeps for the pipeline and speed to lead."""
     return {
         "account_id": account.id if account else None,
@@ -83,7 +85,7 @@ def handoff_email_data(
     executive: AccountExecutive,
     mailbox: str | None,
     text: str,
-) -> dict[str, Any]:
+) -> HandoffEmail:
     """A pending `handoff.email` event's data, for `engine.replies.handoff.HandoffSender`."""
     name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p)
     company = account.name or account.domain if account is not None else ""

@@ -34,9 +34,9 @@ from engine.classify import Referral, ReplyLabel
 from engine.clock import utc
 from engine.errors import NotFoundError, SpearError
 from engine.replies import ActionResult, ReplySettings, apply_actions, reclassify, undo_actions
-from engine.replies.actions import APPLIED_EVENT
-from engine.replies.changes import UNDO_KEY, redo
 from engine.review.queue import proposed_label
+from engine.store.changes import UNDO_KEY, redo
+from engine.store.events import EventKind
 from engine.store.models import Event, InboundMessage, InboundStatus, ReviewDecision
 
 __all__ = [
@@ -49,10 +49,6 @@ __all__ = [
     "relabel",
     "undo_last",
 ]
-
-
-UNDO_DECISION_EVENT = "undo.review"  # "undo..." kinds are records, never undone themselves
-UNDO_REPLY_EVENT = "undo.reply"  # what `undo_actions` records
 
 
 class ReviewError(SpearError):
@@ -191,7 +187,7 @@ def undo_last(
     session.add(
         Event(
             at=now,
-            kind=UNDO_DECISION_EVENT,
+            kind=EventKind.UNDO_REVIEW,
             actor=reviewer,
             prospect_id=inbound.prospect_id,
             inbound_id=decision.inbound_id,
@@ -314,7 +310,7 @@ def _reclassify(
     undo_records = session.exec(
         select(Event).where(
             Event.inbound_id == inbound.id,
-            Event.kind == UNDO_REPLY_EVENT,
+            Event.kind == EventKind.UNDO_REPLY,
             col(Event.id) > last_event,
         )
     ).all()
@@ -375,7 +371,7 @@ def _live_application(session: Session, inbound_id: int) -> Event | None:
         select(Event)
         .where(
             Event.inbound_id == inbound_id,
-            Event.kind == APPLIED_EVENT,
+            Event.kind == EventKind.REPLY_APPLIED,
             col(Event.undone_at).is_(None),
         )
         .order_by(col(Event.id).desc())

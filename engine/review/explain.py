@@ -16,9 +16,10 @@ from sqlmodel import Session, col, select
 
 from engine.cadences import DEFAULT_ON_REPLY, ReplyAction, ReplyActionKind
 from engine.classify import BounceKind, Classification, ReplyLabel
+from engine.classify.result import HUMAN_LABELS
 from engine.errors import NotFoundError
 from engine.replies import ReplySettings
-from engine.replies.actions import BLOCK_REASONS, HUMAN_LABELS
+from engine.replies.actions import BLOCK_REASONS
 from engine.replies.stored import from_record
 from engine.store.models import Account, Enrollment, InboundMessage, OutboundMessage, Prospect
 

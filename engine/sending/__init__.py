@@ -1,1 +1,2 @@
-"""Sending: send windows, caps, message composition, the outbox planner and the SMTP dispatcher."""
+"""Sending: the outbox planner (emails and task steps), caps, message composition and the SMTP
+dispatcher. Send windows are `engine.basics.windows`."""

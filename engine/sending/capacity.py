@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.clock import utc
-from engine.config import MailboxConfig
-from engine.sending.windows import (
+from engine.basics.windows import (
     ScheduleError,
     SendRules,
     first_instant_at_or_after,
     next_slot,
 )
+from engine.clock import utc
+from engine.config import MailboxConfig
 
 _MAX_ROUNDS = 10_000
 UTC_ZONE = ZoneInfo("UTC")

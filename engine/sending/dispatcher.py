@@ -49,16 +49,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
+from engine.basics.headers import UnsafeMessage, check_message
 from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.addresses import AddressError, wire_address
+from engine.prospects.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
-from engine.sending.headers import UnsafeMessage, check_message
 from engine.sending.liveness import LivenessLock, holder_is_dead, lock_is_free, new_worker_id
-from engine.sending.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.sending.smtp import (
     MailboxSender,
     SmtpPermanentError,
@@ -66,11 +66,15 @@ from engine.sending.smtp import (
     SmtpUncertainError,
 )
 from engine.store.db import is_sqlite
+from engine.store.events import EventKind
 from engine.store.models import (
+    DUE,
+    OPEN_ENROLLMENT,
     EmailStatus,
     EnrollmentStatus,
     OutboundStatus,
     SuppressionSource,
+    stored_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -84,7 +88,7 @@ MAILBOX_STATE = SQLModel.metadata.tables["mailbox_state"]
 EVENT = SQLModel.metadata.tables["event"]
 SUPPRESSION = SQLModel.metadata.tables["suppression"]
 
-DUE_STATUSES = (OutboundStatus.PLANNED.value, OutboundStatus.RETRY.value)
+DUE_STATUSES = tuple(status.value for status in DUE)
 # Rows that went, or may have: what the caps count at dispatch.
 GONE_STATUSES = (
     OutboundStatus.SENT.value,
@@ -470,7 +474,7 @@ class Dispatcher:
                         error="the sending process died during the SMTP transaction",
                     )
                 )
-                _events(db, now, "send-uncertain", [{"outbound_id": i} for i in gone])
+                _events(db, now, EventKind.SEND_UNCERTAIN, [{"outbound_id": i} for i in gone])
             if orphans:
                 db.execute(
                     OUTBOX.update()
@@ -778,7 +782,7 @@ class Dispatcher:
                         status=OutboundStatus.CANCELLED.value, error=reason
                     )
                 )
-                _events(db, now, "send-cancelled", [_event_ids(row, reason=reason)])
+                _events(db, now, EventKind.SEND_CANCELLED, [_event_ids(row, reason=reason)])
                 log.info("outbox row %d cancelled before sending: %s", row.id, reason)
                 stats.cancelled += 1
                 return False
@@ -815,7 +819,7 @@ class Dispatcher:
                         error=f"gave up after {attempts} attempts: {reply}",
                     )
                 )
-                _events(db, now, "send-failed", [_event_ids(row, reply=reply)])
+                _events(db, now, EventKind.SEND_FAILED, [_event_ids(row, reply=reply)])
             else:
                 db.execute(
                     _ours(row.id, self.worker_id).values(
@@ -848,7 +852,12 @@ class Dispatcher:
                 _hard_bounce(db, row, reply, now)
             else:
                 _stop_enrollments(db, [row.enrollment_id], f"send refused: {reply}", now)
-            _events(db, now, "bounce" if bounce else "send-failed", [_event_ids(row, reply=reply)])
+            _events(
+                db,
+                now,
+                EventKind.BOUNCE if bounce else EventKind.SEND_FAILED,
+                [_event_ids(row, reply=reply)],
+            )
         if bounce:
             stats.bounced += 1
             log.warning(
@@ -869,7 +878,7 @@ class Dispatcher:
                 )
             )
             _stop_enrollments(db, [row.enrollment_id], reason, now)
-            _events(db, now, "send-failed", [_event_ids(row, reason=str(error.problem))])
+            _events(db, now, EventKind.SEND_FAILED, [_event_ids(row, reason=str(error.problem))])
         stats.failed += 1
         log.error("outbox row %d refused before SMTP: %s", row.id, reason)
 
@@ -881,7 +890,7 @@ class Dispatcher:
                     status=OutboundStatus.UNCERTAIN.value, error=reply
                 )
             )
-            _events(db, now, "send-uncertain", [_event_ids(row, reply=reply)])
+            _events(db, now, EventKind.SEND_UNCERTAIN, [_event_ids(row, reply=reply)])
         log.warning("outbox row %d may or may not have been delivered: %s", row.id, reply)
 
     def _pause_mailbox(
@@ -906,9 +915,14 @@ class Dispatcher:
             db.execute(
                 MAILBOX_STATE.update()
                 .where(MAILBOX_STATE.c.name == mailbox)
-                .values(paused=True, paused_reason=reason[:500], updated_at=now)
+                .values(paused=True, paused_reason=stored_reason(reason), updated_at=now)
             )
-            _events(db, now, "mailbox-paused", [{"data": {"mailbox": mailbox, "reason": reason}}])
+            _events(
+                db,
+                now,
+                EventKind.MAILBOX_PAUSED,
+                [{"data": {"mailbox": mailbox, "reason": reason}}],
+            )
         log.error(
             "mailbox %s paused: %s; %s, then run: spear mailbox resume %s",
             mailbox,
@@ -1040,16 +1054,14 @@ def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> No
             session,
             row.to_address,
             now=now,
-            reason=f"hard bounce: {reply}"[:500],
+            reason=stored_reason(f"hard bounce: {reply}"),
             source=SuppressionSource.BOUNCE,
         )
     enrollments = list(
         db.scalars(
             sa.select(ENROLLMENT.c.id).where(
                 ENROLLMENT.c.prospect_id == row.prospect_id,
-                ENROLLMENT.c.status.in_(
-                    (EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)
-                ),
+                ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
             )
         )
     )
@@ -1061,9 +1073,11 @@ def _stop_enrollments(db: Connection, ids: list[int], reason: str, now: datetime
         ENROLLMENT.update()
         .where(
             ENROLLMENT.c.id.in_(ids),
-            ENROLLMENT.c.status.in_((EnrollmentStatus.ACTIVE.value, EnrollmentStatus.PAUSED.value)),
+            ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
         )
-        .values(status=EnrollmentStatus.STOPPED.value, stop_reason=reason[:500], updated_at=now)
+        .values(
+            status=EnrollmentStatus.STOPPED.value, stop_reason=stored_reason(reason), updated_at=now
+        )
     )
 
 
@@ -1086,7 +1100,7 @@ def _event_ids(row: _Claimed, **data: Any) -> dict[str, Any]:
     }
 
 
-def _events(db: Connection, now: datetime, kind: str, rows: list[dict[str, Any]]) -> None:
+def _events(db: Connection, now: datetime, kind: EventKind, rows: list[dict[str, Any]]) -> None:
     if rows:
         db.execute(
             _EVENT_INSERT,

@@ -9,12 +9,11 @@ so that what it held is resolved rather than waited on until its lease runs out:
 - On SQLite (one daemon per file) a holder is dead when it was a process on this host that no
   longer runs (`holder_is_dead`); otherwise its lease has to run out.
 
-`advisory_key` also names the other advisory locks Spear takes (a mailbox's IMAP lease).
+The lock's SQL is `engine.store.locks`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
@@ -23,12 +22,9 @@ import socket
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-log = logging.getLogger(__name__)
+from engine.store.locks import try_lock, try_xact_lock, unlock
 
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(:k)")
-_UNLOCK = sa.text("SELECT pg_advisory_unlock(:k)")
-# Taken only to find out whether someone else holds the lock; let go with the transaction.
-_TRY_XACT_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:k)")
+log = logging.getLogger(__name__)
 
 
 def new_worker_id() -> str:
@@ -37,13 +33,8 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for PostgreSQL's advisory locks, from a name."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def _dispatcher_key(worker_id: str) -> int:
-    return advisory_key(f"dispatcher:{worker_id}")
+def _lock_name(worker_id: str) -> str:
+    return f"dispatcher:{worker_id}"
 
 
 class LivenessLock:
@@ -72,7 +63,7 @@ class LivenessLock:
                 self._connection.close()
                 self._connection = None
         connection = self.engine.connect()
-        held = bool(connection.execute(_TRY_LOCK, {"k": _dispatcher_key(self.worker_id)}).scalar())
+        held = try_lock(connection, _lock_name(self.worker_id))
         # A session lock outlives the transaction: end it rather than stay idle in one.
         connection.commit()
         if not held:
@@ -91,7 +82,7 @@ class LivenessLock:
         if connection is None:
             return
         try:
-            connection.execute(_UNLOCK, {"k": _dispatcher_key(self.worker_id)})
+            unlock(connection, _lock_name(self.worker_id))
             connection.commit()
         except sa.exc.DBAPIError:
             # The connection is already gone, and the lock with it.
@@ -106,7 +97,7 @@ def lock_is_free(db: Connection, claimed_by: str | None) -> bool:
     """
     if not claimed_by:
         return True
-    return bool(db.scalar(_TRY_XACT_LOCK, {"k": _dispatcher_key(claimed_by)}))
+    return try_xact_lock(db, _lock_name(claimed_by))
 
 
 def holder_is_dead(claimed_by: str | None) -> bool:

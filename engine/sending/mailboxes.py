@@ -26,6 +26,7 @@ from engine.config import Config, MailboxConfig
 from engine.errors import NotFoundError
 from engine.sending.capacity import MailboxLimits, day_bounds, remaining_today
 from engine.sending.planner import mailbox_bookings
+from engine.store.events import EventKind
 from engine.store.models import Event, MailboxState, OutboundMessage, OutboundStatus
 
 
@@ -89,7 +90,7 @@ def pause_mailbox(
     session.add(
         Event(
             at=now,
-            kind="mailbox-paused",
+            kind=EventKind.MAILBOX_PAUSED,
             actor=actor,
             data={"mailbox": name, "reason": reason},
         )
@@ -114,7 +115,7 @@ def resume_mailbox(
     session.add(
         Event(
             at=now,
-            kind="mailbox-resumed",
+            kind=EventKind.MAILBOX_RESUMED,
             actor=actor,
             data={"mailbox": name, "paused_reason": cleared.paused_reason, "alarm": cleared.alarm},
         )

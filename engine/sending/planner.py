@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from engine.basics.windows import due_after, window_end
 from engine.cadences.model import PROSPECT_TIMEZONE, Cadence
 from engine.cadences.templates import context_for, render_step
 from engine.cadences.versions import pinned_cadence
@@ -34,6 +35,7 @@ from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
 from engine.prospects.contact_state import load_contact_facts, why_not_mail
+from engine.prospects.pauses import enrollment_not_active
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
 from engine.sending.compose import (
@@ -43,9 +45,10 @@ from engine.sending.compose import (
     message_bytes,
     new_message_id,
 )
-from engine.sending.pauses import enrollment_not_active
-from engine.sending.windows import due_after, window_end
+from engine.sending.tasks import open_task, plan_task
+from engine.store.events import EventKind
 from engine.store.models import (
+    DUE,
     Account,
     Enrollment,
     EnrollmentStatus,
@@ -54,8 +57,8 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    stored_reason,
 )
-from engine.tasks.planning import open_task, plan_task
 from engine.unsubscribe.links import unsubscribe_links
 
 log = logging.getLogger(__name__)
@@ -68,10 +71,9 @@ BOOKED = (
     OutboundStatus.SENT,
     OutboundStatus.UNCERTAIN,
 )
-WAITING = (OutboundStatus.PLANNED, OutboundStatus.RETRY, OutboundStatus.SENDING)
+WAITING = (*DUE, OutboundStatus.SENDING)
 # A previous step in one of these holds the next one back: it has not gone, or it may have.
 HOLDING = (*WAITING, OutboundStatus.UNCERTAIN)
-DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)  # what a dispatcher may claim
 # How often to look again at an enrollment whose previous message has not gone yet.
 RECHECK = timedelta(hours=1)
 
@@ -208,7 +210,7 @@ class Planner:
             cancel = {"status": OutboundStatus.CANCELLED, "error": reason}
             if not _update_waiting(session, outbound_id, now, cancel):
                 return "skipped"
-            self._event(session, row, now, "send-cancelled", {"reason": reason})
+            self._event(session, row, now, EventKind.SEND_CANCELLED, {"reason": reason})
             return "cancelled"
         cadence = self._cadence(session, enrollment)
         prospect = session.get(Prospect, row.prospect_id)
@@ -240,7 +242,7 @@ class Planner:
         if not _update_waiting(session, outbound_id, now, changed):
             return "skipped"  # a dispatcher took it meanwhile (it will not send it late)
         data = {"missed": missed.isoformat(), "scheduled_at": slot.isoformat()}
-        self._event(session, row, now, "reslotted", data)
+        self._event(session, row, now, EventKind.RESLOTTED, data)
         log.info(
             "outbox row %d missed its window (ended %s): re-slotted to %s (%s local)",
             outbound_id,
@@ -251,7 +253,12 @@ class Planner:
         return "reslotted"
 
     def _event(
-        self, session: Session, row: OutboundMessage, now: datetime, kind: str, data: dict[str, str]
+        self,
+        session: Session,
+        row: OutboundMessage,
+        now: datetime,
+        kind: EventKind,
+        data: dict[str, str],
     ) -> None:
         session.add(
             Event(
@@ -292,13 +299,13 @@ class Planner:
         if blocked is not None:
             reason, why = blocked
             enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"{reason.value}: {why}"[:500]
+            enrollment.stop_reason = stored_reason(f"{reason.value}: {why}")
             enrollment.updated_at = now
             data = {"reason": reason.value, "detail": why}
             session.add(
                 Event(
                     at=now,
-                    kind="enrollment.stopped",
+                    kind=EventKind.ENROLLMENT_STOPPED,
                     actor="planner",
                     prospect_id=enrollment.prospect_id,
                     enrollment_id=enrollment_id,
@@ -383,7 +390,7 @@ class Planner:
         session.add(
             Event(
                 at=now,
-                kind="planned",
+                kind=EventKind.PLANNED,
                 actor="planner",
                 prospect_id=prospect.id,
                 enrollment_id=enrollment_id,
@@ -495,12 +502,12 @@ class Planner:
             if enrollment is None:
                 return
             enrollment.status = EnrollmentStatus.PAUSED
-            enrollment.stop_reason = reason[:500]
+            enrollment.stop_reason = stored_reason(reason)
             enrollment.updated_at = now
             session.add(
                 Event(
                     at=now,
-                    kind="plan-failed",
+                    kind=EventKind.PLAN_FAILED,
                     actor="planner",
                     prospect_id=enrollment.prospect_id,
                     enrollment_id=enrollment_id,

@@ -25,6 +25,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFoundError, SpearError
+from engine.store.events import EventKind
 from engine.store.models import (
     Enrollment,
     EnrollmentStatus,
@@ -32,8 +33,6 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
 )
-
-SETTLED = "send-settled"
 
 
 class Settlement(StrEnum):
@@ -132,7 +131,7 @@ def settle(
     session.add(
         Event(
             at=now,
-            kind=SETTLED,
+            kind=EventKind.SEND_SETTLED,
             actor=actor,
             prospect_id=row.prospect_id,
             enrollment_id=row.enrollment_id,
@@ -148,7 +147,7 @@ def settle(
 
 def _settled_not_sent_before(session: Session, outbound_id: int) -> bool:
     events: Sequence[Event] = session.exec(
-        select(Event).where(Event.kind == SETTLED, Event.outbound_id == outbound_id)
+        select(Event).where(Event.kind == EventKind.SEND_SETTLED, Event.outbound_id == outbound_id)
     ).all()
     return any(e.data.get("outcome") == Settlement.NOT_SENT.value for e in events)
 

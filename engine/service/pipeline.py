@@ -27,12 +27,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.basics.stages import STAGE_ORDER
 from engine.config import Config
 from engine.prospects.sales import FIRST_ACTIONS
-from engine.prospects.stages import STAGE_ORDER
-from engine.replies.routing import HANDED_OFF_EVENT
 from engine.service.report import _aligned
+from engine.store.events import EventKind
 from engine.store.models import Account, AccountStage, AccountStatus, Event
+from engine.store.payloads import HandedOff, read
 
 UNGRADED = "-"
 UNASSIGNED = "unassigned"
@@ -165,7 +166,7 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
     """Each hand-off in [start, end) not undone, with the first action on its account after it."""
     handed = session.exec(
         select(Event)
-        .where(Event.kind == HANDED_OFF_EVENT, col(Event.undone_at).is_(None))
+        .where(Event.kind == EventKind.ACCOUNT_HANDED_OFF, col(Event.undone_at).is_(None))
         .where(col(Event.at) >= start, col(Event.at) < end)
         .order_by(col(Event.at))
     ).all()
@@ -177,11 +178,12 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
     domains = dict(session.exec(select(Account.id, Account.domain)).all())
     waits = []
     for event in handed:
-        account_id = event.data.get("account_id")
+        handed_off = read(event, HandedOff)
+        account_id = handed_off.get("account_id")
         if account_id is None or event.at is None:
             continue
         at = event.at
-        interest = event.data.get("interest_at")
+        interest = handed_off.get("interest_at")
         first = next(
             (
                 a.at
@@ -193,7 +195,7 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
         waits.append(
             LeadWait(
                 domain=domains.get(account_id, str(account_id)),
-                owner=str(event.data.get("owner") or UNASSIGNED),
+                owner=handed_off.get("owner") or UNASSIGNED,
                 interest_at=datetime.fromisoformat(interest) if interest else at,
                 first_action_at=first,
             )

@@ -46,7 +46,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlmodel import Session, col, select
 
+from engine.classify.result import NOT_A_PERSON
 from engine.errors import SpearError
+from engine.store.events import EventKind
 from engine.store.models import (
     CadenceVersion,
     Enrollment,
@@ -60,8 +62,6 @@ DIMENSIONS = ("cadence", "step", "variant", "segment", "mailbox")
 DEFAULT_BY = ("cadence", "step", "variant")
 PLAY_REPLY_RATE = 0.09  # about 9% of the play's emails get a reply
 DAYS_PER_MONTH = 30
-HAND_OFF_EVENT = "handoff.email"  # recorded by engine.replies.actions
-NOT_A_PERSON = frozenset({"bounce", "auto-reply"})
 NO_VARIANT = "-"  # the step's own template, no A/B variant
 
 
@@ -283,7 +283,7 @@ def _one_message(labels: set[str], handed_off: bool, complaint: bool = False) ->
     return Funnel(
         sent=1,
         bounced=int("bounce" in labels),
-        replied=int(bool(labels - NOT_A_PERSON)),
+        replied=int(bool(labels - set(NOT_A_PERSON))),
         referrals=int("referral" in labels),
         interest=int("interest" in labels),
         handed_off=int(handed_off),
@@ -541,7 +541,7 @@ def hand_offs(session: Session, end: datetime) -> list[HandOff]:
     """Hand-off emails recorded for a reply and not undone, whether delivered yet or not."""
     query = (
         select(Event.inbound_id, Event.at)
-        .where(Event.kind == HAND_OFF_EVENT)
+        .where(Event.kind == EventKind.HANDOFF_EMAIL)
         .where(col(Event.undone_at).is_(None))
         .where(col(Event.inbound_id).is_not(None))
         .where(col(Event.at) < end)

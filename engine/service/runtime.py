@@ -35,11 +35,11 @@ from engine.replies.imap import ImapSyncer
 from engine.replies.intake import Intake
 from engine.replies.polling import keep_synced, sync_unless_paused
 from engine.sending.dispatcher import Dispatcher
-from engine.sending.liveness import advisory_key
 from engine.sending.planner import Planner
 from engine.service.daemon import Job, Runtime, Service
 from engine.service.webhooks import WebhookSender
 from engine.store.db import is_sqlite, make_engine
+from engine.store.locks import try_lock, unlock
 from engine.unsubscribe.app import one_click_app, serve
 
 log = logging.getLogger(__name__)
@@ -211,13 +211,11 @@ async def mailbox_lease(engine: Engine, mailbox: MailboxConfig) -> AsyncIterator
         yield True
         return
     assert mailbox.imap is not None
-    key = advisory_key(f"imap:{mailbox.imap.host}:{mailbox.imap.port}:{mailbox.imap.user}")
+    name = f"imap:{mailbox.imap.host}:{mailbox.imap.port}:{mailbox.imap.user}"
     connection = await asyncio.to_thread(engine.connect)
     held = False
     try:
-        held = bool(
-            connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-        )
+        held = try_lock(connection, name)
         # A session lock outlives the transaction: end it rather than sit idle in one for hours.
         connection.commit()
         yield held
@@ -225,7 +223,7 @@ async def mailbox_lease(engine: Engine, mailbox: MailboxConfig) -> AsyncIterator
         # Also when the poller fails or is cancelled: a pooled connection must not keep the lock.
         if held:
             try:
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                unlock(connection, name)
                 connection.commit()
             except sa.exc.DBAPIError:
                 connection.invalidate()  # the connection is gone, and the lock with it

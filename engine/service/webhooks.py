@@ -1,7 +1,7 @@
 """Webhooks: tell other systems (a CRM, a chat channel) about interest, referrals, bounces and
 unsubscribes, without ever holding up the daemon.
 
-The replies code records an `Event` of kind `webhook.pending` whose data is a `PendingWebhook`
+The replies code records an `Event` of kind `webhook.pending` whose data is a `WebhookRequest`
 (`{"event": "interest", "payload": {...}}`; one `TypedDict` for the writer and this reader).
 `WebhookSender.deliver_due` finds the ones that are due and POSTs, to every configured webhook
 that subscribes to that event, the JSON body
@@ -36,41 +36,27 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, cast
 
 from sqlalchemy.engine import Engine
 
 from engine import __version__
 from engine.clock import Clock
-from engine.config import Config, Webhook, WebhookEvent
+from engine.config import Config, Webhook
 from engine.errors import SpearError
+from engine.store.events import EventKind
 from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import Event
+from engine.store.payloads import WebhookRequest
 
 log = logging.getLogger(__name__)
 
-PENDING = "webhook.pending"
-SENDING = "webhook.sending"
-DELIVERED = "webhook.delivered"
-FAILED = "webhook.failed"
-SKIPPED = "webhook.skipped"
-WAITING, WORKING = JobState(PENDING), JobState(SENDING)
+WAITING, WORKING = JobState(EventKind.WEBHOOK_PENDING), JobState(EventKind.WEBHOOK_SENDING)
 
 
-class WebhookPayload(TypedDict):
-    """What a receiver gets under `data`: the reply that caused the event."""
+class PendingWebhook(WebhookRequest):
+    """`Event.data` of a webhook event: what the replies wrote, and the sender's progress."""
 
-    inbound_id: int | None
-    prospect: str | None
-    classification: dict[str, Any] | None
-    at: str
-
-
-class PendingWebhook(TypedDict):
-    """`Event.data` of a webhook event; the sender adds its progress beside the two keys."""
-
-    event: WebhookEvent
-    payload: WebhookPayload
     targets: NotRequired[dict[str, dict[str, Any]]]
     next_attempt_at: NotRequired[str]
     first_attempt_at: NotRequired[str]
@@ -129,26 +115,26 @@ class WebhookSender:
         now = now or self.clock.now()
         claimed = await asyncio.to_thread(self._claim_due, now)
         outcomes = await asyncio.gather(*(self._deliver(event, now) for event in claimed))
-        return sum(1 for kind in outcomes if kind != PENDING)
+        return sum(1 for kind in outcomes if kind != EventKind.WEBHOOK_PENDING)
 
     def _claim_due(self, now: datetime) -> list[Event]:
         claimed = (self.jobs.claim(event, now) for event in self.jobs.due(now))
         return [event for event in claimed if event is not None]
 
-    async def _settle(self, event: Event, kind: str, data: dict[str, Any]) -> None:
+    async def _settle(self, event: Event, kind: EventKind, data: dict[str, Any]) -> None:
         await asyncio.to_thread(self.jobs.finish, event, JobState(kind), data)
 
     # --- one event ------------------------------------------------------------------------------
 
-    async def _deliver(self, event: Event, now: datetime) -> str:
+    async def _deliver(self, event: Event, now: datetime) -> EventKind:
         name = str(pending_webhook(event)["event"])
         webhooks = [w for w in self.config.webhooks if name in w.events]
         data = dict(event.data)
         targets: dict[str, dict[str, Any]] = dict(data.get("targets", {}))
         if not webhooks:
-            await self._settle(event, SKIPPED, data)
+            await self._settle(event, EventKind.WEBHOOK_SKIPPED, data)
             log.info("webhook skipped: nothing subscribes", extra={"event_id": event.id})
-            return SKIPPED
+            return EventKind.WEBHOOK_SKIPPED
         body = webhook_body(event)
         to_try = [w for w in webhooks if targets.get(w.url, {}).get("status") != "delivered"]
         results = await asyncio.gather(*(self._attempt(w, event, name, body) for w in to_try))
@@ -172,7 +158,7 @@ class WebhookSender:
         # Only webhooks configured now count: one removed since the last attempt is forgotten.
         current = [targets[w.url] for w in webhooks]
         kind = _outcome(current)
-        if kind == PENDING:
+        if kind == EventKind.WEBHOOK_PENDING:
             data["next_attempt_at"] = min(
                 t["next_attempt_at"] for t in current if t["status"] == "retrying"
             )
@@ -225,11 +211,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def _outcome(targets: list[dict[str, Any]]) -> str:
+def _outcome(targets: list[dict[str, Any]]) -> EventKind:
     statuses = {t["status"] for t in targets}
     if "retrying" in statuses:
-        return PENDING
-    return FAILED if "failed" in statuses else DELIVERED
+        return EventKind.WEBHOOK_PENDING
+    return EventKind.WEBHOOK_FAILED if "failed" in statuses else EventKind.WEBHOOK_DELIVERED
 
 
 def _log_fields(

@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from engine.clock import utc
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import Event
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class JobState:
     """One state of a queue's jobs as stored: the event kind, and `data["status"]` when the queue
     keeps all its states under one kind."""
 
-    kind: str
+    kind: EventKind
     status: str | None = None
 
     def holds(self) -> ColumnElement[bool]:

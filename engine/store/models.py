@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from engine.store.events import EventKind
+
 # Keep names of constraints stable across SQLite and PostgreSQL so migrations can refer to them.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -66,6 +68,27 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class _Code(sa.types.TypeDecorator[StrEnum]):
+    """A plain VARCHAR column read back as a `StrEnum` member.
+
+    For a column that holds codes but was created as a plain string (`Event.kind`): the schema
+    and the stored values stay as they are.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
 def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
 
@@ -99,6 +122,10 @@ class EnrollmentStatus(StrEnum):
     COMPLETED = "completed"
 
 
+# Enrollments that may still send: a step is due or waits for its account to resume.
+OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+
+
 class OutboundStatus(StrEnum):
     PLANNED = "planned"  # rendered, waiting for its send time
     SENDING = "sending"  # claimed by a dispatcher; an SMTP transaction may be under way
@@ -107,6 +134,10 @@ class OutboundStatus(StrEnum):
     FAILED = "failed"  # gave up: permanent refusal or retry deadline passed
     CANCELLED = "cancelled"  # a last-moment check said no
     UNCERTAIN = "uncertain"  # the process died mid-transaction: never re-sent blindly
+
+
+# Outbox rows a dispatcher may claim once their time comes.
+DUE = (OutboundStatus.PLANNED, OutboundStatus.RETRY)
 
 
 class InboundStatus(StrEnum):
@@ -139,7 +170,7 @@ class SuppressionSource(StrEnum):
 
 
 class AccountStage(StrEnum):
-    """How far the sale has gone; each stage has a win rate (`engine.prospects.stages`)."""
+    """How far the sale has gone; each stage has a win rate (`engine.basics.stages`)."""
 
     OPPORTUNITY = "opportunity"
     TARGET_IDENTIFIED = "target-identified"
@@ -171,6 +202,15 @@ class BuyerRole(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"  # waiting for a person to do it and record the outcome
     DONE = "done"
+
+
+# A reason or error kept on a row (a stop reason, a pause reason, an outbox error) is one line a
+# person reads, never a whole SMTP transcript or bounce: longer text is cut here.
+REASON_LENGTH = 500
+
+
+def stored_reason(text: str) -> str:
+    return text[:REASON_LENGTH]
 
 
 class Account(SQLModel, table=True):
@@ -380,7 +420,7 @@ class Event(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime | None = _utc_column(index=True)
-    kind: str = Field(index=True)
+    kind: EventKind = Field(sa_column=Column(_Code(EventKind), nullable=False, index=True))
     actor: str = "spear"
     prospect_id: int | None = Field(default=None, index=True)
     enrollment_id: int | None = None
@@ -422,7 +462,7 @@ class Task(SQLModel, table=True):
     due_at: datetime | None = _utc_column(nullable=False)  # the start of a window of the prospect's
     due_before: datetime | None = _utc_column()  # the end of that window
     status: TaskStatus = _status(TaskStatus, TaskStatus.OPEN)
-    outcome: str | None = None  # an `engine.tasks.outcomes.Outcome` value
+    outcome: str | None = None  # an `engine.basics.outcomes.Outcome` value
     note: str | None = None
     resume_on: date | None = None
     done_at: datetime | None = _utc_column()

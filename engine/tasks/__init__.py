@@ -1,6 +1,6 @@
 """Steps a person does: calls, LinkedIn touches and other tasks in a cadence, and their outcomes.
 
-`outcomes` is pure (the telesales outcome codes and what each makes the cadence do), `planning`
-turns a due task step into a task row in the prospect's window, `recording` closes a task with
-its outcome and carries that outcome out, undoably.
+The planner opens a task for a due task step (`engine.sending.tasks`); the outcome codes are
+pure (`engine.basics.outcomes`). Here: `listing` shows the open tasks, and `recording` closes a
+task with its outcome and carries that outcome out, undoably.
 """

@@ -1,6 +1,6 @@
 """A rep records a task's outcome; the cadence does what its `on_outcome` says, undoably.
 
-`record_outcome` closes the task and carries out the outcome's action (`engine.tasks.outcomes`):
+`record_outcome` closes the task and carries out the outcome's action (`engine.basics.outcomes`):
 
 - continue: the next step becomes due its wait after now (the last step done: complete);
 - invalid-phone: the phone is marked invalid (later call steps are skipped), then continue;
@@ -18,28 +18,29 @@ puts everything back (and an unsent hand-off email never goes out).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
+from engine.basics.outcomes import Outcome, OutcomeAction, outcome_names
+from engine.basics.windows import due_after
 from engine.cadences.model import Cadence
 from engine.cadences.versions import pinned_cadence
 from engine.config import Config
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.history import LINKED_EVENTS, latest, record, undo
 from engine.prospects.suppression import add_suppression
-from engine.replies.actions import HANDOFF_EVENT
-from engine.replies.changes import ChangeLog
 from engine.replies.routing import (
-    HANDED_OFF_EVENT,
     choose_executive,
     hand_off_account,
     handed_off_data,
     handoff_email_data,
 )
 from engine.sending.planner import recipient_zone
-from engine.sending.windows import due_after
+from engine.store.changes import ChangeLog
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -50,9 +51,6 @@ from engine.store.models import (
     Task,
     TaskStatus,
 )
-from engine.tasks.outcomes import Outcome, OutcomeAction, outcome_names
-
-DONE_EVENT = "task.done"
 
 
 class TaskError(SpearError):
@@ -147,7 +145,7 @@ def record_outcome(
         executive, linked = run.hand_off(task, name, note)
     event = record(
         session,
-        DONE_EVENT,
+        EventKind.TASK_DONE,
         changes,
         now=now,
         actor=actor,
@@ -176,7 +174,7 @@ def record_outcome(
 
 def undo_outcome(session: Session, task_id: int, *, now: datetime, actor: str) -> list[str]:
     """Put back everything recording the task's outcome changed; the task is open again."""
-    event = latest(session, [DONE_EVENT], task_id=task_id)
+    event = latest(session, [EventKind.TASK_DONE], task_id=task_id)
     if event is None:
         raise TaskError(f"task {task_id} has no recorded outcome to undo")
     return undo(session, event, now=now, actor=actor)
@@ -235,7 +233,11 @@ class _Outcome:
             hand_off_account(account_changes, self.account, executive, reason, self.now)
         # Into the task's log (one undo for the whole outcome); the event marks the hand-off.
         self.changes.fields += account_changes.fields
-        linked = [self._event(HANDED_OFF_EVENT, handed_off_data(self.account, executive, self.now))]
+        linked = [
+            self._event(
+                EventKind.ACCOUNT_HANDED_OFF, handed_off_data(self.account, executive, self.now)
+            )
+        ]
         if executive is None:
             return None, linked
         text = f"{name} on a {task.kind}" + (f": {note}" if note else "")
@@ -245,17 +247,17 @@ class _Outcome:
             or next((m.name for m in self.config.mailboxes), None)
         )
         data = handoff_email_data(self.prospect, self.account, executive, mailbox, text)
-        linked.append(self._event(HANDOFF_EVENT, data))
+        linked.append(self._event(EventKind.HANDOFF_EMAIL, data))
         return executive.address, linked
 
-    def _event(self, kind: str, data: dict[str, object]) -> int:
+    def _event(self, kind: EventKind, data: Mapping[str, object]) -> int:
         event = Event(
             at=self.now,
             kind=kind,
             actor="spear",
             prospect_id=self.prospect.id,
             enrollment_id=self.enrollment.id,
-            data=data,
+            data=dict(data),
         )
         self.session.add(event)
         self.session.flush()

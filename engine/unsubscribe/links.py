@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from engine.config import Unsubscribe
-from engine.sending.compose import UnsubscribeLinks
 from engine.store.models import Prospect
 from engine.unsubscribe.tokens import make_token, one_click_url
+
+
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """Where a recipient unsubscribes: a mailto address and, optionally, a one-click URL.
+
+    `mailto` None means the sending mailbox itself, which Spear polls. `one_click_url` is the
+    recipient's own https URL (see `engine.unsubscribe.tokens`).
+    """
+
+    mailto: str | None = None
+    one_click_url: str | None = None
 
 
 def unsubscribe_links(settings: Unsubscribe, prospect: Prospect) -> UnsubscribeLinks:

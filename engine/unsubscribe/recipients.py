@@ -13,12 +13,18 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.prospects.suppression import add_suppression
-from engine.store.models import Enrollment, EnrollmentStatus, Event, Prospect, SuppressionSource
+from engine.store.events import EventKind
+from engine.store.models import (
+    OPEN_ENROLLMENT,
+    Enrollment,
+    EnrollmentStatus,
+    Event,
+    Prospect,
+    SuppressionSource,
+)
 from engine.unsubscribe.tokens import token_matches, token_prospect
 
 log = logging.getLogger(__name__)
-
-OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
 
 
 def unsubscribe_prospect(
@@ -30,7 +36,7 @@ def unsubscribe_prospect(
     )
     for enrollment in session.exec(
         select(Enrollment).where(
-            Enrollment.prospect_id == prospect.id, col(Enrollment.status).in_(OPEN)
+            Enrollment.prospect_id == prospect.id, col(Enrollment.status).in_(OPEN_ENROLLMENT)
         )
     ):
         enrollment.status = EnrollmentStatus.STOPPED
@@ -39,7 +45,12 @@ def unsubscribe_prospect(
         session.add(enrollment)
     if added:
         session.add(
-            Event(at=now, kind="unsubscribed", prospect_id=prospect.id, data={"source": source})
+            Event(
+                at=now,
+                kind=EventKind.UNSUBSCRIBED,
+                prospect_id=prospect.id,
+                data={"source": source},
+            )
         )
     session.flush()
     log.info("unsubscribed prospect=%s source=%s new=%s", prospect.id, source, added)

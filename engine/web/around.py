@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from engine.basics.outcomes import Outcome, outcome_names
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.account_control import (
     AccountDetail,
@@ -36,7 +37,6 @@ from engine.sending.uncertain import Settlement, settle, uncertain_rows
 from engine.service.report import Report, load_report
 from engine.store.models import Account, Prospect
 from engine.tasks.listing import due_tasks, end_of_day
-from engine.tasks.outcomes import Outcome, outcome_names
 from engine.tasks.recording import record_outcome
 from engine.web.chart import weekly_chart
 from engine.web.reviewing import parse_day

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.basics.outcomes import Outcome, OutcomeAction
+from engine.basics.windows import PLAY_WEEKDAYS, PLAY_WINDOWS, Wait, WaitUnit
 from engine.cadences import (
     Cadence,
     ReplyAction,
@@ -18,8 +20,6 @@ from engine.cadences import (
 )
 from engine.classify.result import ReplyLabel
 from engine.errors import CadenceError, Location
-from engine.sending.windows import PLAY_WEEKDAYS, PLAY_WINDOWS, Wait, WaitUnit
-from engine.tasks.outcomes import Outcome, OutcomeAction
 
 GOOD = """\
 name: demo

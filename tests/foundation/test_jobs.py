@@ -12,12 +12,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.jobs import EventJobs, JobState, RetryPolicy
 from engine.store.models import Event
 
 START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
-WAITING, WORKING = JobState("test.job", "pending"), JobState("test.job", "working")
-DONE = JobState("test.job", "done")
+# A queue that keeps its states in `data["status"]`, under a kind of its own (as hand-offs do).
+KIND = EventKind.HANDOFF_EMAIL
+WAITING, WORKING, DONE = (JobState(KIND, status) for status in ("pending", "working", "done"))
 LEASE = timedelta(minutes=10)
 
 # --- the retry policy ---------------------------------------------------------------------------

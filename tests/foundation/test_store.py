@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from engine.store.db import current_revision, make_engine, upgrade
-from engine.store.models import Account, AccountStatus, OutboundMessage
+from engine.store.events import EventKind
+from engine.store.models import Account, AccountStatus, Event, OutboundMessage
 
 TABLES = {
     "account",
@@ -62,6 +63,22 @@ def test_statuses_are_stored_as_their_values(db_engine: sa.Engine) -> None:
         assert stored == "handed-off"
         account = session.exec(select(Account)).one()
         assert account.status is AccountStatus.HANDED_OFF
+
+
+def test_event_kinds_are_stored_as_the_strings_older_databases_hold(db_engine: sa.Engine) -> None:
+    with Session(db_engine) as session:
+        session.add(Event(kind=EventKind.SEND_FAILED, data={}))
+        session.commit()
+    with db_engine.begin() as connection:
+        assert connection.execute(sa.text("SELECT kind FROM event")).scalar_one() == "send-failed"
+        # What an older version wrote, and no code writes any more, still reads as a code.
+        connection.execute(
+            sa.text("INSERT INTO event (kind, actor, data) VALUES ('sent', 'x', '{}')")
+        )
+    with Session(db_engine) as session:
+        kinds = session.exec(select(Event.kind).order_by(col(Event.id))).all()
+    assert kinds == [EventKind.SEND_FAILED, EventKind.SENT]
+    assert all(type(kind) is EventKind for kind in kinds)
 
 
 def test_one_outbox_row_per_enrollment_step(db_engine: sa.Engine) -> None:

@@ -19,7 +19,7 @@ from engine.clock import FixedClock, SystemClock, utc
 from engine.config import Config, load_config
 from engine.prospects.account_control import find_account, pause_by_hand, resume_account
 from engine.prospects.enrollment import enroll
-from engine.sending.pauses import pause_account
+from engine.prospects.pauses import pause_account
 from engine.sending.planner import Planner
 from engine.store.db import make_engine, session_scope, upgrade
 from engine.store.models import (

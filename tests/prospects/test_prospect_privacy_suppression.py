@@ -18,6 +18,7 @@ from engine.prospects.suppression import (
     is_suppressed,
     remove_suppression,
 )
+from engine.store.events import EventKind
 from engine.store.models import (
     Enrollment,
     Event,
@@ -82,7 +83,7 @@ def test_forget_erases_and_keeps_a_hash(tmp_path: Path, session: Session, now: d
             scheduled_at=now,
         )
     )
-    session.add(Event(at=now, kind="enrolled", prospect_id=jane.id))
+    session.add(Event(at=now, kind=EventKind.ENROLLED, prospect_id=jane.id))
     add_suppression(session, "jane@acme.com", now=now, reason="unsubscribed")
     session.commit()
 

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, col, select
 
+from engine.basics.segments import SegmentFilter
+from engine.basics.stages import at_least, parse_stage, suggested_grade
 from engine.cli import main
-from engine.prospects.segments import SegmentFilter, matches
-from engine.prospects.stages import at_least, parse_stage, suggested_grade
+from engine.prospects.segments import matches
 from engine.store.db import make_engine, upgrade
 from engine.store.models import (
     Account,

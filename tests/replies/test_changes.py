@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from engine.clock import utc
-from engine.replies.changes import TABLES, UNDO_KEY, ChangeLog, redo, revert
+from engine.store.changes import TABLES, UNDO_KEY, ChangeLog, redo, revert
 from engine.store.db import session_scope
 from engine.store.models import (
     Account,

@@ -19,6 +19,7 @@ from engine.replies import undo_actions
 from engine.replies.handoff import HandoffSender
 from engine.replies.intake import FetchedMessage, Intake
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import Event, InboundMessage, InboundStatus
 
 from .conftest import SENDER, World, build_world, reply_settings
@@ -230,7 +231,7 @@ async def test_one_bad_hand_off_does_not_stop_the_others(
     with session_scope(world.engine) as session:
         bad = Event(
             at=world.clock.now(),
-            kind="handoff.email",
+            kind=EventKind.HANDOFF_EMAIL,
             data={**good.data, "mailbox": "nobody", "to": EXECUTIVE},
         )
         session.add(bad)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from engine.classify import Referral
 from engine.review.decisions import ReviewError, relabel, undo_last
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -190,7 +191,7 @@ def test_the_undo_is_in_the_event_log(workspace: Workspace, replies: tuple[int, 
     undo(workspace, "rep")
     with Session(workspace.engine) as session:
         record = session.exec(
-            select(Event).where(Event.kind == "undo.review").order_by(col(Event.id))
+            select(Event).where(Event.kind == EventKind.UNDO_REVIEW).order_by(col(Event.id))
         ).one()
     assert record.actor == "rep" and record.inbound_id == dana
     assert record.data["redone"] and record.data["undone"] and record.data["notes"] == []

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from engine.sending.windows import SendRules, SendWindow
+from engine.basics.windows import SendRules, SendWindow
 
 ZONES = [
     "America/New_York",

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.basics.windows import SendRules, in_window
 from engine.sending.capacity import (
     Bookings,
     MailboxLimits,
@@ -19,7 +20,6 @@ from engine.sending.capacity import (
     remaining_today,
     send_slot,
 )
-from engine.sending.windows import SendRules, in_window
 
 from .strategies import ZONES, rules_strategy
 

@@ -13,12 +13,12 @@ from engine.sending.compose import (
     ComposeError,
     Sender,
     Thread,
-    UnsubscribeLinks,
     compose,
     message_bytes,
     new_message_id,
     restamp_date,
 )
+from engine.unsubscribe.links import UnsubscribeLinks
 
 SENDER = Sender("robin@spear.example", "Robin Rep", reply_to="replies@spear.example")
 WHEN = datetime(2025, 6, 3, 11, 0, tzinfo=UTC)

@@ -18,17 +18,17 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from engine.clock import FixedClock, utc
-from engine.prospects.enrollment import enroll
-from engine.prospects.importer import import_prospects
-from engine.sending.compose import ComposeError, Sender, compose, message_bytes
-from engine.sending.dispatcher import Dispatcher
-from engine.sending.headers import (
+from engine.basics.headers import (
     HeaderProblem,
     UnsafeMessage,
     check_message,
     plain_header_text,
 )
+from engine.clock import FixedClock, utc
+from engine.prospects.enrollment import enroll
+from engine.prospects.importer import import_prospects
+from engine.sending.compose import ComposeError, Sender, compose, message_bytes
+from engine.sending.dispatcher import Dispatcher
 from engine.sending.planner import Planner
 from engine.store.models import Enrollment, EnrollmentStatus, OutboundMessage, Prospect
 
@@ -53,7 +53,7 @@ WHEN = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 def build(
     *, to_name: str = "Ann Lee", subject: str = "Who runs sales?", body: str = "Hi\n"
 ) -> bytes:
-    from engine.sending.compose import UnsubscribeLinks
+    from engine.unsubscribe.links import UnsubscribeLinks
 
     message = compose(
         sender=Sender("rep@spear.example", "Robin Rep"),

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from engine.basics.windows import in_window
 from engine.clock import FixedClock, utc
+from engine.prospects.pauses import pause_account
 from engine.sending.dispatcher import Dispatcher
-from engine.sending.pauses import pause_account
 from engine.sending.planner import Planner
-from engine.sending.windows import in_window
 from engine.store.models import Account, Enrollment, EnrollmentStatus, OutboundMessage
 
 from .support import T0, Sink, cadence, enrol, port_of, start_sink, two_mailboxes

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.sending.windows import (
+from engine.basics.windows import (
     PLAY_WEEKDAYS,
     ScheduleError,
     SendRules,

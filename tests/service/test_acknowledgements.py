@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from engine.clock import FixedClock
 from engine.config import config_from_document
-from engine.replies.routing import HANDED_OFF_EVENT
 from engine.service.acknowledgements import PATH, acknowledgement_app
 from engine.service.metrics import MetricsServer, start_http
 from engine.service.pipeline import lead_waits
 from engine.service.webhooks import sign
+from engine.store.events import EventKind
 from engine.store.models import Account, Event
 
 SECRET = "s3cret-for-tests"
@@ -36,7 +36,7 @@ def server(db_engine: Engine) -> Iterator[MetricsServer]:
         db.add(
             Event(
                 at=NOW - timedelta(hours=2),
-                kind=HANDED_OFF_EVENT,
+                kind=EventKind.ACCOUNT_HANDED_OFF,
                 data={
                     "account_id": account.id,
                     "interest_at": (NOW - timedelta(hours=2)).isoformat(),
@@ -63,7 +63,7 @@ def post(server: MetricsServer, body: bytes, signature: str | None) -> tuple[int
 
 def acknowledged(db_engine: Engine) -> list[Event]:
     with Session(db_engine) as db:
-        return list(db.exec(select(Event).where(Event.kind == "lead.acknowledged")).all())
+        return list(db.exec(select(Event).where(Event.kind == EventKind.LEAD_ACKNOWLEDGED)).all())
 
 
 def test_a_signed_acknowledgement_ends_the_leads_wait(

@@ -25,6 +25,7 @@ from engine.service.report import (
     render_table,
 )
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.models import (
     CadenceVersion,
     Enrollment,
@@ -114,7 +115,7 @@ class Data:
         inbound_id: int | None,
         when: datetime,
         *,
-        kind: str = "handoff.email",
+        kind: EventKind = EventKind.HANDOFF_EMAIL,
         undone_at: datetime | None = None,
     ) -> None:
         """The event the reply actions record for an interested prospect."""
@@ -156,7 +157,9 @@ def report_db(db_engine: Engine) -> Engine:
 
         interest = d.reply(p1, "interest", at(5), outbound_id=m1)  # answers m1, not the later m7
         d.hand_off(p1, interest, at(5, 9))
-        d.hand_off(p1, interest, at(5, 9), kind="hand-off")  # an old kind: nothing records it
+        d.hand_off(
+            p1, interest, at(5, 9), kind=EventKind.HAND_OFF
+        )  # an old kind: nothing records it
         bounce = d.reply(p2, "bounce", at(4, 9))  # no outbound_id: the prospect's latest send, m2
         d.reply(p3, "auto-reply", at(11, 9))  # not a person: not a reply
         referral = d.reply(p3, "referral", at(12))  # m3: sent before it (m4 is later)

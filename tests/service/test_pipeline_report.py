@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from engine.basics.outcomes import Outcome
+from engine.basics.stages import DEFAULT_WIN_RATES
 from engine.cli import main
 from engine.prospects.sales import set_grade, set_stage
-from engine.prospects.stages import DEFAULT_WIN_RATES
 from engine.service.pipeline import (
     Deal,
     LeadWait,
@@ -30,7 +31,6 @@ from engine.service.pipeline import (
 )
 from engine.store.db import upgrade
 from engine.store.models import Account, AccountGrade, AccountStage
-from engine.tasks.outcomes import Outcome
 from engine.tasks.recording import record_outcome
 from tests.tasks.support import EXECUTIVES, build
 

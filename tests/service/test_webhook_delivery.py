@@ -26,6 +26,7 @@ from engine.service.daemon import Daemon
 from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.service.webhooks import WebhookSender
 from engine.store.db import session_scope
+from engine.store.events import EventKind
 from engine.store.jobs import RetryPolicy
 from engine.store.models import Event
 
@@ -83,7 +84,7 @@ def receiver() -> Iterator[Receiver]:
 def pending(engine: Engine, name: str = "interest", at: datetime = START) -> int:
     with session_scope(engine) as session:
         event = Event(
-            kind="webhook.pending",
+            kind=EventKind.WEBHOOK_PENDING,
             at=at,
             prospect_id=7,
             data={"event": name, "payload": {"prospect": "jane@example.org", "label": name}},
@@ -126,7 +127,7 @@ async def test_delivers_a_signed_post(db_engine: Engine, receiver: Receiver) -> 
         "data": {"prospect": "jane@example.org", "label": "interest"},
     }
     event = stored(db_engine, event_id)
-    assert event.kind == "webhook.delivered"
+    assert event.kind == EventKind.WEBHOOK_DELIVERED
     assert event.data["targets"][hook.url]["attempts"] == 1
     # Delivered once: nothing more to do.
     assert await sender(db_engine, clock, hook).deliver_due() == 0
@@ -154,7 +155,7 @@ async def test_retries_with_backoff_after_a_500(db_engine: Engine, receiver: Rec
 
     assert await webhooks.deliver_due() == 0
     event = stored(db_engine, event_id)
-    assert event.kind == "webhook.pending"
+    assert event.kind == EventKind.WEBHOOK_PENDING
     target = event.data["targets"][receiver.url()]
     assert (target["attempts"], target["error"]) == (1, "HTTP 500")
     assert event.data["next_attempt_at"] == (START + timedelta(seconds=30)).isoformat()
@@ -175,7 +176,7 @@ async def test_retries_with_backoff_after_a_500(db_engine: Engine, receiver: Rec
     clock.fast_forward(seconds=60)
     assert await webhooks.deliver_due() == 1
     event = stored(db_engine, event_id)
-    assert event.kind == "webhook.delivered"
+    assert event.kind == EventKind.WEBHOOK_DELIVERED
     assert event.data["targets"][receiver.url()]["attempts"] == 3
     assert "X-Spear-Signature" not in receiver.received[0].headers  # no secret, no signature
 
@@ -194,7 +195,7 @@ async def test_gives_up_at_the_deadline(db_engine: Engine, receiver: Receiver) -
         clock.fast_forward(minutes=4)
     event = stored(db_engine, event_id)
     assert settled == 1
-    assert event.kind == "webhook.failed"
+    assert event.kind == EventKind.WEBHOOK_FAILED
     # Attempts at 0 and 4 minutes; the 2-minute wait after the second would pass the deadline.
     assert event.data["targets"][receiver.url()]["attempts"] == 2
     assert len(receiver.received) == 2
@@ -271,7 +272,7 @@ async def test_a_stale_claim_is_released(db_engine: Engine, receiver: Receiver) 
     # A sender that crashed after claiming: the event waits, then is delivered by another.
     with session_scope(db_engine) as session:
         event = Event(
-            kind="webhook.sending",
+            kind=EventKind.WEBHOOK_SENDING,
             at=START,
             data={"event": "referral", "payload": {}, "claimed_at": START.isoformat()},
         )

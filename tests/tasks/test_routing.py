@@ -8,7 +8,8 @@ from sqlmodel import Session
 
 from engine.config import config_from_document
 from engine.errors import ConfigError
-from engine.replies.routing import HANDED_OFF_EVENT, choose_executive
+from engine.replies.routing import choose_executive
+from engine.store.events import EventKind
 from engine.store.models import Account, Event, Prospect
 
 DOCUMENT = {
@@ -41,7 +42,7 @@ def test_by_segment_then_round_robin_for_the_rest(db_engine: Engine) -> None:
             chosen = choose_executive(db, hand_off, config.segments, brazilian, None)
             assert chosen is not None
             turns.append(chosen.address)
-            db.add(Event(kind=HANDED_OFF_EVENT, data={}))
+            db.add(Event(kind=EventKind.ACCOUNT_HANDED_OFF, data={}))
             db.flush()
     assert turns == [
         "ada@spear.example",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.basics.outcomes import Outcome, OutcomeAction, parse_outcome
 from engine.cadences.loader import parse_cadence
 from engine.errors import CadenceError
-from engine.tasks.outcomes import Outcome, OutcomeAction, parse_outcome
 
 TEMPLATES = {"note": "Hi {{ prospect.first_name }}\n\n{{ sender.signature }}", "call": "Call."}
 

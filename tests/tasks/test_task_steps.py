@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from engine.basics.outcomes import DEFAULT_ON_OUTCOME, Outcome, OutcomeAction
+from engine.basics.stages import rank
+from engine.basics.windows import in_window
 from engine.clock import utc
 from engine.errors import SpearError
 from engine.prospects.contact_state import ContactState
-from engine.prospects.stages import rank
 from engine.prospects.suppression import add_suppression
-from engine.replies.actions import HANDOFF_EVENT
-from engine.replies.routing import HANDED_OFF_EVENT
-from engine.sending.windows import in_window
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     AccountStage,
@@ -32,7 +32,6 @@ from engine.store.models import (
     TaskStatus,
 )
 from engine.tasks.listing import due_tasks, end_of_day
-from engine.tasks.outcomes import DEFAULT_ON_OUTCOME, Outcome, OutcomeAction
 from engine.tasks.recording import TaskError, record_outcome, undo_outcome
 
 from .support import EXECUTIVES, World, build, cadence
@@ -120,7 +119,7 @@ def test_each_outcome_does_what_its_default_mapping_says(
     account = row(world, Account, world.account_id)
     with Session(db_engine) as db:
         suppressed = db.exec(select(Suppression)).all()
-        handoffs = db.exec(select(Event).where(Event.kind == HANDOFF_EVENT)).all()
+        handoffs = db.exec(select(Event).where(Event.kind == EventKind.HANDOFF_EMAIL)).all()
 
     if action in (OutcomeAction.CONTINUE, OutcomeAction.INVALID_PHONE):
         assert enrollment.status is EnrollmentStatus.ACTIVE
@@ -177,7 +176,7 @@ def test_undo_puts_back_what_each_outcome_changed(db_engine: Engine, outcome: Ou
         undo_outcome(db, task.id, now=world.clock.now(), actor="robin")
         db.commit()
         live_handoffs = db.exec(
-            select(Event).where(Event.kind == HANDOFF_EVENT, Event.undone_at == None)  # noqa: E711
+            select(Event).where(Event.kind == EventKind.HANDOFF_EMAIL, Event.undone_at == None)  # noqa: E711
         ).all()
         assert db.exec(select(Suppression)).all() == []
     after = (
@@ -209,7 +208,7 @@ def test_a_cadence_maps_outcomes_its_own_way(db_engine: Engine) -> None:
 def test_hand_offs_from_calls_go_round_robin(db_engine: Engine) -> None:
     world = build(db_engine)
     with Session(db_engine) as db:
-        db.add(Event(kind=HANDED_OFF_EVENT, data={}))  # someone had the first turn
+        db.add(Event(kind=EventKind.ACCOUNT_HANDED_OFF, data={}))  # someone had the first turn
         db.commit()
     world.planner.plan_due()
     result = done(world, Outcome.POTENTIAL)
@@ -228,7 +227,7 @@ def test_a_call_to_a_wrong_number_is_skipped_later(db_engine: Engine) -> None:
     world.planner.plan_due()
     with Session(db_engine) as db:
         assert db.exec(select(Task)).all() == []
-        skipped = db.exec(select(Event).where(Event.kind == "task.skipped")).one()
+        skipped = db.exec(select(Event).where(Event.kind == EventKind.TASK_SKIPPED)).one()
         assert skipped.data["reason"] == "phone invalid"
     assert _next_email_planned(world)
 

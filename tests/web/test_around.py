@@ -15,6 +15,7 @@ from engine.cli import main
 from engine.clock import utc
 from engine.config import MailboxConfig, ServerSettings, TlsMode, Web
 from engine.replies import ReplySettings
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -60,7 +61,7 @@ def test_accounts_search_show_pause_and_resume(serve: Serve, workspace: Workspac
     with Session(workspace.engine) as session:
         sam = session.get(Enrollment, workspace.ids["sam_enrollment"])
         assert sam is not None and sam.status is EnrollmentStatus.ACTIVE
-        [resumed] = session.exec(select(Event).where(Event.kind == "account-resumed")).all()
+        [resumed] = session.exec(select(Event).where(Event.kind == EventKind.ACCOUNT_RESUMED)).all()
         assert resumed.actor == "alex"
 
     client.request("POST", "/accounts/acme.example/pause", {"csrf": token, "reason": "trade show"})
@@ -119,7 +120,7 @@ def settled_record(
         row = session.get(OutboundMessage, row_id)
         enrollment = session.get(Enrollment, enrollment_id)
         [event] = session.exec(
-            select(Event).where(Event.kind == "send-settled", Event.outbound_id == row_id)
+            select(Event).where(Event.kind == EventKind.SEND_SETTLED, Event.outbound_id == row_id)
         ).all()
         assert row is not None and enrollment is not None
         sent_at = utc(row.sent_at) if row.sent_at else None

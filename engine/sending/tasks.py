@@ -2,7 +2,7 @@
 
 The planner hands a due step here when it is a call, LinkedIn or other task step. The task is
 booked at the next moment inside the prospect's send windows (the same arithmetic as an email's,
-`engine.sending.windows`), with its instructions rendered like an email's template. A task is not
+`engine.basics.windows`), with its instructions rendered like an email's template. A task is not
 subject to a mailbox's caps: nothing is sent. The enrollment then waits for the outcome a person
 records (`engine.tasks.recording`), which decides what comes next; the `(enrollment_id,
 step_id)` unique key means a step becomes a task at most once.
@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from engine.basics.windows import SendRules, due_after, next_slot, window_end
 from engine.cadences.model import Cadence, Step, StepType
 from engine.cadences.templates import context_for, render_step
 from engine.config import MailboxConfig
 from engine.prospects.suppression import is_suppressed
-from engine.sending.windows import SendRules, due_after, next_slot, window_end
+from engine.store.events import EventKind
 from engine.store.models import (
     Account,
     Enrollment,
@@ -81,14 +82,18 @@ def plan_task(
         enrollment.stop_reason = f"suppressed: {suppressed}"
         enrollment.updated_at = now
         _event(
-            session, "task.skipped", enrollment, now, {"step_id": step.id, "reason": "suppressed"}
+            session,
+            EventKind.TASK_SKIPPED,
+            enrollment,
+            now,
+            {"step_id": step.id, "reason": "suppressed"},
         )
         return "skipped"
     if step.type is StepType.CALL and prospect.phone_invalid:
         _advance(enrollment, following, now, tz, rules, now)
         _event(
             session,
-            "task.skipped",
+            EventKind.TASK_SKIPPED,
             enrollment,
             now,
             {"step_id": step.id, "reason": "phone invalid"},
@@ -117,7 +122,7 @@ def plan_task(
     enrollment.updated_at = now
     _event(
         session,
-        "task.planned",
+        EventKind.TASK_PLANNED,
         enrollment,
         now,
         {"task_id": task.id, "step_id": step.id, "kind": task.kind, "due_at": due.isoformat()},
@@ -151,7 +156,11 @@ def _advance(
 
 
 def _event(
-    session: Session, kind: str, enrollment: Enrollment, now: datetime, data: dict[str, object]
+    session: Session,
+    kind: EventKind,
+    enrollment: Enrollment,
+    now: datetime,
+    data: dict[str, object],
 ) -> None:
     session.add(
         Event(

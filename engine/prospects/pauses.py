@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from engine.store.events import EventKind
 from engine.store.models import Account, Enrollment, EnrollmentStatus, Event, Prospect
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def pause_account(
     session.add(
         Event(
             at=now,
-            kind="account-paused",
+            kind=EventKind.ACCOUNT_PAUSED,
             actor=actor,
             prospect_id=replied_by,
             data={"account_id": account_id, "reason": reason, "enrollments": paused},
