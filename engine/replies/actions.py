@@ -60,6 +60,13 @@ from engine.cadences import (
 from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
 from engine.config import Config, HandOff, Replies, Webhook, WebhookEvent
 from engine.errors import NotFoundError, SpearError
+from engine.lifecycle import (
+    mailbox_state,
+    open_enrollments,
+    pause_mailbox,
+    prune_address,
+    stop_enrollment,
+)
 from engine.prospects.addresses import normalise_email
 from engine.prospects.contact_state import EnrolPath
 from engine.prospects.enrollment import enroll, plan_enrollment
@@ -81,16 +88,16 @@ from engine.service.webhooks import PendingWebhook
 from engine.store.models import (
     Account,
     AccountStatus,
-    EmailStatus,
     Enrollment,
     EnrollmentStatus,
     Event,
     InboundMessage,
     InboundStatus,
-    MailboxState,
     OutboundMessage,
     OutboundStatus,
+    PauseCause,
     Prospect,
+    StopCause,
     SuppressionSource,
 )
 
@@ -102,7 +109,6 @@ APPLIED_EVENT = "reply.applied"  # one per application: the idempotence marker
 # Not "content filter": the classifier gives it to a "user unknown" refused after DATA or by a
 # filtering gateway, which is about that one address (a soft bounce that counts toward the limit).
 BLOCK_REASONS = frozenset({"spam block", "policy"})
-OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
 HUMAN_LABELS = frozenset(ReplyLabel) - {ReplyLabel.BOUNCE, ReplyLabel.AUTO_REPLY}
 
 
@@ -420,7 +426,7 @@ class _Run:
             )
             if guess in (ReplyLabel.AUTO_REPLY, ReplyLabel.BOUNCE):
                 return  # probably not a person writing: leave the cadence to the reviewer
-        self.stop_enrollments(prospect, f"replied: {self.label}")
+        self.stop_enrollments(prospect, StopCause.REPLIED, f"replied: {self.label}")
         if self.classification.complaint:
             self.suppress(prospect.email, "complaint", SuppressionSource.COMPLAINT)
         if self.label is not ReplyLabel.UNCLEAR:
@@ -468,12 +474,10 @@ class _Run:
             self.review.append(f"{self.label}: the cadence says pause; choose when to resume")
         # STOP: already done, as for every human reply.
 
-    def stop_enrollments(self, prospect: Prospect, reason: str) -> None:
-        for enrollment in self.open_enrollments(prospect.id):
+    def stop_enrollments(self, prospect: Prospect, cause: StopCause, reason: str) -> None:
+        for enrollment in open_enrollments(self.session, prospect.id):
             changes = self.changes()
-            changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
-            changes.set(enrollment, "stop_reason", reason)
-            changes.set(enrollment, "updated_at", self.now)
+            stop_enrollment(enrollment, cause, reason, self.now, changes)
             self.record("enrollment.stopped", changes, enrollment_id=enrollment.id)
 
     def engage_account(self, prospect: Prospect, referred: set[str]) -> None:
@@ -491,12 +495,13 @@ class _Run:
         for colleague in colleagues:
             if colleague.email in referred:
                 continue
-            for enrollment in self.open_enrollments(colleague.id, only_active=True):
+            for enrollment in open_enrollments(self.session, colleague.id, only_active=True):
                 cadence = self.settings.cadence_of(self.session, enrollment)
                 rule = cadence.stop.account_reply if cadence else AccountReplyRule.PAUSE
                 if rule is AccountReplyRule.PAUSE:
                     changes.set(enrollment, "status", EnrollmentStatus.PAUSED)
-                    # Named, so resuming the account knows this wait is the account's.
+                    # So resuming the account knows this wait is the account's.
+                    changes.set(enrollment, "stop_cause", StopCause.ACCOUNT_PAUSED)
                     changes.set(
                         enrollment,
                         "stop_reason",
@@ -504,8 +509,8 @@ class _Run:
                     )
                     paused_any = True
                 elif rule is AccountReplyRule.STOP:
-                    changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
-                    changes.set(enrollment, "stop_reason", f"colleague replied: {prospect.email}")
+                    why = f"colleague replied: {prospect.email}"
+                    stop_enrollment(enrollment, StopCause.COLLEAGUE_REPLIED, why, self.now, changes)
         if paused_any:
             changes.set(account, "paused", True)
         self.record("account.engaged", changes, data={"account_id": account.id})
@@ -659,7 +664,7 @@ class _Run:
                 f"not an address Spear has mailed"
             )
             return
-        self.stop_enrollments(prospect, "unsubscribed")
+        self.stop_enrollments(prospect, StopCause.UNSUBSCRIBED, "unsubscribed")
         self.suppress(prospect.email, "unsubscribe request", source)
 
     def was_mailed(self, prospect: Prospect) -> bool:
@@ -721,11 +726,8 @@ class _Run:
 
     def invalidate(self, prospect: Prospect, reason: str) -> None:
         changes = self.changes()
-        changes.set(prospect, "email_status", EmailStatus.INVALID)
-        changes.set(prospect, "updated_at", self.now)
+        prune_address(self.session, prospect, reason, self.now, changes=changes)
         self.record("prospect.invalid", changes, data={"reason": reason})
-        self.suppress(prospect.email, reason, SuppressionSource.BOUNCE)
-        self.stop_enrollments(prospect, "bounced")
 
     def soft_bounce(self, prospect: Prospect, reason: str) -> None:
         changes = self.changes()
@@ -777,11 +779,8 @@ class _Run:
             ).all()
         )
         rate = len(blocks) / max(sent, len(blocks))
-        state = self.session.get(MailboxState, mailbox)
         changes = self.changes()
-        if state is None:
-            state = MailboxState(name=mailbox)
-            changes.add(state)
+        state = mailbox_state(self.session, mailbox, self.now, changes=changes)
         alarm = f"{len(blocks)} policy/spam blocks in {len(blocks) + sent} sends ({rate:.1%})"
         changes.set(state, "alarm", alarm)
         # One block in a handful of sends is over any rate: it takes a few to be a pattern.
@@ -789,8 +788,10 @@ class _Run:
             rate > self.settings.replies.block_alarm_rate
             and len(blocks) >= self.settings.replies.block_alarm_min_count
         ):
-            changes.set(state, "paused", True)
-            changes.set(state, "paused_reason", f"block rate {rate:.1%}: {reason}")
+            why = f"block rate {rate:.1%}: {reason}"
+            pause_mailbox(
+                self.session, mailbox, PauseCause.BLOCK_RATE, why, self.now, changes=changes
+            )
         changes.set(state, "updated_at", self.now)
         self.record("mailbox.alarm", changes, data={"mailbox": mailbox, "rate": rate})
         log.warning("mailbox alarm mailbox=%s reason=%s rate=%.3f", mailbox, reason, rate)
@@ -800,7 +801,7 @@ class _Run:
     def auto_reply(self, prospect: Prospect) -> None:
         rule = self.rule_for(prospect)
         if rule.action is ReplyActionKind.STOP:
-            self.stop_enrollments(prospect, "auto-reply")
+            self.stop_enrollments(prospect, StopCause.AUTO_REPLY, "auto-reply")
         elif rule.action is ReplyActionKind.REVIEW:
             self.review.append("auto-reply: the cadence asks for a person to decide")
         else:
@@ -814,7 +815,7 @@ class _Run:
             resume = datetime.combine(returns + timedelta(days=1), time(), tzinfo=self.now.tzinfo)
         else:
             resume = self.now + timedelta(days=self.settings.replies.auto_reply_delay_days)
-        for enrollment in self.open_enrollments(prospect.id, only_active=True):
+        for enrollment in open_enrollments(self.session, prospect.id, only_active=True):
             due = enrollment.next_due_at
             if due is not None and due >= resume:
                 continue
@@ -827,18 +828,6 @@ class _Run:
                 enrollment_id=enrollment.id,
                 data={"until": resume.isoformat()},
             )
-
-    # -- queries --------------------------------------------------------------------------
-
-    def open_enrollments(
-        self, prospect_id: int | None, *, only_active: bool = False
-    ) -> Sequence[Enrollment]:
-        statuses = (EnrollmentStatus.ACTIVE,) if only_active else OPEN_ENROLLMENT
-        return self.session.exec(
-            select(Enrollment)
-            .where(Enrollment.prospect_id == prospect_id, col(Enrollment.status).in_(statuses))
-            .order_by(col(Enrollment.id))
-        ).all()
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from engine.cadences.versions import pinned_cadence
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
+from engine.lifecycle import Direct, detail, stop_enrollment
 from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
@@ -54,6 +55,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    StopCause,
 )
 from engine.tasks.planning import open_task, plan_task
 from engine.unsubscribe.links import unsubscribe_links
@@ -291,9 +293,9 @@ class Planner:
         blocked = why_not_mail(facts, enrollment_id)
         if blocked is not None:
             reason, why = blocked
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"{reason.value}: {why}"[:500]
-            enrollment.updated_at = now
+            stop_enrollment(
+                enrollment, StopCause.CONTACT_STATE, f"{reason.value}: {why}", now, Direct(session)
+            )
             data = {"reason": reason.value, "detail": why}
             session.add(
                 Event(
@@ -495,7 +497,8 @@ class Planner:
             if enrollment is None:
                 return
             enrollment.status = EnrollmentStatus.PAUSED
-            enrollment.stop_reason = reason[:500]
+            enrollment.stop_cause = StopCause.PLAN_FAILED
+            enrollment.stop_reason = detail(reason)
             enrollment.updated_at = now
             session.add(
                 Event(

@@ -25,12 +25,14 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFoundError, SpearError
+from engine.lifecycle import Direct, stop_enrollment
 from engine.store.models import (
     Enrollment,
     EnrollmentStatus,
     Event,
     OutboundMessage,
     OutboundStatus,
+    StopCause,
 )
 
 SETTLED = "send-settled"
@@ -116,9 +118,8 @@ def settle(
             EnrollmentStatus.ACTIVE,
             EnrollmentStatus.PAUSED,
         ):
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"step {row.step_id} could not be delivered"
-            enrollment.updated_at = now
+            why = f"step {row.step_id} could not be delivered"
+            stop_enrollment(enrollment, StopCause.UNDELIVERABLE, why, now, Direct(session))
         data["given_up"] = True
     else:
         # Back as a row that missed its window: the planner re-slots it, the dispatcher sends it.

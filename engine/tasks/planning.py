@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from engine.cadences.model import Cadence, Step, StepType
 from engine.cadences.templates import context_for, render_step
 from engine.config import MailboxConfig
+from engine.lifecycle import Direct, stop_enrollment
 from engine.prospects.suppression import is_suppressed
 from engine.sending.windows import SendRules, due_after, next_slot, window_end
 from engine.store.models import (
@@ -31,6 +32,7 @@ from engine.store.models import (
     EnrollmentStatus,
     Event,
     Prospect,
+    StopCause,
     Task,
     TaskStatus,
 )
@@ -77,9 +79,8 @@ def plan_task(
     following = cadence.step_after(step.id)
     suppressed = is_suppressed(session, prospect.email)
     if suppressed is not None:
-        enrollment.status = EnrollmentStatus.STOPPED
-        enrollment.stop_reason = f"suppressed: {suppressed}"
-        enrollment.updated_at = now
+        why = f"suppressed: {suppressed}"
+        stop_enrollment(enrollment, StopCause.SUPPRESSED, why, now, Direct(session))
         _event(
             session, "task.skipped", enrollment, now, {"step_id": step.id, "reason": "suppressed"}
         )
