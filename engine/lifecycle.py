@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from engine.prospects.suppression import add_suppression
 from engine.store.models import (
+    OPEN_ENROLLMENT,
     EmailStatus,
     Enrollment,
     EnrollmentStatus,
@@ -35,7 +36,6 @@ from engine.store.models import (
     SuppressionSource,
 )
 
-OPEN = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
 DETAIL_LIMIT = 500  # the most of a reason kept beside its code
 
 
@@ -83,7 +83,7 @@ def open_enrollments(
     session: Session, prospect_id: int | None, *, only_active: bool = False
 ) -> Sequence[Enrollment]:
     """The prospect's open (active or paused) enrollments, oldest first."""
-    statuses = (EnrollmentStatus.ACTIVE,) if only_active else OPEN
+    statuses = (EnrollmentStatus.ACTIVE,) if only_active else OPEN_ENROLLMENT
     return session.exec(
         select(Enrollment)
         .where(Enrollment.prospect_id == prospect_id, col(Enrollment.status).in_(statuses))
@@ -95,7 +95,7 @@ def stop_enrollment(
     enrollment: Enrollment, cause: StopCause, reason: str, now: datetime, changes: Changes
 ) -> bool:
     """Stop one enrollment if it is open; False when it was not (nothing changed)."""
-    if enrollment.status not in OPEN:
+    if enrollment.status not in OPEN_ENROLLMENT:
         return False
     changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
     changes.set(enrollment, "stop_cause", cause)
@@ -124,7 +124,7 @@ def stop_enrollments(
             e.id or 0: e
             for e in session.exec(
                 select(Enrollment).where(
-                    col(Enrollment.id).in_(ids), col(Enrollment.status).in_(OPEN)
+                    col(Enrollment.id).in_(ids), col(Enrollment.status).in_(OPEN_ENROLLMENT)
                 )
             ).all()
         }

@@ -104,6 +104,10 @@ class EnrollmentStatus(StrEnum):
     COMPLETED = "completed"
 
 
+# An open enrollment may still lead to mail: it can be stopped, and it counts as "in a cadence".
+OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+
+
 class StopCause(StrEnum):
     """Why an enrollment stopped or waits: the code behaviour keys on.
 
