@@ -71,18 +71,9 @@ def upgrade() -> None:
             sa.Column("pause_cause", _enum(PAUSE_CAUSES, "pausecause"), nullable=True)
         )
     enrollment = sa.table(
-        "enrollment",
-        sa.column("status", sa.String()),
-        sa.column("stop_reason", sa.String()),
-        sa.column("stop_cause", sa.String()),
+        "enrollment", *(sa.column(c, sa.String()) for c in ("status", "stop_reason", "stop_cause"))
     )
-    # Most specific first: a row gets the first cause that matches and keeps it.
-    for pattern, cause in STOP_TEXTS:
-        op.execute(
-            enrollment.update()
-            .where(enrollment.c.stop_cause.is_(None), enrollment.c.stop_reason.like(pattern))
-            .values(stop_cause=cause)
-        )
+    _fill(enrollment, "stop_reason", "stop_cause", STOP_TEXTS)
     paused = sa.and_(enrollment.c.stop_cause.is_(None), enrollment.c.status == "paused")
     # A paused enrollment without a reason was paused by a colleague's reply (older versions
     # gave none); any other paused one was parked by the planner.
@@ -93,16 +84,18 @@ def upgrade() -> None:
     )
     op.execute(enrollment.update().where(paused).values(stop_cause="plan-failed"))
     mailbox = sa.table(
-        "mailbox_state",
-        sa.column("paused", sa.Boolean()),
-        sa.column("paused_reason", sa.String()),
-        sa.column("pause_cause", sa.String()),
+        "mailbox_state", *(sa.column(c, sa.String()) for c in ("paused_reason", "pause_cause"))
     )
-    for pattern, cause in PAUSE_TEXTS:
+    _fill(mailbox, "paused_reason", "pause_cause", PAUSE_TEXTS)
+
+
+def _fill(table: sa.TableClause, text: str, code: str, patterns: Sequence[tuple[str, str]]) -> None:
+    """Give each row the code of the first pattern its text matches (most specific first)."""
+    for pattern, value in patterns:
         op.execute(
-            mailbox.update()
-            .where(mailbox.c.pause_cause.is_(None), mailbox.c.paused_reason.like(pattern))
-            .values(pause_cause=cause)
+            table.update()
+            .where(table.c[code].is_(None), table.c[text].like(pattern))
+            .values({code: value})
         )
 
 
