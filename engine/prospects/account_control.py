@@ -1,7 +1,7 @@
 """Accounts as a person steers them: list and show, pause and resume, set the status by hand.
 
 Spear pauses an account by itself when someone there replies (`engine.prospects.pauses`): the other
-contacts' enrollments wait with a `stop_reason` naming the account pause. Resuming the account
+contacts' enrollments wait with the stop cause `account-paused`. Resuming the account
 sets exactly those back to `active`; an enrollment paused for another reason (the planner parks
 one it cannot render) stays paused. A resumed enrollment is not lost and does not burst:
 
@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from engine.errors import NotFoundError
 from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.fields import RowProblem, parse_domain
+from engine.prospects.lifecycle import Direct, stop_enrollment
 from engine.prospects.pauses import (
     ACCOUNT_IS_PAUSED,
     enrollment_not_active,
@@ -52,6 +53,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    StopCause,
     stored_reason,
 )
 
@@ -268,14 +270,13 @@ def resume_account(
         blocked = why_not_mail(facts[enrollment.prospect_id], enrollment.id or 0)
         if blocked is not None:
             # They replied, unsubscribed or bounced during the pause: their cadence ends here.
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = stored_reason(f"{blocked[0].value}: {blocked[1]}")
-            enrollment.updated_at = now
-            session.add(enrollment)
+            why = f"{blocked[0].value}: {blocked[1]}"
+            stop_enrollment(enrollment, StopCause.CONTACT_STATE, why, now, Direct(session))
             stopped.append(enrollment.id or 0)
             continue
         if paused_by_account(enrollment):
             enrollment.status = EnrollmentStatus.ACTIVE
+            enrollment.stop_cause = None
             enrollment.stop_reason = None
             enrollment.updated_at = now
             session.add(enrollment)
@@ -332,10 +333,7 @@ def set_account_status(
     if status in NEVER_ENROLL:
         why = f"account is {status.value}: {because}"
         for enrollment in _open_enrollments(session, account):
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = why
-            enrollment.updated_at = now
-            session.add(enrollment)
+            stop_enrollment(enrollment, StopCause.ACCOUNT_RULED_OUT, why, now, Direct(session))
             stopped.append(enrollment.id or 0)
         session.flush()
         cancelled = _cancel_waiting(session, account, why)

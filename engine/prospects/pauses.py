@@ -7,9 +7,10 @@ checks `Account.paused` again just before each send, so messages already planned
 
 A person can also pause an account by hand (`spear account pause`): then every active enrollment
 there waits, referrals included, since a person asked for silence. Either way, and when the reply
-actions (`engine.replies.actions`) pause colleagues, the paused enrollments carry a `stop_reason`
-made by `account_pause_reason`, which is how resuming the account
-(`engine.prospects.account_control`) tells them from enrollments paused for another reason.
+actions (`engine.replies.actions`) pause colleagues, the paused enrollments carry the stop cause
+`StopCause.ACCOUNT_PAUSED` (and a `stop_reason` made by `account_pause_reason` for people), which
+is how resuming the account (`engine.prospects.account_control`) tells them from enrollments
+paused for another reason.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.store.events import EventKind
-from engine.store.models import Account, Enrollment, EnrollmentStatus, Event, Prospect
+from engine.store.models import Account, Enrollment, EnrollmentStatus, Event, Prospect, StopCause
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_PAUSE = "account paused"
 # Why a waiting message was cancelled because its account was paused (the dispatcher's last-moment
 # check): resuming the account puts these back, with those of `enrollment_not_active("paused")`.
 ACCOUNT_IS_PAUSED = "account is paused"
@@ -37,18 +37,14 @@ def enrollment_not_active(status: str) -> str:
 
 def account_pause_reason(cause: str) -> str:
     """The `stop_reason` of an enrollment paused because its account was: `account paused: ...`."""
-    return f"{ACCOUNT_PAUSE}: {cause}"
+    return f"account paused: {cause}"
 
 
 def paused_by_account(enrollment: Enrollment) -> bool:
-    """Whether `enrollment` waits only because its account was paused.
-
-    A paused enrollment without a reason counts too: the reply actions paused colleagues without
-    one before they named the account pause.
-    """
-    reason = enrollment.stop_reason
-    return enrollment.status == EnrollmentStatus.PAUSED and (
-        reason is None or reason.startswith(ACCOUNT_PAUSE)
+    """Whether `enrollment` waits only because its account was paused."""
+    return (
+        enrollment.status == EnrollmentStatus.PAUSED
+        and enrollment.stop_cause == StopCause.ACCOUNT_PAUSED
     )
 
 
@@ -85,6 +81,7 @@ def pause_account(
     paused = []
     for enrollment in session.exec(query).all():
         enrollment.status = EnrollmentStatus.PAUSED
+        enrollment.stop_cause = StopCause.ACCOUNT_PAUSED
         enrollment.stop_reason = account_pause_reason(cause)
         enrollment.updated_at = now
         paused.append(enrollment.id or 0)

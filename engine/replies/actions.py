@@ -16,27 +16,11 @@ Mail and webhooks are not sent from here: a `handoff.email` (data `status: pendi
 `engine.service.webhooks`), skipping undone ones, so acting on a reply never waits on the network
 and an undone hand-off that has not gone out never goes out.
 
-The play's rules, label by label:
-
-- any human reply (everything but bounces and auto-replies, unclear ones included) stops all of
-  that prospect's enrollments at once, and pauses colleagues at the account (per the cadence's
-  `stop.account_reply`), except the people the reply refers us to;
-- only our own mail acts (`ownership`): a bounce or reply that names no message Spear sent and
-  no address its mailbox wrote to lately goes to review and changes nothing, and so do the
-  referred people of a referral that is not a thread reply to us, names free-mail or other
-  domains, or more than three people;
-- bounce: hard (or N soft within the window) marks the address invalid, suppresses it and stops
-  its enrollments; a policy or spam block raises an alarm on the sending mailbox and pauses it
-  once its block rate passes `replies.block_alarm_rate` with at least
-  `replies.block_alarm_min_count` blocks (a content-filter refusal is about one address: a soft
-  bounce);
-- auto-reply: the next step waits until the day after the return date (or the configured delay);
-  an alternate contact it names goes to the review queue;
-- then the cadence's `on_reply` rule for the label: enrol (the referred people for a referral,
-  the replier otherwise, at the resume date when asked), hand off, stop, suppress, or review;
-- an unsubscribe request sent to the List-Unsubscribe mailto (see `engine.unsubscribe.requests`)
-  suppresses and stops whatever the cadence says, but only when it comes from the very address
-  Spear mailed; anything else waits for a person.
+What is done is decided first, as a plan (`engine.replies.plan.decide`, a pure function of the
+label and the facts `reply_context` reads); `_Run` carries the plan out step by step. The review
+screen describes the very same plan (`engine.review.explain`), so it says what accepting does.
+The rules that end or hold work (stopping enrollments, pruning an address, pausing a mailbox)
+live in `engine.prospects.lifecycle`, shared with the dispatcher and the CLI.
 """
 
 from __future__ import annotations
@@ -54,20 +38,42 @@ from engine.cadences import (
     DEFAULT_ON_REPLY,
     AccountReplyRule,
     Cadence,
-    ReplyAction,
     ReplyActionKind,
     pinned_cadence,
 )
-from engine.classify import DEFAULT_THRESHOLD, BounceKind, Classification, Referral, ReplyLabel
-from engine.classify.result import NOT_A_PERSON
-from engine.config import Config, HandOff, Replies, Webhook
+from engine.classify import DEFAULT_THRESHOLD, Classification, Referral, ReplyLabel
+from engine.config import AccountExecutive, Config, HandOff, Replies, Webhook
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.addresses import normalise_email
 from engine.prospects.contact_state import EnrolPath
 from engine.prospects.enrollment import enroll, plan_enrollment
+from engine.prospects.lifecycle import (
+    mailbox_state,
+    open_enrollments,
+    pause_mailbox,
+    prune_address,
+    stop_enrollment,
+)
 from engine.prospects.pauses import account_pause_reason
 from engine.prospects.suppression import add_suppression
 from engine.replies.ownership import not_ours, referral_risk
+from engine.replies.plan import (
+    CountSoftBounce,
+    EngageAccount,
+    EnrolReplier,
+    HandOffAccount,
+    MailboxBlock,
+    Notify,
+    Postpone,
+    PruneAddress,
+    Refer,
+    ReplyContext,
+    Review,
+    Step,
+    StopEnrollments,
+    Suppress,
+    decide,
+)
 from engine.replies.routing import (
     choose_executive,
     hand_off_account,
@@ -78,19 +84,18 @@ from engine.replies.stored import from_record, stored_request
 from engine.store.changes import UNDO_KEY, ChangeLog, revert
 from engine.store.events import UNDO_RECORDS, EventKind, WebhookEvent
 from engine.store.models import (
-    OPEN_ENROLLMENT,
     Account,
     AccountStatus,
-    EmailStatus,
     Enrollment,
     EnrollmentStatus,
     Event,
     InboundMessage,
     InboundStatus,
-    MailboxState,
     OutboundMessage,
     OutboundStatus,
+    PauseCause,
     Prospect,
+    StopCause,
     SuppressionSource,
 )
 from engine.store.payloads import BlockBounce, ReplyApplied, SoftBounce, WebhookRequest, read
@@ -98,10 +103,6 @@ from engine.store.payloads import BlockBounce, ReplyApplied, SoftBounce, Webhook
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "spear"
-# Soft bounces that say nothing about the address: the sending mailbox is being refused.
-# Not "content filter": the classifier gives it to a "user unknown" refused after DATA or by a
-# filtering gateway, which is about that one address (a soft bounce that counts toward the limit).
-BLOCK_REASONS = frozenset({"spam block", "policy"})
 
 
 class ActionError(SpearError):
@@ -163,6 +164,7 @@ class ActionResult:
     review_reasons: tuple[str, ...]
     events: tuple[int, ...]  # ids of the events recorded by this call
     already_applied: bool = False
+    plan: tuple[Step, ...] = ()  # the steps taken (none when already applied)
 
 
 # --- the three entry points ---------------------------------------------------------------------
@@ -199,7 +201,8 @@ def apply_actions(
         inbound.status, inbound.review_reason = InboundStatus.REVIEW, "; ".join(reasons)
     else:
         inbound.status, inbound.review_reason = InboundStatus.APPLIED, None
-    applied: ReplyApplied = {"label": inbound.label, "review": list(reasons)}
+    steps = [step.kind.value for step in run.plan]
+    applied: ReplyApplied = {"label": inbound.label, "review": list(reasons), "steps": steps}
     run.record(EventKind.REPLY_APPLIED, None, data=applied)
     session.add(inbound)
     session.flush()
@@ -211,7 +214,7 @@ def apply_actions(
         len(run.events),
         actor,
     )
-    return ActionResult(inbound_id, inbound.status, reasons, tuple(run.events))
+    return ActionResult(inbound_id, inbound.status, reasons, tuple(run.events), plan=run.plan)
 
 
 def undo_actions(
@@ -310,11 +313,110 @@ def reclassify(
     return apply_actions(session, inbound_id, settings, now=now, actor=actor)
 
 
-# --- one application --------------------------------------------------------------------------
+# --- the context of a decision ------------------------------------------------------------------
+
+
+def reply_context(
+    session: Session,
+    inbound: InboundMessage,
+    classification: Classification,
+    settings: ReplySettings,
+    *,
+    checked_at: datetime | None,
+) -> ReplyContext:
+    """What `decide` needs to know about the stored reply, read from the database.
+
+    With `checked_at`, the reply is acted on automatically: whether it is provably about our mail
+    is checked as of then. Without, a person decides, and their decision is followed as it is.
+    """
+    by_person = checked_at is None
+    prospect = session.get(Prospect, inbound.prospect_id) if inbound.prospect_id else None
+    label = classification.label
+    enrollment = _answered_enrollment(session, inbound)
+    cadence = settings.cadence_of(session, enrollment) if enrollment is not None else None
+    rule = cadence.reply_action(label) if cadence is not None else DEFAULT_ON_REPLY[label]
+    webhook = _subscribed(settings, label)
+    if prospect is None:
+        return ReplyContext(rule=rule, prospect=None, by_person=by_person, webhook=webhook)
+    account = session.get(Account, prospect.account_id) if prospect.account_id else None
+    request = stored_request(inbound.classification)
+    sender = normalise_email(inbound.from_address or "") or None
+    unproven = risk = None
+    if checked_at is not None:
+        unproven = not_ours(
+            session,
+            inbound,
+            prospect,
+            bounce=label is ReplyLabel.BOUNCE,
+            now=checked_at,
+            window_days=settings.replies.sent_window_days,
+        )
+        addresses = sorted({r.email.lower() for r in classification.referrals if r.email})
+        if label is ReplyLabel.REFERRAL and addresses:
+            risk = referral_risk(session, inbound, prospect, addresses)
+    executive = None
+    if rule.action is ReplyActionKind.HAND_OFF and label is not ReplyLabel.REFERRAL:
+        executive = choose_executive(
+            session, settings.hand_off, settings.segments, prospect, account
+        )
+    return ReplyContext(
+        rule=rule,
+        prospect=prospect.email,
+        account=(account.name or account.domain) if account is not None else None,
+        by_person=by_person,
+        unproven=str(unproven) if unproven is not None else None,
+        referral_risk=risk,
+        request=request,
+        sender=sender,
+        sender_was_mailed=request is not None
+        and sender == prospect.email
+        and _was_mailed(session, prospect),
+        executive=executive,
+        cadences=frozenset(settings.cadences),
+        webhook=webhook,
+        auto_reply_delay_days=settings.replies.auto_reply_delay_days,
+    )
+
+
+def _answered_enrollment(session: Session, inbound: InboundMessage) -> Enrollment | None:
+    """The enrollment the reply answers (or the prospect's latest one)."""
+    outbound = session.get(OutboundMessage, inbound.outbound_id) if inbound.outbound_id else None
+    if outbound is not None:
+        return session.get(Enrollment, outbound.enrollment_id)
+    if inbound.prospect_id is None:
+        return None
+    return session.exec(
+        select(Enrollment)
+        .where(Enrollment.prospect_id == inbound.prospect_id)
+        .order_by(col(Enrollment.id).desc())
+    ).first()
+
+
+def _subscribed(settings: ReplySettings, label: ReplyLabel) -> WebhookEvent | None:
+    """The webhook event of the label, when a configured webhook subscribes to it."""
+    if str(label) not in {str(event) for event in WebhookEvent}:
+        return None
+    event = WebhookEvent(str(label))
+    return event if any(event in w.events for w in settings.webhooks) else None
+
+
+def _was_mailed(session: Session, prospect: Prospect) -> bool:
+    return (
+        session.exec(
+            select(OutboundMessage.id).where(
+                OutboundMessage.prospect_id == prospect.id,
+                col(OutboundMessage.status).in_((OutboundStatus.SENT, OutboundStatus.UNCERTAIN)),
+            )
+        ).first()
+        is not None
+    )
+
+
+# --- the executor -------------------------------------------------------------------------------
 
 
 class _Run:
-    """The actions for one reply, in order; collects events and reasons for review."""
+    """Carries out one reply's plan, step by step; collects events and reasons for review."""
 
     def __init__(
         self,
@@ -331,48 +433,59 @@ class _Run:
         self.actor = actor
         self.classification: Classification = from_record(inbound.classification, inbound.label)
         self.label = self.classification.label
-        self.request = stored_request(inbound.classification)
         self.review: list[str] = []
         self.events: list[int] = []
         self.prospect = (
             session.get(Prospect, inbound.prospect_id) if inbound.prospect_id is not None else None
         )
+        self.context = reply_context(
+            session,
+            inbound,
+            self.classification,
+            settings,
+            checked_at=now if actor == SYSTEM_ACTOR else None,
+        )
+        self.plan = decide(self.classification, self.context)
 
     def act(self) -> None:
-        if self.classification.error:
-            self.review.append(f"error: {self.classification.error}")
-        if self.prospect is None:
-            self.review.append("unmatched: no outbound message or prospect found")
+        for step in self.plan:
+            self.take(step)
+
+    def take(self, step: Step) -> None:
+        if isinstance(step, Review):
+            self.review.append(step.reason)
             return
-        if (
-            self.request is not None
-            and self.label is ReplyLabel.UNSUBSCRIBE
-            and self.actor == SYSTEM_ACTOR  # a person's decision is followed as it is
-        ):
-            # A request to the List-Unsubscribe mailto has its own checks (unsubscribe_request).
-            self.unsubscribe_request(self.prospect, self.request)
-            self.webhooks()
-            return
-        if self.actor == SYSTEM_ACTOR:
-            unproven = not_ours(
-                self.session,
-                self.inbound,
-                self.prospect,
-                bounce=self.label is ReplyLabel.BOUNCE,
-                now=self.now,
-                window_days=self.settings.replies.sent_window_days,
-            )
-            if unproven is not None:
-                # Anyone can forge a From or a delivery report: a person decides.
-                self.review.append(f"{unproven}: no message of ours to {self.prospect.email}")
-                return
-        if self.label is ReplyLabel.BOUNCE:
-            self.bounce(self.prospect)
-        elif self.label is ReplyLabel.AUTO_REPLY:
-            self.auto_reply(self.prospect)
-        else:
-            self.human_reply(self.prospect)
-        self.webhooks()
+        prospect = self.prospect
+        assert prospect is not None  # `decide` plans nothing but a review for an unmatched reply
+        match step:
+            case StopEnrollments(cause=cause, reason=reason):
+                self.stop_enrollments(prospect, cause, reason)
+            case Suppress(reason=reason, source=source):
+                self.suppress(prospect.email, reason, source)
+            case PruneAddress(reason=reason):
+                self.invalidate(prospect, reason)
+            case CountSoftBounce(reason=reason):
+                self.soft_bounce(prospect, reason)
+            case MailboxBlock(reason=reason):
+                self.mailbox_block(reason)
+            case Postpone(returns=returns, days=days):
+                self.postpone(prospect, returns, days)
+            case HandOffAccount(executive=executive):
+                self.hand_off(prospect, executive)
+            case EnrolReplier(cadence=name, start=start):
+                self.enrol(self.settings.cadences[name], prospect, start=self.day(start))
+            case Refer(referral=referral, cadence=name):
+                person = self.referred_prospect(prospect, referral)
+                if name is not None:
+                    cadence = self.settings.cadences[name]
+                    self.enrol(cadence, person, start=self.now, referrer=prospect)
+            case EngageAccount(spare=spare):
+                self.engage_account(prospect, spare)
+            case Notify(event=event):
+                self.notify(event)
+
+    def day(self, start: date | None) -> datetime:
+        return datetime.combine(start, time(), tzinfo=self.now.tzinfo) if start else self.now
 
     # -- recording ------------------------------------------------------------------------
 
@@ -406,74 +519,15 @@ class _Run:
         assert event.id is not None
         self.events.append(event.id)
 
-    # -- human replies --------------------------------------------------------------------
+    # -- the steps ------------------------------------------------------------------------
 
-    def human_reply(self, prospect: Prospect) -> None:
-        if self.label is ReplyLabel.UNCLEAR:
-            guess = self.classification.best_guess
-            self.review.append(
-                f"unclear (best guess {guess or 'none'}, "
-                f"confidence {self.classification.confidence:.2f})"
-            )
-            if guess in NOT_A_PERSON:
-                return  # probably not a person writing: leave the cadence to the reviewer
-        self.stop_enrollments(prospect, f"replied: {self.label}")
-        if self.classification.complaint:
-            self.suppress(prospect.email, "complaint", SuppressionSource.COMPLAINT)
-        if self.label is not ReplyLabel.UNCLEAR:
-            # Before colleagues pause: re-enrolling the replier (not-now -> nurture) must not find
-            # the account paused by their own reply. Referred people need no such care: enrolment
-            # exempts them from the pause and from one-per-account.
-            self.follow_rule(prospect, self.rule_for(prospect))
-        self.engage_account(prospect, self.referred_addresses())
-
-    def rule_for(self, prospect: Prospect) -> ReplyAction:
-        """The `on_reply` rule of the cadence the reply answers (or the prospect's latest one)."""
-        enrollment = self.replied_enrollment(prospect)
-        cadence = self.settings.cadence_of(self.session, enrollment) if enrollment else None
-        if cadence is None:
-            return DEFAULT_ON_REPLY[self.label]
-        return cadence.reply_action(self.label)
-
-    def replied_enrollment(self, prospect: Prospect) -> Enrollment | None:
-        outbound = (
-            self.session.get(OutboundMessage, self.inbound.outbound_id)
-            if self.inbound.outbound_id is not None
-            else None
-        )
-        if outbound is not None:
-            return self.session.get(Enrollment, outbound.enrollment_id)
-        return self.session.exec(
-            select(Enrollment)
-            .where(Enrollment.prospect_id == prospect.id)
-            .order_by(col(Enrollment.id).desc())
-        ).first()
-
-    def follow_rule(self, prospect: Prospect, rule: ReplyAction) -> None:
-        kind = rule.action
-        if self.label is ReplyLabel.REFERRAL:
-            self.referral(prospect, rule)
-        elif kind is ReplyActionKind.HAND_OFF:
-            self.hand_off(prospect)
-        elif kind is ReplyActionKind.SUPPRESS:
-            self.suppress(prospect.email, str(self.label))
-        elif kind is ReplyActionKind.ENROL:
-            self.enrol_replier(prospect, rule)
-        elif kind is ReplyActionKind.REVIEW:
-            self.review.append(f"{self.label}: the cadence asks for a person to decide")
-        elif kind is ReplyActionKind.PAUSE:
-            self.review.append(f"{self.label}: the cadence says pause; choose when to resume")
-        # STOP: already done, as for every human reply.
-
-    def stop_enrollments(self, prospect: Prospect, reason: str) -> None:
-        for enrollment in self.open_enrollments(prospect.id):
+    def stop_enrollments(self, prospect: Prospect, cause: StopCause, reason: str) -> None:
+        for enrollment in open_enrollments(self.session, prospect.id):
             changes = self.changes()
-            changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
-            changes.set(enrollment, "stop_reason", reason)
-            changes.set(enrollment, "updated_at", self.now)
+            stop_enrollment(enrollment, cause, reason, self.now, changes)
             self.record(EventKind.ENROLLMENT_STOPPED, changes, enrollment_id=enrollment.id)
 
-    def engage_account(self, prospect: Prospect, referred: set[str]) -> None:
+    def engage_account(self, prospect: Prospect, referred: frozenset[str]) -> None:
         """Someone at the account answered: colleagues wait, except the people referred to."""
         account = self.session.get(Account, prospect.account_id) if prospect.account_id else None
         if account is None:
@@ -488,12 +542,13 @@ class _Run:
         for colleague in colleagues:
             if colleague.email in referred:
                 continue
-            for enrollment in self.open_enrollments(colleague.id, only_active=True):
+            for enrollment in open_enrollments(self.session, colleague.id, only_active=True):
                 cadence = self.settings.cadence_of(self.session, enrollment)
                 rule = cadence.stop.account_reply if cadence else AccountReplyRule.PAUSE
                 if rule is AccountReplyRule.PAUSE:
                     changes.set(enrollment, "status", EnrollmentStatus.PAUSED)
-                    # Named, so resuming the account knows this wait is the account's.
+                    # So resuming the account knows this wait is the account's.
+                    changes.set(enrollment, "stop_cause", StopCause.ACCOUNT_PAUSED)
                     changes.set(
                         enrollment,
                         "stop_reason",
@@ -501,42 +556,11 @@ class _Run:
                     )
                     paused_any = True
                 elif rule is AccountReplyRule.STOP:
-                    changes.set(enrollment, "status", EnrollmentStatus.STOPPED)
-                    changes.set(enrollment, "stop_reason", f"colleague replied: {prospect.email}")
+                    why = f"colleague replied: {prospect.email}"
+                    stop_enrollment(enrollment, StopCause.COLLEAGUE_REPLIED, why, self.now, changes)
         if paused_any:
             changes.set(account, "paused", True)
         self.record(EventKind.ACCOUNT_ENGAGED, changes, data={"account_id": account.id})
-
-    def referred_addresses(self) -> set[str]:
-        if self.label is not ReplyLabel.REFERRAL:
-            return set()
-        return {r.email.lower() for r in self.classification.referrals if r.email}
-
-    def referral(self, referrer: Prospect, rule: ReplyAction) -> None:
-        referrals = self.classification.referrals
-        if not any(r.email for r in referrals):
-            names = ", ".join(r.name for r in referrals if r.name) or "no name given"
-            self.review.append(f"referral without an address ({names})")
-            return
-        cadence = self.settings.cadences.get(rule.cadence) if rule.cadence else None
-        if rule.action is ReplyActionKind.ENROL and cadence is None:
-            self.review.append(f"referral: cadence {rule.cadence} is not loaded")
-        elif rule.action is not ReplyActionKind.ENROL:
-            self.review.append("referral: the cadence names no cadence to enrol the person in")
-        if self.actor == SYSTEM_ACTOR:
-            addresses = sorted({r.email.lower() for r in referrals if r.email})
-            risk = referral_risk(self.session, self.inbound, referrer, addresses)
-            if risk is not None:
-                # Spear would write to people a stranger named: a person decides.
-                self.review.append(f"{risk[0]}: {risk[1]}")
-                return
-        for referral in referrals:
-            if not referral.email:
-                self.review.append(f"referral without an address ({referral.name})")
-                continue
-            person = self.referred_prospect(referrer, referral)
-            if cadence is not None:
-                self.enrol(cadence, person, start=self.now, referrer=referrer)
 
     def referred_prospect(self, referrer: Prospect, referral: Referral) -> Prospect:
         assert referral.email is not None
@@ -575,22 +599,13 @@ class _Run:
         account = self.session.exec(select(Account).where(Account.domain == domain)).first()
         return account.id if account is not None else referrer.account_id
 
-    def enrol_replier(self, prospect: Prospect, rule: ReplyAction) -> None:
-        cadence = self.settings.cadences.get(rule.cadence or "")
-        if cadence is None:
-            self.review.append(f"{self.label}: cadence {rule.cadence} is not loaded")
-            return
-        start = self.now
-        if rule.at_resume_date:
-            resume = self.classification.resume_after
-            if resume is None:
-                self.review.append(f"{self.label}: no resume date; choose when to re-enrol")
-                return
-            start = datetime.combine(resume, time(), tzinfo=self.now.tzinfo)
-        self.enrol(cadence, prospect, start=start, referrer=None)
-
     def enrol(
-        self, cadence: Cadence, prospect: Prospect, *, start: datetime, referrer: Prospect | None
+        self,
+        cadence: Cadence,
+        prospect: Prospect,
+        *,
+        start: datetime,
+        referrer: Prospect | None = None,
     ) -> None:
         changes = self.changes()
         # A referred person is enrolled because of the referrer's reply; the replier because of
@@ -627,11 +642,8 @@ class _Run:
             event.inbound_id = self.inbound.id
             self.session.add(event)
 
-    def hand_off(self, prospect: Prospect) -> None:
+    def hand_off(self, prospect: Prospect, executive: AccountExecutive | None) -> None:
         account = self.session.get(Account, prospect.account_id) if prospect.account_id else None
-        executive = choose_executive(
-            self.session, self.settings.hand_off, self.settings.segments, prospect, account
-        )
         changes = self.changes()
         if account is not None:
             hand_off_account(
@@ -644,38 +656,12 @@ class _Run:
             data=handed_off_data(account, executive, interest_at),
         )
         if executive is None:
-            self.review.append("interest: no hand_off.account_executive configured")
-            return
+            return  # the plan has a person look
         mailbox = self.settings.hand_off_mailbox or self.inbound.mailbox
         data = handoff_email_data(
             prospect, account, executive, mailbox, self.classification.reply_text
         )
         self.record(EventKind.HANDOFF_EMAIL, None, data=data)
-
-    def unsubscribe_request(self, prospect: Prospect, source: SuppressionSource) -> None:
-        """A request to the mailto: honoured for an address Spear mailed, else a person looks."""
-        sender = normalise_email(self.inbound.from_address or "")
-        if sender != prospect.email or not self.was_mailed(prospect):
-            self.review.append(
-                f"unsubscribe request from {sender or 'an unreadable sender'}, "
-                f"not an address Spear has mailed"
-            )
-            return
-        self.stop_enrollments(prospect, "unsubscribed")
-        self.suppress(prospect.email, "unsubscribe request", source)
-
-    def was_mailed(self, prospect: Prospect) -> bool:
-        return (
-            self.session.exec(
-                select(OutboundMessage.id).where(
-                    OutboundMessage.prospect_id == prospect.id,
-                    col(OutboundMessage.status).in_(
-                        (OutboundStatus.SENT, OutboundStatus.UNCERTAIN)
-                    ),
-                )
-            ).first()
-            is not None
-        )
 
     def suppress(
         self, address: str, reason: str, source: SuppressionSource = SuppressionSource.REPLY
@@ -689,13 +675,8 @@ class _Run:
         changes.created_row(entry)
         self.record(EventKind.SUPPRESSED, changes, data={"address": address, "reason": reason})
 
-    def webhooks(self) -> None:
+    def notify(self, event: WebhookEvent) -> None:
         """One event per reply that a webhook subscribes to; the sender posts it to each."""
-        if str(self.label) not in {str(event) for event in WebhookEvent}:
-            return
-        event = WebhookEvent(str(self.label))
-        if not any(event in webhook.events for webhook in self.settings.webhooks):
-            return
         pending: WebhookRequest = {
             "event": event,
             "payload": {
@@ -709,25 +690,10 @@ class _Run:
 
     # -- bounces --------------------------------------------------------------------------
 
-    def bounce(self, prospect: Prospect) -> None:
-        bounce = self.classification.bounce
-        if bounce is None:
-            self.review.append("bounce without a delivery report")
-            return
-        if bounce.kind is BounceKind.HARD:
-            self.invalidate(prospect, f"hard bounce: {bounce.reason}")
-        elif bounce.reason in BLOCK_REASONS:
-            self.mailbox_block(bounce.reason)
-        else:
-            self.soft_bounce(prospect, bounce.reason)
-
     def invalidate(self, prospect: Prospect, reason: str) -> None:
         changes = self.changes()
-        changes.set(prospect, "email_status", EmailStatus.INVALID)
-        changes.set(prospect, "updated_at", self.now)
+        prune_address(self.session, prospect, reason, self.now, changes=changes)
         self.record(EventKind.PROSPECT_INVALID, changes, data={"reason": reason})
-        self.suppress(prospect.email, reason, SuppressionSource.BOUNCE)
-        self.stop_enrollments(prospect, "bounced")
 
     def soft_bounce(self, prospect: Prospect, reason: str) -> None:
         changes = self.changes()
@@ -781,11 +747,8 @@ class _Run:
             ).all()
         )
         rate = len(blocks) / max(sent, len(blocks))
-        state = self.session.get(MailboxState, mailbox)
         changes = self.changes()
-        if state is None:
-            state = MailboxState(name=mailbox)
-            changes.add(state)
+        state = mailbox_state(self.session, mailbox, self.now, changes=changes)
         alarm = f"{len(blocks)} policy/spam blocks in {len(blocks) + sent} sends ({rate:.1%})"
         changes.set(state, "alarm", alarm)
         # One block in a handful of sends is over any rate: it takes a few to be a pattern.
@@ -793,32 +756,22 @@ class _Run:
             rate > self.settings.replies.block_alarm_rate
             and len(blocks) >= self.settings.replies.block_alarm_min_count
         ):
-            changes.set(state, "paused", True)
-            changes.set(state, "paused_reason", f"block rate {rate:.1%}: {reason}")
+            why = f"block rate {rate:.1%}: {reason}"
+            pause_mailbox(
+                self.session, mailbox, PauseCause.BLOCK_RATE, why, self.now, changes=changes
+            )
         changes.set(state, "updated_at", self.now)
         self.record(EventKind.MAILBOX_ALARM, changes, data={"mailbox": mailbox, "rate": rate})
         log.warning("mailbox alarm mailbox=%s reason=%s rate=%.3f", mailbox, reason, rate)
 
     # -- auto-replies ---------------------------------------------------------------------
 
-    def auto_reply(self, prospect: Prospect) -> None:
-        rule = self.rule_for(prospect)
-        if rule.action is ReplyActionKind.STOP:
-            self.stop_enrollments(prospect, "auto-reply")
-        elif rule.action is ReplyActionKind.REVIEW:
-            self.review.append("auto-reply: the cadence asks for a person to decide")
-        else:
-            self.postpone(prospect)
-        for address in self.classification.alternate_emails:
-            self.review.append(f"auto-reply names an alternate contact: {address}")
-
-    def postpone(self, prospect: Prospect) -> None:
-        returns = self.classification.return_date
+    def postpone(self, prospect: Prospect, returns: date | None, days: int) -> None:
         if returns is not None:
             resume = datetime.combine(returns + timedelta(days=1), time(), tzinfo=self.now.tzinfo)
         else:
-            resume = self.now + timedelta(days=self.settings.replies.auto_reply_delay_days)
-        for enrollment in self.open_enrollments(prospect.id, only_active=True):
+            resume = self.now + timedelta(days=days)
+        for enrollment in open_enrollments(self.session, prospect.id, only_active=True):
             due = enrollment.next_due_at
             if due is not None and due >= resume:
                 continue
@@ -831,18 +784,6 @@ class _Run:
                 enrollment_id=enrollment.id,
                 data={"until": resume.isoformat()},
             )
-
-    # -- queries --------------------------------------------------------------------------
-
-    def open_enrollments(
-        self, prospect_id: int | None, *, only_active: bool = False
-    ) -> Sequence[Enrollment]:
-        statuses = (EnrollmentStatus.ACTIVE,) if only_active else OPEN_ENROLLMENT
-        return self.session.exec(
-            select(Enrollment)
-            .where(Enrollment.prospect_id == prospect_id, col(Enrollment.status).in_(statuses))
-            .order_by(col(Enrollment.id))
-        ).all()
 
 
 # --- helpers ------------------------------------------------------------------------------------

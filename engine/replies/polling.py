@@ -24,12 +24,13 @@ from engine.classify.budget import BudgetedClassifier
 from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, NotFoundError
+from engine.prospects import lifecycle
 from engine.replies.actions import ReplySettings
 from engine.replies.imap import ImapSyncer, ImapTlsError, SyncResult
 from engine.replies.intake import Intake
 from engine.sending.mailboxes import pause_mailbox
 from engine.store.db import session_scope
-from engine.store.models import MailboxState
+from engine.store.models import PauseCause
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,6 @@ async def poll_forever(
 
 # --- refusals pause the mailbox ---------------------------------------------------------------
 
-IMAP_PAUSE = "IMAP refused"  # how the reason of a mailbox paused by its IMAP server begins
-
 
 async def sync_unless_paused(syncer: ImapSyncer, config: Config) -> SyncResult:
     """`sync_once`, unless the mailbox waits for a person; a refusal pauses it."""
@@ -140,8 +139,7 @@ async def keep_synced(syncer: ImapSyncer, config: Config, stop: asyncio.Event) -
 
 def paused_for_imap(engine: Engine, mailbox: str) -> bool:
     with session_scope(engine) as session:
-        state = session.get(MailboxState, mailbox)
-        return bool(state and state.paused and (state.paused_reason or "").startswith(IMAP_PAUSE))
+        return lifecycle.paused_for(session, mailbox, PauseCause.IMAP_REFUSED)
 
 
 def pause_for_imap(syncer: ImapSyncer, config: Config, error: MailAuthError | ImapTlsError) -> None:
@@ -149,9 +147,17 @@ def pause_for_imap(syncer: ImapSyncer, config: Config, error: MailAuthError | Im
         fix = "fix the password"
     else:
         fix = "fix the TLS settings (tls, ca_file) or the certificate"
-    reason = f"{IMAP_PAUSE}: {error}"
+    reason = f"IMAP refused: {error}"
     with session_scope(syncer.engine) as session:
-        pause_mailbox(session, config, syncer.mailbox, syncer.clock.now(), reason, actor="spear")
+        pause_mailbox(
+            session,
+            config,
+            syncer.mailbox,
+            syncer.clock.now(),
+            reason,
+            cause=PauseCause.IMAP_REFUSED,
+            actor="spear",
+        )
     log.error(
         "mailbox %s paused: %s; %s, then run: spear mailbox resume %s",
         syncer.mailbox,

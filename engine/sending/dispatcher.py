@@ -54,8 +54,9 @@ from engine.clock import Clock, utc
 from engine.config import Config
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.prospects.addresses import AddressError, wire_address
+from engine.prospects.lifecycle import pause_mailbox, prune_address, stop_enrollments
 from engine.prospects.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
-from engine.prospects.suppression import add_suppression, suppression_reasons_normalised
+from engine.prospects.suppression import suppression_reasons_normalised
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.compose import restamp_date
 from engine.sending.liveness import LivenessLock, holder_is_dead, lock_is_free, new_worker_id
@@ -69,12 +70,12 @@ from engine.store.db import is_sqlite
 from engine.store.events import EventKind
 from engine.store.models import (
     DUE,
-    OPEN_ENROLLMENT,
     EmailStatus,
     EnrollmentStatus,
     OutboundStatus,
-    SuppressionSource,
-    stored_reason,
+    PauseCause,
+    Prospect,
+    StopCause,
 )
 
 log = logging.getLogger(__name__)
@@ -911,12 +912,8 @@ class Dispatcher:
                     claimed_at=None,
                 )
             )
-            _ensure_mailbox_state(db, mailbox, now)
-            db.execute(
-                MAILBOX_STATE.update()
-                .where(MAILBOX_STATE.c.name == mailbox)
-                .values(paused=True, paused_reason=stored_reason(reason), updated_at=now)
-            )
+            with Session(bind=db) as session:
+                pause_mailbox(session, mailbox, PauseCause.SMTP_REFUSED, reason, now)
             _events(
                 db,
                 now,
@@ -1044,41 +1041,15 @@ def _record_sent(
 
 def _hard_bounce(db: Connection, row: _Claimed, reply: str, now: datetime) -> None:
     """A 5xx for the recipient: prune the address, suppress it, stop every enrollment."""
-    db.execute(
-        PROSPECT.update()
-        .where(PROSPECT.c.id == row.prospect_id)
-        .values(email_status=EmailStatus.INVALID.value, updated_at=now)
-    )
     with Session(bind=db) as session:
-        add_suppression(
-            session,
-            row.to_address,
-            now=now,
-            reason=stored_reason(f"hard bounce: {reply}"),
-            source=SuppressionSource.BOUNCE,
-        )
-    enrollments = list(
-        db.scalars(
-            sa.select(ENROLLMENT.c.id).where(
-                ENROLLMENT.c.prospect_id == row.prospect_id,
-                ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
-            )
-        )
-    )
-    _stop_enrollments(db, [*enrollments, row.enrollment_id], "hard bounce", now)
+        prospect = session.get(Prospect, row.prospect_id)
+        if prospect is not None:
+            prune_address(session, prospect, f"hard bounce: {reply}", now)
 
 
 def _stop_enrollments(db: Connection, ids: list[int], reason: str, now: datetime) -> None:
-    db.execute(
-        ENROLLMENT.update()
-        .where(
-            ENROLLMENT.c.id.in_(ids),
-            ENROLLMENT.c.status.in_([status.value for status in OPEN_ENROLLMENT]),
-        )
-        .values(
-            status=EnrollmentStatus.STOPPED.value, stop_reason=stored_reason(reason), updated_at=now
-        )
-    )
+    with Session(bind=db) as session:
+        stop_enrollments(session, StopCause.SEND_REFUSED, reason, now, ids=ids)
 
 
 def _ensure_mailbox_state(db: Connection, name: str, now: datetime) -> None:

@@ -24,10 +24,11 @@ from sqlmodel import Session, col, select
 from engine.clock import utc
 from engine.config import Config, MailboxConfig
 from engine.errors import NotFoundError
+from engine.prospects import lifecycle
 from engine.sending.capacity import MailboxLimits, day_bounds, remaining_today
 from engine.sending.planner import mailbox_bookings
 from engine.store.events import EventKind
-from engine.store.models import Event, MailboxState, OutboundMessage, OutboundStatus
+from engine.store.models import Event, MailboxState, OutboundMessage, OutboundStatus, PauseCause
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class MailboxStatus:
     failed: int
     remaining_today: int | None
     paused: bool
+    pause_cause: PauseCause | None
     paused_reason: str | None
     alarm: str | None
     last_send_at: datetime | None
@@ -77,16 +79,21 @@ def mailbox_statuses(session: Session, config: Config, now: datetime) -> list[Ma
 
 
 def pause_mailbox(
-    session: Session, config: Config, name: str, now: datetime, reason: str, *, actor: str = "cli"
+    session: Session,
+    config: Config,
+    name: str,
+    now: datetime,
+    reason: str,
+    *,
+    cause: PauseCause = PauseCause.BY_HAND,
+    actor: str = "cli",
 ) -> MailboxChange:
     """Pause mailbox `name` with `reason`; a mailbox already paused keeps its own reason."""
     state = _state(session, config, name, now)
-    if state.paused:
-        return MailboxChange(name, False, state.paused_reason, state.alarm)
-    state.paused = True
-    state.paused_reason = reason
-    state.updated_at = now
     session.add(state)
+    session.flush()
+    if not lifecycle.pause_mailbox(session, name, cause, reason, now):
+        return MailboxChange(name, False, state.paused_reason, state.alarm)
     session.add(
         Event(
             at=now,
@@ -96,7 +103,7 @@ def pause_mailbox(
         )
     )
     session.flush()
-    return MailboxChange(name, True, reason, state.alarm)
+    return MailboxChange(name, True, state.paused_reason, state.alarm)
 
 
 def resume_mailbox(
@@ -108,6 +115,7 @@ def resume_mailbox(
         return MailboxChange(name, False, None, state.alarm)
     cleared = MailboxChange(name, True, state.paused_reason, state.alarm)
     state.paused = False
+    state.pause_cause = None
     state.paused_reason = None
     state.alarm = None
     state.updated_at = now
@@ -192,6 +200,7 @@ def _status(
         failed=count.failed,
         remaining_today=remaining,
         paused=bool(state and state.paused),
+        pause_cause=state.pause_cause if state and state.paused else None,
         paused_reason=state.paused_reason if state else None,
         alarm=state.alarm if state else None,
         last_send_at=state.last_send_at if state else None,

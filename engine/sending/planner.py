@@ -35,6 +35,7 @@ from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import SpearError
 from engine.prospects.contact_state import load_contact_facts, why_not_mail
+from engine.prospects.lifecycle import Direct, stop_enrollment
 from engine.prospects.pauses import enrollment_not_active
 from engine.prospects.timezones import prospect_timezone
 from engine.sending.capacity import Bookings, MailboxLimits, choose_mailbox, send_slot
@@ -57,6 +58,7 @@ from engine.store.models import (
     OutboundMessage,
     OutboundStatus,
     Prospect,
+    StopCause,
     stored_reason,
 )
 from engine.unsubscribe.links import unsubscribe_links
@@ -298,9 +300,9 @@ class Planner:
         blocked = why_not_mail(facts, enrollment_id)
         if blocked is not None:
             reason, why = blocked
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = stored_reason(f"{reason.value}: {why}")
-            enrollment.updated_at = now
+            stop_enrollment(
+                enrollment, StopCause.CONTACT_STATE, f"{reason.value}: {why}", now, Direct(session)
+            )
             data = {"reason": reason.value, "detail": why}
             session.add(
                 Event(
@@ -502,6 +504,7 @@ class Planner:
             if enrollment is None:
                 return
             enrollment.status = EnrollmentStatus.PAUSED
+            enrollment.stop_cause = StopCause.PLAN_FAILED
             enrollment.stop_reason = stored_reason(reason)
             enrollment.updated_at = now
             session.add(

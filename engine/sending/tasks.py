@@ -24,6 +24,7 @@ from engine.basics.windows import SendRules, due_after, next_slot, window_end
 from engine.cadences.model import Cadence, Step, StepType
 from engine.cadences.templates import context_for, render_step
 from engine.config import MailboxConfig
+from engine.prospects.lifecycle import Direct, stop_enrollment
 from engine.prospects.suppression import is_suppressed
 from engine.store.events import EventKind
 from engine.store.models import (
@@ -32,6 +33,7 @@ from engine.store.models import (
     EnrollmentStatus,
     Event,
     Prospect,
+    StopCause,
     Task,
     TaskStatus,
 )
@@ -78,9 +80,8 @@ def plan_task(
     following = cadence.step_after(step.id)
     suppressed = is_suppressed(session, prospect.email)
     if suppressed is not None:
-        enrollment.status = EnrollmentStatus.STOPPED
-        enrollment.stop_reason = f"suppressed: {suppressed}"
-        enrollment.updated_at = now
+        why = f"suppressed: {suppressed}"
+        stop_enrollment(enrollment, StopCause.SUPPRESSED, why, now, Direct(session))
         _event(
             session,
             EventKind.TASK_SKIPPED,

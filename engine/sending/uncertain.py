@@ -25,6 +25,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from engine.errors import NotFoundError, SpearError
+from engine.prospects.lifecycle import Direct, stop_enrollment
 from engine.store.events import EventKind
 from engine.store.models import (
     Enrollment,
@@ -32,6 +33,7 @@ from engine.store.models import (
     Event,
     OutboundMessage,
     OutboundStatus,
+    StopCause,
 )
 
 
@@ -115,9 +117,8 @@ def settle(
             EnrollmentStatus.ACTIVE,
             EnrollmentStatus.PAUSED,
         ):
-            enrollment.status = EnrollmentStatus.STOPPED
-            enrollment.stop_reason = f"step {row.step_id} could not be delivered"
-            enrollment.updated_at = now
+            why = f"step {row.step_id} could not be delivered"
+            stop_enrollment(enrollment, StopCause.UNDELIVERABLE, why, now, Direct(session))
         data["given_up"] = True
     else:
         # Back as a row that missed its window: the planner re-slots it, the dispatcher sends it.

@@ -33,6 +33,7 @@ from engine.store.models import (
     EnrollmentStatus,
     MailboxState,
     Prospect,
+    StopCause,
     Suppression,
     Task,
 )
@@ -210,7 +211,8 @@ def _delete_created(
         if isinstance(row, Enrollment):
             if row.status != EnrollmentStatus.STOPPED:
                 _set(session, row, "status", EnrollmentStatus.STOPPED, record)
-            if row.stop_reason != "undone":
+            if row.stop_cause != StopCause.UNDONE:
+                _set(session, row, "stop_cause", StopCause.UNDONE, record)
                 _set(session, row, "stop_reason", "undone", record)
         return [f"{created['table']} {created['key']} kept: other rows refer to it"]
     record.append({"table": created["table"], "key": created["key"], "deleted": values})

@@ -89,6 +89,11 @@ class _Code(sa.types.TypeDecorator[StrEnum]):
         return None if value is None else self.enum(value)
 
 
+def _cause(enum: type[StrEnum]) -> Any:
+    column_type = sa.Enum(enum, native_enum=False, length=32, values_callable=_values)
+    return Field(default=None, sa_column=Column(column_type, nullable=True))
+
+
 def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
 
@@ -122,8 +127,39 @@ class EnrollmentStatus(StrEnum):
     COMPLETED = "completed"
 
 
-# Enrollments that may still send: a step is due or waits for its account to resume.
+# An open enrollment may still lead to mail: it can be stopped, and it counts as "in a cadence".
 OPEN_ENROLLMENT = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+
+
+class StopCause(StrEnum):
+    """Why an enrollment stopped or waits: the code behaviour keys on.
+
+    `Enrollment.stop_reason` beside it is the detail shown to people, never parsed back.
+    """
+
+    REPLIED = "replied"  # the person answered (any human reply)
+    AUTO_REPLY = "auto-reply"  # an auto-reply, where the cadence's on_reply says stop
+    COLLEAGUE_REPLIED = "colleague-replied"  # someone else at the account answered (rule: stop)
+    ACCOUNT_PAUSED = "account-paused"  # waits while its account is paused (a reply or by hand)
+    ACCOUNT_RULED_OUT = "account-ruled-out"  # the account was set to a never-enrol status
+    BOUNCED = "bounced"  # the address was pruned as invalid
+    UNSUBSCRIBED = "unsubscribed"  # the person asked to hear no more
+    SUPPRESSED = "suppressed"  # the address is on the suppression list
+    CONTACT_STATE = "contact-state"  # the contact state says no (`why_not_mail`)
+    SEND_REFUSED = "send-refused"  # the SMTP server refused the message for good
+    UNDELIVERABLE = "undeliverable"  # a step could not be delivered, even after a second try
+    PLAN_FAILED = "plan-failed"  # the planner could not render a step: parked for a person
+    TASK_OUTCOME = "task-outcome"  # a call or task outcome a person recorded ended it
+    UNDONE = "undone"  # made by an action since undone, and kept because rows refer to it
+
+
+class PauseCause(StrEnum):
+    """Why a sender mailbox is paused; `MailboxState.paused_reason` is the detail for people."""
+
+    BY_HAND = "by-hand"  # `spear mailbox pause`
+    SMTP_REFUSED = "smtp-refused"  # the SMTP server refused the credentials or the TLS
+    IMAP_REFUSED = "imap-refused"  # the IMAP server did: polling waits too
+    BLOCK_RATE = "block-rate"  # too many of its messages came back blocked
 
 
 class OutboundStatus(StrEnum):
@@ -210,6 +246,7 @@ REASON_LENGTH = 500
 
 
 def stored_reason(text: str) -> str:
+    """A reason as kept beside its code: bounded, since it may quote a server or a person."""
     return text[:REASON_LENGTH]
 
 
@@ -302,7 +339,8 @@ class Enrollment(SQLModel, table=True):
     cadence: str = Field(index=True)
     cadence_version: str
     status: EnrollmentStatus = _status(EnrollmentStatus, EnrollmentStatus.ACTIVE)
-    stop_reason: str | None = None
+    stop_cause: StopCause | None = _cause(StopCause)
+    stop_reason: str | None = None  # the detail for people: never parsed
     next_step: str | None = None  # id of the next step to plan; None when none is left
     # When the next step may be planned: the planner's index is (status, next_due_at).
     next_due_at: datetime | None = _utc_column()
@@ -398,7 +436,8 @@ class MailboxState(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     paused: bool = False
-    paused_reason: str | None = None
+    pause_cause: PauseCause | None = _cause(PauseCause)
+    paused_reason: str | None = None  # the detail for people: never parsed
     alarm: str | None = None
     first_send_on: date | None = None  # the warm-up ramp counts days from here
     last_send_at: datetime | None = _utc_column()

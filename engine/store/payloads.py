@@ -10,7 +10,7 @@ Only the keys named here are part of a contract. The change log of an undoable a
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from engine.store.events import EventKind, WebhookEvent
 from engine.store.models import Event
@@ -86,6 +86,7 @@ class ReplyApplied(TypedDict):
 
     label: str | None
     review: list[str]
+    steps: NotRequired[list[str]]  # the plan's step kinds (`engine.replies.plan.StepKind`)
 
 
 class SoftBounce(TypedDict):

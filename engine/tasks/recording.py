@@ -31,6 +31,7 @@ from engine.cadences.versions import pinned_cadence
 from engine.config import Config
 from engine.errors import NotFoundError, SpearError
 from engine.prospects.history import LINKED_EVENTS, latest, record, undo
+from engine.prospects.lifecycle import stop_enrollment
 from engine.prospects.suppression import add_suppression
 from engine.replies.routing import (
     choose_executive,
@@ -47,6 +48,7 @@ from engine.store.models import (
     EnrollmentStatus,
     Event,
     Prospect,
+    StopCause,
     SuppressionSource,
     Task,
     TaskStatus,
@@ -218,9 +220,7 @@ class _Outcome:
     def stop(self, reason: str) -> None:
         if not self.active:
             return
-        self.changes.set(self.enrollment, "status", EnrollmentStatus.STOPPED)
-        self.changes.set(self.enrollment, "stop_reason", reason)
-        self.changes.set(self.enrollment, "updated_at", self.now)
+        stop_enrollment(self.enrollment, StopCause.TASK_OUTCOME, reason, self.now, self.changes)
 
     def hand_off(self, task: Task, name: str, note: str | None) -> tuple[str | None, list[int]]:
         """Hand the account off; returns the executive's address and the events it recorded."""

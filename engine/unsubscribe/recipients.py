@@ -10,18 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from engine.prospects.lifecycle import stop_enrollments
 from engine.prospects.suppression import add_suppression
 from engine.store.events import EventKind
-from engine.store.models import (
-    OPEN_ENROLLMENT,
-    Enrollment,
-    EnrollmentStatus,
-    Event,
-    Prospect,
-    SuppressionSource,
-)
+from engine.store.models import Event, Prospect, StopCause, SuppressionSource
 from engine.unsubscribe.tokens import token_matches, token_prospect
 
 log = logging.getLogger(__name__)
@@ -34,15 +28,13 @@ def unsubscribe_prospect(
     _entry, added = add_suppression(
         session, prospect.email, now=now, reason=f"unsubscribed ({source})", source=source
     )
-    for enrollment in session.exec(
-        select(Enrollment).where(
-            Enrollment.prospect_id == prospect.id, col(Enrollment.status).in_(OPEN_ENROLLMENT)
-        )
-    ):
-        enrollment.status = EnrollmentStatus.STOPPED
-        enrollment.stop_reason = f"unsubscribed ({source})"
-        enrollment.updated_at = now
-        session.add(enrollment)
+    stop_enrollments(
+        session,
+        StopCause.UNSUBSCRIBED,
+        f"unsubscribed ({source})",
+        now,
+        prospect_id=prospect.id,
+    )
     if added:
         session.add(
             Event(

@@ -100,3 +100,56 @@ def test_postgres_upgrade_and_drift(postgres_url: str) -> None:
         assert session.exec(select(Account)).one().status is AccountStatus.NOT_FIT
     engine.dispose()
     assert schema_drift(postgres_url) == []
+
+
+def test_stop_and_pause_causes_are_filled_from_the_old_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'spear.db'}"
+    upgrade(url, "0006")
+    engine = make_engine(url)
+    old = {
+        "account paused: reply from prospect 7": ("paused", "account-paused"),
+        None: ("paused", "account-paused"),  # older versions paused colleagues without a reason
+        "step first cannot be rendered": ("paused", "plan-failed"),
+        "replied: interest": ("stopped", "replied"),
+        "hard bounce": ("stopped", "bounced"),
+        "unsubscribed (one-click)": ("stopped", "unsubscribed"),
+        "forgotten: erased on request": ("stopped", "contact-state"),
+        "step 2 could not be delivered": ("stopped", "undeliverable"),
+        "something a person typed": ("stopped", None),
+    }
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "INSERT INTO prospect (id, email, first_name, last_name, custom, role_address,"
+                " disposable, email_status, soft_bounces)"
+                " VALUES (1, 'a@acme.example', '', '', '{}', 0, 0, 'unknown', 0)"
+            )
+        )
+        for n, (reason, (status, _)) in enumerate(old.items(), start=1):
+            db.execute(
+                sa.text(
+                    "INSERT INTO enrollment (id, prospect_id, cadence, cadence_version, status,"
+                    " stop_reason, variant_seed, steps_sent)"
+                    " VALUES (:id, 1, 'intro', 'v1', :status, :reason, 0, 0)"
+                ),
+                {"id": n, "status": status, "reason": reason},
+            )
+        for name, reason in (
+            ("imap", "IMAP refused: bad password"),
+            ("smtp", "SMTP authentication failed: 535"),
+            ("hand", "domain warming"),
+        ):
+            db.execute(
+                sa.text(
+                    "INSERT INTO mailbox_state (name, paused, paused_reason)"
+                    " VALUES (:name, 1, :reason)"
+                ),
+                {"name": name, "reason": reason},
+            )
+    upgrade(url)
+    with engine.connect() as db:
+        causes = dict(db.execute(sa.text("SELECT id, stop_cause FROM enrollment")).all())
+        pauses = dict(db.execute(sa.text("SELECT name, pause_cause FROM mailbox_state")).all())
+    engine.dispose()
+    assert [causes[n] for n in range(1, len(old) + 1)] == [cause for _, cause in old.values()]
+    assert pauses == {"imap": "imap-refused", "smtp": "smtp-refused", "hand": None}

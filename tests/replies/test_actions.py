@@ -20,6 +20,7 @@ from engine.store.models import (
     InboundStatus,
     MailboxState,
     Prospect,
+    StopCause,
     Suppression,
 )
 
@@ -87,6 +88,7 @@ def test_a_reply_pauses_colleagues_until_the_account_is_resumed(world: World) ->
     world.receive(world.reply(REFERRAL))
     sam = enrollment(world, "sam_enrollment")
     assert sam.status is EnrollmentStatus.PAUSED
+    assert sam.stop_cause is StopCause.ACCOUNT_PAUSED
     assert sam.stop_reason == "account paused: reply from dana@acme.example"
 
     with session_scope(world.engine) as session:
@@ -95,7 +97,7 @@ def test_a_reply_pauses_colleagues_until_the_account_is_resumed(world: World) ->
         resumed = resume_account(session, account, world.clock.now())
     assert resumed.enrollments == [world.ids["sam_enrollment"]]
     sam = enrollment(world, "sam_enrollment")
-    assert (sam.status, sam.stop_reason) == (EnrollmentStatus.ACTIVE, None)
+    assert (sam.status, sam.stop_cause, sam.stop_reason) == (EnrollmentStatus.ACTIVE, None, None)
     assert enrollment(world, "dana_enrollment").status is EnrollmentStatus.STOPPED
     account = world.get(Account, world.ids["account"])
     assert not account.paused and account.status is AccountStatus.ENGAGED
@@ -241,7 +243,9 @@ def test_hard_bounce_prunes_the_address(world: World) -> None:
     inbound = world.receive(world.bounce())
     assert inbound.label == "bounce" and inbound.prospect_id == world.ids["dana"]
     assert world.get(Prospect, world.ids["dana"]).email_status is EmailStatus.INVALID
-    assert enrollment(world, "dana_enrollment").stop_reason == "bounced"
+    dana_enrollment = enrollment(world, "dana_enrollment")
+    assert dana_enrollment.stop_cause is StopCause.BOUNCED
+    assert dana_enrollment.stop_reason == "hard bounce: user unknown"
     assert enrollment(world, "sam_enrollment").status is EnrollmentStatus.ACTIVE
     with Session(world.engine) as session:
         assert session.exec(select(Suppression)).one().value == "dana@acme.example"
@@ -292,7 +296,9 @@ def test_content_filter_refusals_are_soft_bounces_of_the_address(world: World) -
     world.receive(world.bounce(**refused))  # the second within the window: the limit (2)
     dana = world.get(Prospect, world.ids["dana"])
     assert dana.soft_bounces == 2 and dana.email_status is EmailStatus.INVALID
-    assert enrollment(world, "dana_enrollment").stop_reason == "bounced"
+    dana_enrollment = enrollment(world, "dana_enrollment")
+    assert dana_enrollment.stop_cause is StopCause.BOUNCED
+    assert dana_enrollment.stop_reason == "2 soft bounces in 30 days"
 
 
 def test_unmatched_message_is_kept_and_queued(world: World) -> None:

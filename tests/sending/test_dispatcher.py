@@ -26,8 +26,11 @@ from engine.store.models import (
     InboundMessage,
     MailboxState,
     OutboundMessage,
+    PauseCause,
     Prospect,
+    StopCause,
     Suppression,
+    SuppressionSource,
 )
 
 from .support import MAILBOX, T0, Sink, port_of, seed_outbox, sink_config, start_sink, statuses
@@ -187,7 +190,12 @@ async def test_550_is_a_hard_bounce(db_engine: Engine, sink: tuple[Sink, int]) -
         suppressed = db.exec(select(Suppression)).all()
     assert prospect is not None and prospect.email_status == EmailStatus.INVALID
     assert enrollment is not None and enrollment.status == EnrollmentStatus.STOPPED
-    assert [s.value for s in suppressed] == ["person0@prospect.example"]
+    # The same rule as a bounce read from a delivery report (`lifecycle.prune_address`).
+    assert enrollment.stop_cause is StopCause.BOUNCED
+    assert enrollment.stop_reason == "hard bounce: 550 5.1.1 user unknown"
+    assert [(s.value, s.source) for s in suppressed] == [
+        ("person0@prospect.example", SuppressionSource.BOUNCE)
+    ]
 
 
 async def test_dropped_connection_after_the_body_is_uncertain(
@@ -240,7 +248,7 @@ async def test_auth_failure_pauses_the_mailbox_with_one_error(
     assert all(row(db_engine, i).attempts == 0 for i in ids)
     with Session(db_engine) as db:
         state = db.get(MailboxState, MAILBOX)
-    assert state is not None and state.paused
+    assert state is not None and state.paused and state.pause_cause is PauseCause.SMTP_REFUSED
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "paused" in errors[0].getMessage()
     assert "hunter2" not in caplog.text
