@@ -39,7 +39,7 @@ from engine.store.models import (
 
 
 class Changes(Protocol):
-    """Where a rule makes its changes: `engine.replies.changes.ChangeLog` records them for undo."""
+    """Where a rule makes its changes: `engine.store.changes.ChangeLog` records them for undo."""
 
     def set(self, row: SQLModel, name: str, value: Any) -> bool: ...
 

@@ -8,9 +8,9 @@ import pytest
 
 from engine.cadences import DEFAULT_ON_REPLY, ReplyAction, ReplyActionKind
 from engine.classify import Bounce, BounceKind, Classification, Referral, ReplyLabel
+from engine.classify.result import HUMAN_LABELS
 from engine.config import AccountExecutive, WebhookEvent
 from engine.replies.plan import (
-    HUMAN_LABELS,
     CountSoftBounce,
     EngageAccount,
     EnrolReplier,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.sending.pauses import pause_account
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from engine.prospects.account_control import resume_account
 from engine.prospects.lifecycle import pause_mailbox, paused_for, prune_address, stop_enrollments
+from engine.prospects.pauses import pause_account
 from engine.replies.polling import paused_for_imap
 from engine.store.models import (
     Account,
