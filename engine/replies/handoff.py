@@ -59,6 +59,7 @@ from engine.store.models import (
     OutboundMessage,
     Prospect,
 )
+from engine.store.payloads import HandoffEmail, HandoffPerson, read
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ class HandoffSender:
         return data
 
     def _build(self, event: Event, now: datetime) -> _Email:
-        data = event.data
+        data = read(event, HandoffEmail)
         mailbox = self._mailbox(data)
         with Session(self.engine) as session:
             facts, rep_mailbox = _facts(session, event)
@@ -288,7 +289,7 @@ class HandoffSender:
         raw = message_bytes(message, also=("Cc", HANDOFF_HEADER))
         return _Email(mailbox.name, mailbox.address, tuple(recipients), raw, message_id)
 
-    def _mailbox(self, data: dict[str, Any]) -> MailboxConfig:
+    def _mailbox(self, data: HandoffEmail) -> MailboxConfig:
         for name in (data.get("mailbox"), self.config.hand_off.from_mailbox):
             if name:
                 try:
@@ -314,8 +315,8 @@ class HandoffSender:
 
 def _facts(session: Session, event: Event) -> tuple[HandoffFacts, str | None]:
     """The facts for the body, and the name of the rep's mailbox."""
-    data = event.data
-    person: dict[str, Any] = data.get("prospect") or {}
+    data = read(event, HandoffEmail)
+    person = data.get("prospect") or HandoffPerson(email="", name="", title=None)
     prospect = session.get(Prospect, event.prospect_id) if event.prospect_id else None
     account = (
         session.get(Account, prospect.account_id) if prospect and prospect.account_id else None

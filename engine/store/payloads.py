@@ -63,6 +63,7 @@ class HandoffEmail(TypedDict):
     subject: str
     prospect: HandoffPerson
     reply_text: str
+    message_id: NotRequired[str]  # fixed at the first attempt, so a retry is the same email
 
 
 class WebhookPayload(TypedDict):
