@@ -267,7 +267,8 @@ class ImapSyncer:
     async def sync_folder(self, folder: str) -> SyncResult:
         client = self._client
         uidvalidity = await self._open(folder)
-        state = load_state(self.engine, self.mailbox, folder)
+        # The folder state is database work: in a worker thread, like the intake's.
+        state = await asyncio.to_thread(load_state, self.engine, self.mailbox, folder)
         last_uid = state.last_uid
         if state.uidvalidity != uidvalidity:
             if state.uidvalidity:
@@ -279,7 +280,7 @@ class ImapSyncer:
                     uidvalidity,
                 )
             last_uid = 0
-            save_state(self.engine, self.mailbox, folder, uidvalidity, 0, self.clock)
+            await self._save_state(folder, uidvalidity, 0)
         response = await self._guard(client.uid_search(f"UID {last_uid + 1}:*", charset=None))
         _check(response, "UID SEARCH")
         uids = sorted(uid for uid in _search_uids(response.lines) if uid > last_uid)
@@ -290,10 +291,13 @@ class ImapSyncer:
                 await self.handler(FetchedMessage(self.mailbox, folder, uidvalidity, uid, raw))
                 if self.settings.mark_seen:
                     await self._guard(client.uid("store", str(uid), "+FLAGS", r"(\Seen)"))
-                save_state(self.engine, self.mailbox, folder, uidvalidity, uid, self.clock)
+                last_uid = uid
                 fetched += 1
+            # Once a fetch, not once a message: after a crash the rest of a fetch is fetched
+            # again, and the intake knows a message it has stored by its folder position.
+            await self._save_state(folder, uidvalidity, last_uid)
         if not uids:
-            save_state(self.engine, self.mailbox, folder, uidvalidity, last_uid, self.clock)
+            await self._save_state(folder, uidvalidity, last_uid)
         # A sync that found nothing is not an event: at INFO only when something came in.
         log.log(
             logging.INFO if fetched else logging.DEBUG,
@@ -304,6 +308,11 @@ class ImapSyncer:
             fetched,
         )
         return SyncResult(fetched, 1)
+
+    async def _save_state(self, folder: str, uidvalidity: int, last_uid: int) -> None:
+        await asyncio.to_thread(
+            save_state, self.engine, self.mailbox, folder, uidvalidity, last_uid, self.clock
+        )
 
     async def _open(self, folder: str) -> int:
         """SELECT (mark_seen) or read-only EXAMINE; returns the folder's UIDVALIDITY."""

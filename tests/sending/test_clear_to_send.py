@@ -19,13 +19,9 @@ from sqlalchemy.engine import Engine
 
 from engine.classify import ReplyLabel
 from engine.prospects.suppression import add_suppression
-from engine.sending.dispatcher import (
-    _CLEAR_TO_SEND,
-    OUTBOX,
-    _Claimed,
-    _reason_not_to_send,
-    _SuppressionView,
-)
+from engine.sending.dispatcher.checks import SuppressionView, reason_not_to_send
+from engine.sending.dispatcher.claiming import Claimed
+from engine.sending.dispatcher.statements import CLEAR_TO_SEND, OUTBOX
 from engine.store.db import session_scope
 from engine.store.models import (
     Account,
@@ -78,7 +74,7 @@ states = st.builds(
 )
 
 
-def make(engine: Engine, state: State) -> _Claimed:
+def make(engine: Engine, state: State) -> Claimed:
     """The state in the database, with one planned outbox row; returns the row as claimed."""
     n = next(_unique)
     domain = f"company{n}.example"
@@ -137,7 +133,7 @@ def make(engine: Engine, state: State) -> _Claimed:
             add_suppression(session, entry[state.suppressed], now=PLANNED)
         session.flush()
         assert row.id is not None
-        return _Claimed(
+        return Claimed(
             id=row.id,
             enrollment_id=enrollment.id,
             prospect_id=prospect.id,
@@ -160,16 +156,16 @@ def make(engine: Engine, state: State) -> _Claimed:
 @given(state=states)
 def test_sql_and_python_agree_on_clear_to_send(db_engine: Engine, state: State) -> None:
     row = make(db_engine, state)
-    suppressed = _SuppressionView(db_engine, [row.to_address])
+    suppressed = SuppressionView(db_engine, [row.to_address])
     with db_engine.connect() as db:
         sql_clear = (
             db.scalar(
-                sa.select(OUTBOX.c.id).where(OUTBOX.c.id == row.id, _CLEAR_TO_SEND),
+                sa.select(OUTBOX.c.id).where(OUTBOX.c.id == row.id, CLEAR_TO_SEND),
                 {"planned_at": PLANNED, "last_suppression": suppressed.last or 0},
             )
             is not None
         )
-        reason = _reason_not_to_send(db, row, suppressed)
+        reason = reason_not_to_send(db, row, suppressed)
     # The dispatcher takes the fast path only for an address its view does not list.
     fast = sql_clear and suppressed.listed(row.to_address) is None
     assert fast == (reason is None), (state, reason)
