@@ -25,8 +25,10 @@ half-finished transaction never leaks into the next message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
+from collections.abc import Awaitable
 from types import TracebackType
 
 import aiosmtplib
@@ -117,6 +119,39 @@ class MailboxSender:
         message body was handed over: a connection lost while waiting for the answer to DATA
         may still have delivered it, and is reported as `SmtpUncertainError`.
         """
+        client = await self._envelope(mail_from, recipient, raw)
+        return await self._data(client, raw)
+
+    async def send_when_cleared(
+        self, mail_from: str, recipient: str, draft: bytes, cleared: Awaitable[bytes | None]
+    ) -> str | None:
+        """Like `send`, with the envelope (MAIL, RCPT) going out while `cleared` runs.
+
+        `cleared` is the caller's last word (its checks and its commit) and gives the bytes to
+        send (`draft` as sent: the same size and encoding) or None. The body, the only step
+        that can deliver anything, goes once it has given the bytes; on None the envelope is
+        reset and nothing is sent (returns None). Whatever happens, `cleared` has finished when
+        this returns or raises, so the caller records the outcome after its own commit.
+        """
+        pending = asyncio.ensure_future(cleared)
+        try:
+            client = await self._envelope(mail_from, recipient, draft)
+        except Exception:
+            if await pending is None:
+                return None  # not to be sent anyway: nothing happened to record
+            raise
+        try:
+            raw = await pending
+        except BaseException:
+            await self._drop()  # a half-open transaction must not carry into the next message
+            raise
+        if raw is None:
+            await self._reset()
+            return None
+        return await self._data(client, raw)
+
+    async def _envelope(self, mail_from: str, recipient: str, raw: bytes) -> aiosmtplib.SMTP:
+        """MAIL and RCPT on the open (or a new) connection, which is returned."""
         client = self._client
         try:
             to = wire_address(recipient)
@@ -165,6 +200,10 @@ class MailboxSender:
             raise SmtpAddressError(
                 f"cannot send to {recipient}: {type(exc).__name__}: {exc}"
             ) from None
+        return client
+
+    async def _data(self, client: aiosmtplib.SMTP, raw: bytes) -> str:
+        """The body: once the server has it, the message may have been delivered."""
         try:
             response = await client.data(raw)
         except aiosmtplib.SMTPResponseException as exc:

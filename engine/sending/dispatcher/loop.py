@@ -207,12 +207,13 @@ class Dispatcher:
                 # Its window closed while the batch was going out: the planner re-slots it.
                 await batch.run(batch.release, [row.id])
                 continue
-            raw = await batch.run(batch.begin, row, mailbox.reply_to)
-            if raw is None:
-                continue
-            last_attempt = now
+            # The envelope goes out while the batch's thread checks the row and commits it
+            # `sending`; the body only once that is committed (or the envelope is reset).
+            cleared = batch.run(batch.begin, row, mailbox.reply_to)
             try:
-                reply = await sender.send(mailbox.address, row.to_address, raw)
+                reply = await sender.send_when_cleared(
+                    mailbox.address, row.to_address, row.raw, cleared
+                )
             except (MailAuthError, SmtpTlsError) as exc:
                 # Settings a person has to fix: nothing was sent, and the mailbox waits for them.
                 await batch.run(batch.pause_mailbox, row, exc)
@@ -228,14 +229,13 @@ class Dispatcher:
                     return
             except PermanentMailError as exc:
                 await batch.run(batch.permanent, row, exc)
-            except Exception as exc:
-                # Before the SMTP transaction (`sender.send` turns its own errors into ours): this
-                # row fails with the reason, and the rest of the batch goes on.
-                log.exception("outbox row %d cannot be sent", row.id)
-                failure = PermanentMailError(f"{type(exc).__name__}: {exc}")
-                await batch.run(batch.permanent, row, failure)
+            # Nothing else: the sender turns every failure of its own into one of the above, and
+            # a database error ends the pass with the row still claimed (see `recovery`).
             else:
+                if reply is None:
+                    continue  # cancelled or refused before the body: nothing went
                 batch.sent(row, reply)
+            last_attempt = now
 
     async def _wait_until(self, ready: datetime) -> None:
         """Sleep on the clock until `ready`, a second at a time so a stop is seen at once."""
