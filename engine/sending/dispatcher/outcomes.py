@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -378,9 +378,14 @@ def stop_enrollments(db: Connection, ids: list[int], reason: str, now: datetime)
 
 
 def ensure_mailbox_state(db: Connection, name: str, now: datetime) -> None:
-    exists = db.scalar(sa.select(MAILBOX_STATE.c.name).where(MAILBOX_STATE.c.name == name))
-    if exists is None:
-        db.execute(MAILBOX_STATE.insert().values(name=name, paused=False, updated_at=now))
+    """The mailbox's state row, created if missing. One statement that ignores a row already
+    there: two dispatchers (threads or daemons) may create it at the same moment."""
+    dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+    db.execute(
+        dialect.insert(MAILBOX_STATE)
+        .values(name=name, paused=False, updated_at=now)
+        .on_conflict_do_nothing(index_elements=[MAILBOX_STATE.c.name])
+    )
 
 
 def _event_ids(row: Claimed, **data: Any) -> dict[str, Any]:
