@@ -83,7 +83,7 @@ class Dispatcher:
         self._retired = True
 
     async def dispatch_due(self, limit: int = 100) -> DispatchStats:
-        """Claim up to `limit` due rows and send them, one connection per mailbox in parallel."""
+        """Claim up to `limit` due rows and send them, the mailboxes in parallel."""
         if self._done:
             return DispatchStats()
         rows, allowed = await asyncio.to_thread(self._claim, limit)

@@ -1,4 +1,4 @@
-"""One mailbox's batch on one connection: each row committed `sending`, each answer recorded.
+"""One mailbox's batch: each row committed `sending`, each answer recorded.
 
 Every method is synchronous database work; the send loop runs them, one at a time and in order,
 on the batch's own worker thread (`Batch.run`), so the event loop never waits on the database.
@@ -77,7 +77,7 @@ class DispatchStats:
 
 
 class Batch:
-    """One mailbox's batch: its connection, its thread, the `sent` answers not yet written."""
+    """One mailbox's batch: its thread, its counts, the `sent` answers not yet written."""
 
     def __init__(
         self,
@@ -97,7 +97,6 @@ class Batch:
         # One thread, so calls run in the order they were made, even when the task that made
         # them is cancelled while one runs: `close` never overlaps a transaction.
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"dispatch-{mailbox}")
-        self._db: Connection | None = None
         self._suppressed: SuppressionView | None = None
         self._unrecorded: list[tuple[Claimed, str, datetime]] = []
         self._last_sent_at: datetime | None = None
@@ -108,38 +107,30 @@ class Batch:
         return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
     def open(self, rows: Sequence[Claimed]) -> None:
-        """Connect, and read the suppression list as it applies to `rows`."""
+        """Read the suppression list as it applies to `rows`."""
         self._suppressed = SuppressionView(self.engine, [r.to_address for r in rows])
-        self._db = self.engine.connect()
 
     def release(self, ids: Sequence[int]) -> None:
         """Hand back rows this batch will not send."""
         self.stats.released += release(self.engine, self.worker_id, ids)
 
     async def close(self) -> None:
-        """Write what the batch still holds (the last `sent` answers, the mailbox's last send),
-        close its connection and end its thread."""
+        """Write what the batch still holds (the last `sent` answers, the mailbox's last send)
+        and end its thread."""
         try:
             await self.run(self._close)
         finally:
             self._thread.shutdown(wait=False)
 
     def _close(self) -> None:
-        if self._db is None:
+        if not self._unrecorded and self._last_sent_at is None:
             return
-        try:
-            if self._unrecorded or self._last_sent_at is not None:
-                with self._transaction() as db:
-                    if self._last_sent_at is not None:
-                        # Once a batch, not once a message: last_send_at is informational and the
-                        # warm-up ramp falls back to the first booking until first_send_on is set.
-                        now = self._last_sent_at
-                        db.execute(
-                            MAILBOX_SENT, {"mailbox": self.mailbox, "now": now, "today": now.date()}
-                        )
-        finally:
-            self._db.close()
-            self._db = None
+        with self._transaction() as db:
+            if self._last_sent_at is not None:
+                # Once a batch, not once a message: last_send_at is informational and the
+                # warm-up ramp falls back to the first booking until first_send_on is set.
+                now = self._last_sent_at
+                db.execute(MAILBOX_SENT, {"mailbox": self.mailbox, "now": now, "today": now.date()})
 
     # -- before SMTP ------------------------------------------------------------------------
 
@@ -322,12 +313,14 @@ class Batch:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        """A transaction on the batch's connection that first writes the `sent` answers held, so
-        they commit together with whatever comes next (usually the next row's `sending`)."""
-        db = self._db
-        assert db is not None, "Batch.open first"
+        """A transaction that first writes the `sent` answers held, so they commit together with
+        whatever comes next (usually the next row's `sending`).
+
+        Its connection comes from the pool and goes back at the end: a batch that waits (for its
+        gap, for the server) holds none, so fifty mailboxes do not need fifty connections.
+        """
         waiting = len(self._unrecorded)
-        with db.begin():
+        with self.engine.begin() as db:
             _record_sent(db, self._unrecorded[:waiting], self.worker_id)
             yield db
         # Only once committed: after a rollback they are written with the next transaction.
