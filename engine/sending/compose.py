@@ -144,6 +144,9 @@ def restamp_date(raw: bytes, when: datetime) -> bytes:
     return stamp + raw
 
 
+_NAME_SYNTAX = re.compile(r'[<>()\[\]:;@,"\\]')
+
+
 def _address(name: str, address: str) -> str:
     address = address.strip()
     if _CONTROL.search(address) or " " in address or has_encoded_word(address):
@@ -152,11 +155,11 @@ def _address(name: str, address: str) -> str:
     if not at or not username or not domain:
         raise ComposeError(f"not a usable email address: {address!r}")
     try:
-        # Quotes and backslashes have no place in a name, and the email package's folding can
-        # drop the quotes around a long name that holds them, leaving its `:` and `@` bare.
-        display_name = plain_header_text(
-            name.replace('"', " ").replace("\\", " "), MAX_DISPLAY_NAME
-        )
+        # Address syntax (quotes, `:`, `@`, `<`, `,` ...) has no place in a person's name, and
+        # the email package's folding can drop the quotes around a long name that holds it,
+        # leaving a bare `Bcc:` or a second address in the To header.
+        decoded = plain_header_text(name)  # encoded words first: they may hide the syntax
+        display_name = plain_header_text(_NAME_SYNTAX.sub(" ", decoded), MAX_DISPLAY_NAME)
         # The domain as IDNA A-labels: an encoded word is not allowed inside an address.
         domain = ascii_domain(domain)
         return str(Address(display_name=display_name, username=username, domain=domain))

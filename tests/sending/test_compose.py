@@ -113,7 +113,21 @@ def test_newlines_in_prospect_data_cannot_add_headers(field: str) -> None:
     evil = "Jane\r\nBcc: everyone@evil.example\r\nX-Injected: yes"
     message = parse(build(**{field: evil}))
     assert "Bcc" not in message and "X-Injected" not in message
-    assert "everyone@evil.example" in str(message["To" if field == "to_name" else "Subject"])
+    if field == "subject":  # kept as text on the one line
+        assert "Bcc: everyone@evil.example" in str(message["Subject"])
+    else:  # a name keeps its words, never address syntax: one recipient, Jane
+        assert message["To"].addresses[0].addr_spec == "jane@prospect.example"
+        assert len(message["To"].addresses) == 1 and "@evil" not in str(message["To"])
+        assert "Jane Bcc everyone" in str(message["To"])
+
+
+def test_a_name_loses_address_syntax_even_when_long_and_folded() -> None:
+    # Found by the header fuzz test: the email package folds a long quoted name and can drop
+    # its quotes, so a `:` or `@` in it would read as a group or a second address.
+    name = "000" + "=?utf-8?q?Victim=0D=0AReply-To:_attacker@evil.example=0D=0AX-J:?=" * 2
+    message = parse(build(to_name=name))
+    assert [a.addr_spec for a in message["To"].addresses] == ["jane@prospect.example"]
+    assert "attacker" not in str(message.get("Reply-To", "")) and "@evil" not in str(message["To"])
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,8 @@ _HOSTILE = st.lists(st.one_of(st.text(max_size=40), _PIECES, st.just("Z" * 400))
 # Text beside an encoded word comes back from decode_header as raw-unicode-escape bytes; read
 # as ASCII it once left backslashes that made a long name's quotes vanish when folded.
 @example(name=f"\u0100\U00010000{INJECT_BCC}{INJECT_BCC}", subject="", body="")
+# A long name whose quotes the folder dropped, leaving `Reply-To:` and an `@` bare in To.
+@example(name=f"000{INJECT}{INJECT_BCC}", subject="", body="")
 def test_fuzz_header_generation(name: str, subject: str, body: str) -> None:
     try:
         raw = build(to_name=name, subject=subject or "x", body=body)
