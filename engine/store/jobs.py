@@ -34,7 +34,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from engine.clock import utc
 from engine.store.db import session_scope
 from engine.store.events import EventKind
 from engine.store.models import Event
@@ -82,7 +81,7 @@ class RetryPolicy:
         """When to try again after `attempts` failed attempts, the last one `now`; None when that
         would be past the deadline, counted from `began_at`: then the job has failed for good."""
         when = now + self.delay(attempts)
-        return when if when <= utc(began_at) + self.deadline else None
+        return when if when <= began_at + self.deadline else None
 
     def gave_up(self, attempts: int, began_at: datetime, now: datetime) -> bool:
         return self.next_attempt(attempts, began_at, now) is None

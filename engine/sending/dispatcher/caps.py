@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from engine.clock import utc
 from engine.config import Config
 from engine.sending.capacity import MailboxLimits, day_bounds, sends_allowed
 from engine.sending.dispatcher.statements import GONE_STATUSES, MAILBOX_STATE, OUTBOX
@@ -76,8 +75,8 @@ def allowance(engine: Engine, config: Config, now: datetime, oldest: timedelta) 
         today, this_hour, last = went.get(mailbox.name, (0, 0, None))
         allowed = sends_allowed(limits, now, today, this_hour)
         if last is not None:
-            last_sends[mailbox.name] = utc(last)
-            if limits.min_gap and now < utc(last) + limits.min_gap:
+            last_sends[mailbox.name] = last
+            if limits.min_gap and now < last + limits.min_gap:
                 allowed = 0  # not claimed only to wait: a later pass takes it
         left[mailbox.name] = allowed
     return Allowance(left, last_sends, paused=[s.name for s in states if s.paused])

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from engine.clock import Clock, utc
+from engine.clock import Clock
 from engine.config import Config, MailboxConfig
 from engine.errors import MailAuthError, PermanentMailError, TemporaryMailError
 from engine.sending.capacity import MailboxLimits
@@ -203,7 +203,7 @@ class Dispatcher:
                 await batch.run(batch.release, [r.id for r in rows[index:]])
                 return
             now = self.clock.now()
-            if row.send_before is not None and now >= utc(row.send_before):
+            if row.send_before is not None and now >= row.send_before:
                 # Its window closed while the batch was going out: the planner re-slots it.
                 await batch.run(batch.release, [row.id])
                 continue

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from engine.clock import utc
 from engine.sending.dispatcher.statements import DUE_STATUSES, OUTBOX, insert_events
 from engine.sending.liveness import holder_is_dead, lock_is_free
 from engine.store.db import is_sqlite
@@ -90,4 +89,4 @@ def recover_in_flight(
 
 
 def _expired(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
-    return claimed_at is None or utc(claimed_at) < now - lease
+    return claimed_at is None or claimed_at < now - lease
