@@ -9,8 +9,8 @@ one it cannot render) stays paused. A resumed enrollment is not lost and does no
   next slot the recipient's windows and the mailbox's caps allow, as any due step;
 - an enrollment whose contact state now says no (they replied, unsubscribed or bounced during
   the pause: `engine.prospects.contact_state`) is stopped instead;
-- a step that was already planned and was cancelled during the pause ("enrollment is paused",
-  "account is paused") is put back in the outbox as a missed row, which the planner re-slots
+- a step that was already planned and was cancelled during the pause (its cancel cause is
+  `enrollment-paused` or `account-paused`) is put back in the outbox as a missed row, which the planner re-slots
   likewise, keeping its Message-ID; it was never sent, since only rows not yet `sending` are
   cancelled.
 
@@ -35,8 +35,6 @@ from engine.prospects.contact_state import load_contact_facts, why_not_mail
 from engine.prospects.fields import RowProblem, parse_domain
 from engine.prospects.lifecycle import Direct, stop_enrollment
 from engine.prospects.pauses import (
-    ACCOUNT_IS_PAUSED,
-    enrollment_not_active,
     pause_account,
     paused_by_account,
 )
@@ -45,8 +43,10 @@ from engine.store.models import (
     DUE,
     NEVER_ENROLL,
     OPEN_ENROLLMENT,
+    PAUSE_CANCELLATIONS,
     Account,
     AccountStatus,
+    CancelCause,
     Enrollment,
     EnrollmentStatus,
     Event,
@@ -55,11 +55,6 @@ from engine.store.models import (
     Prospect,
     StopCause,
     stored_reason,
-)
-
-# A cancellation caused by a pause, as the dispatcher and the planner word it (see `_revive`).
-PAUSE_CANCELLATIONS = frozenset(
-    {enrollment_not_active(EnrollmentStatus.PAUSED.value), ACCOUNT_IS_PAUSED}
 )
 
 
@@ -386,7 +381,7 @@ def _revive(session: Session, enrollment: Enrollment, now: datetime) -> int | No
     if (
         latest is None
         or latest.status != OutboundStatus.CANCELLED
-        or latest.error not in PAUSE_CANCELLATIONS
+        or latest.cancel_cause not in PAUSE_CANCELLATIONS
         or latest.scheduled_at is None
         or latest.scheduled_at >= now
     ):
@@ -394,6 +389,7 @@ def _revive(session: Session, enrollment: Enrollment, now: datetime) -> int | No
     # A retry goes back as planned: its re-slotted time starts a fresh retry deadline.
     latest.status = OutboundStatus.PLANNED
     latest.error = None
+    latest.cancel_cause = None
     latest.next_attempt_at = None
     latest.claimed_by = None
     latest.claimed_at = None
@@ -422,7 +418,11 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
     session.execute(
         sa.update(OutboundMessage)
         .where(col(OutboundMessage.id).in_(waiting), col(OutboundMessage.status).in_(DUE))
-        .values(status=OutboundStatus.CANCELLED, error=stored_reason(reason))
+        .values(
+            status=OutboundStatus.CANCELLED,
+            error=stored_reason(reason),
+            cancel_cause=CancelCause.ACCOUNT_RULED_OUT,
+        )
     )
     return [
         i

@@ -21,18 +21,31 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.store.events import EventKind
-from engine.store.models import Account, Enrollment, EnrollmentStatus, Event, Prospect, StopCause
+from engine.store.models import (
+    Account,
+    CancelCause,
+    Cancellation,
+    Enrollment,
+    EnrollmentStatus,
+    Event,
+    Prospect,
+    StopCause,
+)
 
 log = logging.getLogger(__name__)
 
-# Why a waiting message was cancelled because its account was paused (the dispatcher's last-moment
+# A waiting message cancelled because its account was paused (the dispatcher's last-moment
 # check): resuming the account puts these back, with those of `enrollment_not_active("paused")`.
-ACCOUNT_IS_PAUSED = "account is paused"
+ACCOUNT_IS_PAUSED = Cancellation(CancelCause.ACCOUNT_PAUSED, "account is paused")
 
 
-def enrollment_not_active(status: str) -> str:
-    """Why a waiting message was cancelled because its enrollment is no longer active."""
-    return f"enrollment is {status}"
+def enrollment_not_active(status: str | None) -> Cancellation:
+    """Why a waiting message is cancelled because its enrollment is gone or no longer active."""
+    if status is None:
+        return Cancellation(CancelCause.ENROLLMENT_GONE, "enrollment is gone")
+    if status == EnrollmentStatus.PAUSED:
+        return Cancellation(CancelCause.ENROLLMENT_PAUSED, f"enrollment is {status}")
+    return Cancellation(CancelCause.ENROLLMENT_ENDED, f"enrollment is {status}")
 
 
 def account_pause_reason(cause: str) -> str:

@@ -206,13 +206,15 @@ class Planner:
         enrollment = session.get(Enrollment, row.enrollment_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
             # The dispatcher would cancel it at the last moment anyway: do it now, with the reason.
-            reason = (
-                enrollment_not_active(enrollment.status) if enrollment else "enrollment is gone"
-            )
-            cancel = {"status": OutboundStatus.CANCELLED, "error": reason}
+            why = enrollment_not_active(enrollment.status if enrollment else None)
+            cancel = {
+                "status": OutboundStatus.CANCELLED,
+                "error": why.reason,
+                "cancel_cause": why.cause,
+            }
             if not _update_waiting(session, outbound_id, now, cancel):
                 return "skipped"
-            self._event(session, row, now, EventKind.SEND_CANCELLED, {"reason": reason})
+            self._event(session, row, now, EventKind.SEND_CANCELLED, {"reason": why.reason})
             return "cancelled"
         cadence = self._cadence(session, enrollment)
         prospect = session.get(Prospect, row.prospect_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
@@ -160,6 +160,33 @@ class PauseCause(StrEnum):
     SMTP_REFUSED = "smtp-refused"  # the SMTP server refused the credentials or the TLS
     IMAP_REFUSED = "imap-refused"  # the IMAP server did: polling waits too
     BLOCK_RATE = "block-rate"  # too many of its messages came back blocked
+
+
+class CancelCause(StrEnum):
+    """Why a waiting message was cancelled; `OutboundMessage.error` beside it is for people.
+
+    Resuming an account brings back exactly the messages its pause cancelled (the two pauses).
+    """
+
+    ENROLLMENT_GONE = "enrollment-gone"
+    ENROLLMENT_PAUSED = "enrollment-paused"
+    ENROLLMENT_ENDED = "enrollment-ended"  # stopped or completed
+    ADDRESS_INVALID = "address-invalid"
+    SUPPRESSED = "suppressed"
+    ACCOUNT_PAUSED = "account-paused"
+    ACCOUNT_RULED_OUT = "account-ruled-out"  # set by hand to a status never mailed
+    REPLIED = "replied"  # the prospect replied or bounced since the message was planned
+
+
+# The cancellations a pause made, undone when it ends.
+PAUSE_CANCELLATIONS = frozenset({CancelCause.ENROLLMENT_PAUSED, CancelCause.ACCOUNT_PAUSED})
+
+
+class Cancellation(NamedTuple):
+    """Why a waiting message must not go: the code, and the words for people."""
+
+    cause: CancelCause
+    reason: str
 
 
 class OutboundStatus(StrEnum):
@@ -387,6 +414,7 @@ class OutboundMessage(SQLModel, table=True):
     sent_at: datetime | None = _utc_column(index=True)
     smtp_response: str | None = None
     error: str | None = None
+    cancel_cause: CancelCause | None = _cause(CancelCause)
     created_at: datetime | None = _utc_column()
 
 

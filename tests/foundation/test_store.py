@@ -153,3 +153,46 @@ def test_stop_and_pause_causes_are_filled_from_the_old_text(tmp_path: Path) -> N
     engine.dispose()
     assert [causes[n] for n in range(1, len(old) + 1)] == [cause for _, cause in old.values()]
     assert pauses == {"imap": "imap-refused", "smtp": "smtp-refused", "hand": None}
+
+
+def test_cancel_causes_are_filled_from_the_old_error_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'spear.db'}"
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    old = {
+        "enrollment is paused": "enrollment-paused",
+        "account is paused": "account-paused",
+        "enrollment is stopped": "enrollment-ended",
+        "suppressed: unsubscribed (reply)": "suppressed",
+        "account is not-fit: competitor": "account-ruled-out",
+        "something else": None,
+    }
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "INSERT INTO prospect (id, email, first_name, last_name, custom, role_address,"
+                " disposable, email_status, soft_bounces)"
+                " VALUES (1, 'a@acme.example', '', '', '{}', 0, 0, 'unknown', 0)"
+            )
+        )
+        db.execute(
+            sa.text(
+                "INSERT INTO enrollment (id, prospect_id, cadence, cadence_version, status,"
+                " variant_seed, steps_sent) VALUES (1, 1, 'intro', 'v1', 'active', 0, 0)"
+            )
+        )
+        for n, error in enumerate(old, start=1):
+            db.execute(
+                sa.text(
+                    "INSERT INTO outbound_message (id, enrollment_id, prospect_id, step_id,"
+                    " mailbox, message_id, to_address, subject, raw, status, scheduled_at,"
+                    " attempts, error) VALUES (:id, 1, 1, :step, 'm', :mid, 'a@acme.example',"
+                    " 's', x'00', 'cancelled', '2026-01-01 00:00:00', 0, :error)"
+                ),
+                {"id": n, "step": f"s{n}", "mid": f"<{n}@spear.example>", "error": error},
+            )
+    upgrade(url)
+    with engine.connect() as db:
+        causes = dict(db.execute(sa.text("SELECT id, cancel_cause FROM outbound_message")).all())
+    engine.dispose()
+    assert [causes[n] for n in range(1, len(old) + 1)] == list(old.values())

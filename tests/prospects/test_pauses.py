@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -13,10 +13,13 @@ from engine.prospects.pauses import pause_account
 from engine.replies.polling import paused_for_imap
 from engine.store.models import (
     Account,
+    CancelCause,
     EmailStatus,
     Enrollment,
     EnrollmentStatus,
     MailboxState,
+    OutboundMessage,
+    OutboundStatus,
     PauseCause,
     Prospect,
     StopCause,
@@ -63,6 +66,46 @@ def test_resuming_an_account_revives_by_cause_not_by_wording(db_engine: Engine) 
         assert sorted(resumed.enrollments) == sorted([people["ann"].id or 0, people["bea"].id or 0])
         assert (dee.status, dee.stop_cause) == (EnrollmentStatus.PAUSED, StopCause.PLAN_FAILED)
         assert (people["ann"].stop_cause, people["ann"].stop_reason) == (None, None)
+
+
+def test_resuming_an_account_brings_back_the_rows_its_pause_cancelled_by_code(
+    db_engine: Engine,
+) -> None:
+    with Session(db_engine) as session:
+        people = seed(session, "ann", "bea")
+        session.flush()
+        ann = session.get(Prospect, people["ann"].prospect_id)
+        assert ann is not None and ann.account_id is not None
+        pause_account(session, ann.account_id, None, NOW, reason="AE on it")
+        rows = {}
+        for name, cause, error in (
+            ("ann", CancelCause.ACCOUNT_PAUSED, "cancelled at the last moment"),
+            ("bea", CancelCause.SUPPRESSED, "account is paused"),  # words alike, not a pause
+        ):
+            enrollment = people[name]
+            row = OutboundMessage(
+                enrollment_id=enrollment.id or 0,
+                prospect_id=enrollment.prospect_id,
+                step_id="first",
+                mailbox="alex",
+                message_id=f"<{name}@spear.example>",
+                to_address=f"{name}@acme.example",
+                subject="s",
+                raw=b"x",
+                status=OutboundStatus.CANCELLED,
+                scheduled_at=NOW - timedelta(hours=1),
+                error=error,
+                cancel_cause=cause,
+            )
+            session.add(row)
+            rows[name] = row
+        session.flush()
+        account = session.get(Account, ann.account_id)
+        assert account is not None
+        resumed = resume_account(session, account, NOW)
+        assert resumed.revived == [rows["ann"].id]
+        assert (rows["ann"].status, rows["ann"].cancel_cause) == (OutboundStatus.PLANNED, None)
+        assert rows["bea"].status is OutboundStatus.CANCELLED
 
 
 def test_the_imap_pause_is_known_by_its_cause(db_engine: Engine) -> None:

@@ -15,7 +15,7 @@ from engine.prospects.pauses import ACCOUNT_IS_PAUSED, enrollment_not_active
 from engine.prospects.suppression import suppression_reasons_normalised
 from engine.sending.dispatcher.claiming import Claimed
 from engine.sending.dispatcher.statements import FACTS, LAST_SUPPRESSION
-from engine.store.models import EmailStatus, EnrollmentStatus
+from engine.store.models import CancelCause, Cancellation, EmailStatus, EnrollmentStatus
 
 
 class SuppressionView:
@@ -43,7 +43,9 @@ class SuppressionView:
         return self.listed(email)
 
 
-def reason_not_to_send(db: Connection, row: Claimed, suppressed: SuppressionView) -> str | None:
+def reason_not_to_send(
+    db: Connection, row: Claimed, suppressed: SuppressionView
+) -> Cancellation | None:
     """Why this row must not go out now, or None. Runs inside the `sending` transaction."""
     facts = db.execute(
         FACTS,
@@ -54,17 +56,20 @@ def reason_not_to_send(db: Connection, row: Claimed, suppressed: SuppressionView
         },
     ).one_or_none()
     if facts is None:
-        return "enrollment no longer exists"
+        return enrollment_not_active(None)
     if facts.status != EnrollmentStatus.ACTIVE.value:
         return enrollment_not_active(facts.status)
     if facts.email_status == EmailStatus.INVALID.value:
-        return "address is invalid (bounced)"
+        return Cancellation(CancelCause.ADDRESS_INVALID, "address is invalid (bounced)")
     reason = suppressed.reason(db, facts.email, facts.last_suppression)
     if reason is not None:
-        return f"suppressed: {reason}"
+        return Cancellation(CancelCause.SUPPRESSED, f"suppressed: {reason}")
     # A referral is exempt: the account paused because someone there pointed us to this person.
     if facts.paused and facts.referrer_id is None:
         return ACCOUNT_IS_PAUSED
     if facts.reply_id is not None:
-        return f"prospect replied or bounced since planning (inbound {facts.reply_id})"
+        return Cancellation(
+            CancelCause.REPLIED,
+            f"prospect replied or bounced since planning (inbound {facts.reply_id})",
+        )
     return None

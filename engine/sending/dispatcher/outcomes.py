@@ -162,15 +162,18 @@ class Batch:
             listed = suppressed.listed(row.to_address)
             if listed is None and db.execute(MARK_SENDING_IF_CLEAR, params).rowcount == 1:
                 return True
-            reason = reason_not_to_send(db, row, suppressed)
-            if reason is not None:
+            cancel = reason_not_to_send(db, row, suppressed)
+            if cancel is not None:
                 db.execute(
                     ours(row.id, self.worker_id).values(
-                        status=OutboundStatus.CANCELLED.value, error=reason
+                        status=OutboundStatus.CANCELLED.value,
+                        error=cancel.reason,
+                        cancel_cause=cancel.cause.value,
                     )
                 )
-                insert_events(db, now, EventKind.SEND_CANCELLED, [_event_ids(row, reason=reason)])
-                log.info("outbox row %d cancelled before sending: %s", row.id, reason)
+                ids = _event_ids(row, reason=cancel.reason)
+                insert_events(db, now, EventKind.SEND_CANCELLED, [ids])
+                log.info("outbox row %d cancelled before sending: %s", row.id, cancel.reason)
                 self.stats.cancelled += 1
                 return False
             taken = db.execute(MARK_SENDING, params).rowcount
