@@ -430,7 +430,7 @@ def _cancel_waiting(session: Session, account: Account, reason: str) -> list[int
             select(OutboundMessage.id).where(
                 col(OutboundMessage.id).in_(waiting),
                 OutboundMessage.status == OutboundStatus.CANCELLED,
-                OutboundMessage.error == stored_reason(reason),
+                OutboundMessage.cancel_cause == CancelCause.ACCOUNT_RULED_OUT,
             )
         ).all()
         if i is not None
