@@ -10,9 +10,9 @@ one it cannot render) stays paused. A resumed enrollment is not lost and does no
 - an enrollment whose contact state now says no (they replied, unsubscribed or bounced during
   the pause: `engine.prospects.contact_state`) is stopped instead;
 - a step that was already planned and was cancelled during the pause (its cancel cause is
-  `enrollment-paused` or `account-paused`) is put back in the outbox as a missed row, which the planner re-slots
-  likewise, keeping its Message-ID; it was never sent, since only rows not yet `sending` are
-  cancelled.
+  `enrollment-paused` or `account-paused`) is put back in the outbox as a missed row, which the
+  planner re-slots likewise, keeping its Message-ID; it was never sent, since only rows not yet
+  `sending` are cancelled.
 
 A status set by hand is final until changed again: customer, not-fit, duplicate and dead accounts
 are never enrolled (`NEVER_ENROLL`), so setting one of them also stops the enrollments still open

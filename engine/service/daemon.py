@@ -203,6 +203,11 @@ class Daemon:
             await job.run()
             return True
         except asyncio.CancelledError:
+            if self.stopping.is_set():
+                # Our own shutdown cut it short after the grace period (`_finish` said so): not
+                # a failure for APScheduler to report with a traceback.
+                log.info("job %s stopped at shutdown", job.name)
+                return False
             raise
         except Exception:
             log.exception("job %s failed; it runs again at its next turn", job.name)

@@ -273,3 +273,24 @@ def test_sighup_waits_for_the_send_under_way_and_never_moves_the_database(
         assert wait_for(lambda: any("`database:` changed" in line for line in lines), 30), lines
     assert sorted(status for _, _, status, _ in outbox(workdir)) == ["sent", "sent"]
     assert not (workdir / "other.db").exists()
+
+
+async def test_a_job_cut_short_at_shutdown_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """A pass still running when the grace period ends is cancelled quietly, not as a failure."""
+    started = asyncio.Event()
+
+    async def slow_plan() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    async def runtime() -> Runtime:
+        return Runtime(jobs=[Job("plan", 60, slow_plan)])
+
+    daemon = Daemon(runtime, shutdown_grace=0.2)
+    running = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(started.wait(), 10)
+    with caplog.at_level("INFO"):
+        daemon.request_stop()
+        await asyncio.wait_for(running, 10)
+    assert "job plan stopped at shutdown" in caplog.text
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
