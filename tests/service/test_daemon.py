@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from engine.harness.ports import free_port
 from engine.service.daemon import Daemon, Job, Runtime
 from engine.store.db import make_engine
+
+from .conftest import smtp_sink
 
 # Tuesday 24 November 2026, 07:30 in New York: inside the play's morning window.
 IN_WINDOW = "2026-11-24T12:30:00"
@@ -50,13 +50,8 @@ class SlowSink:
 @pytest.fixture
 def sink() -> Iterator[tuple[SlowSink, int]]:
     handler = SlowSink(delay=2.0)
-    port = free_port()  # aiosmtpd's Controller cannot start on port 0
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_sink(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def spear(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:

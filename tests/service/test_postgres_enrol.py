@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from engine.harness.ports import free_port
 from engine.store.db import make_engine
+
+from .conftest import smtp_sink
 
 pytestmark = pytest.mark.postgres
 
@@ -40,13 +40,8 @@ class Sink:
 @pytest.fixture
 def sink() -> Iterator[tuple[Sink, int]]:
     handler = Sink()
-    port = free_port()  # aiosmtpd's Controller cannot start on port 0
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_sink(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def spear(workdir: Path, *args: str) -> str:

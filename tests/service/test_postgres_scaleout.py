@@ -23,16 +23,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import Session as DbSession
 
 from engine.config import MailboxConfig
-from engine.harness.ports import free_port
 from engine.sending.compose import Sender, compose, message_bytes, new_message_id
 from engine.service.runtime import mailbox_lease
 from engine.store.db import make_engine, upgrade
 from engine.store.models import Account, Enrollment, OutboundMessage, Prospect
+
+from .conftest import smtp_sink
 
 pytestmark = pytest.mark.postgres
 
@@ -66,13 +66,8 @@ class CountingSink:
 @pytest.fixture
 def sink() -> Iterator[tuple[CountingSink, int]]:
     handler = CountingSink()
-    port = free_port()  # aiosmtpd's Controller cannot start on port 0
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_sink(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def seed_due_outbox(url: str, count: int) -> None:
