@@ -587,6 +587,7 @@ def config_secrets(config: Config) -> dict[str, Secret]:
     one_click = config.unsubscribe.one_click
     secrets["unsubscribe.one_click.secret"] = one_click.secret if one_click else None
     secrets["pipeline.acknowledge_secret"] = config.pipeline.acknowledge_secret
+    secrets["web.password"] = config.web.password if config.web else None
     return {key: secret for key, secret in secrets.items() if secret is not None}
 
 

@@ -141,11 +141,14 @@ def test_config_secrets_are_collected(tmp_path: Path, monkeypatch: pytest.Monkey
                 }
             ],
             "webhooks": [{"url": "http://127.0.0.1/hook", "secret": {"file": "hook.secret"}}],
+            "web": {"password": "${SPEAR_TEST_WEB_PASSWORD}"},
         },
         tmp_path / "spear.yaml",
     )
+    monkeypatch.setenv("SPEAR_TEST_WEB_PASSWORD", "web-pass-789")
     secrets = list(config_secrets(config).values())
-    assert sorted(s.value for s in secrets) == ["hook-secret-456", "smtp-pass-123"]
+    assert sorted(s.value for s in secrets) == ["hook-secret-456", "smtp-pass-123", "web-pass-789"]
     for secret in secrets:
         register_secret(secret)
     assert redact("pw smtp-pass-123 and hook-secret-456") == f"pw {MASK} and {MASK}"
+    assert redact("web-pass-789") == MASK
