@@ -298,13 +298,16 @@ class Batch:
                 )
             )
             with Session(bind=db) as session:
-                lifecycle.pause_mailbox(session, mailbox, PauseCause.SMTP_REFUSED, reason, now)
-            insert_events(
-                db,
-                now,
-                EventKind.MAILBOX_PAUSED,
-                [{"data": {"mailbox": mailbox, "reason": reason}}],
-            )
+                paused = lifecycle.pause_mailbox(
+                    session, mailbox, PauseCause.SMTP_REFUSED, reason, now
+                )
+            if paused:  # already paused (another batch, a person): the first pause stands
+                insert_events(
+                    db,
+                    now,
+                    EventKind.MAILBOX_PAUSED,
+                    [{"data": {"mailbox": mailbox, "reason": reason}}],
+                )
         self.stats.released += 1
         log.error(
             "mailbox %s paused: %s; %s, then run: spear mailbox resume %s",
