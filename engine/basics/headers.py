@@ -26,7 +26,7 @@ MAX_DISPLAY_NAME = 80  # characters: a long name is junk or an attack, and folds
 MAX_SUBJECT = 200  # characters
 _DECODING_ROUNDS = 3  # an encoded word inside an encoded word inside ... is neutralised after
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 _SPACES = re.compile(r"\s{2,}")
 ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
 _FIELD_NAME = re.compile(rb"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII but the colon
@@ -89,7 +89,7 @@ def plain_header_text(value: str, limit: int | None = None) -> str:
         if not has_encoded_word(text):
             break
         text = _decode_encoded_words(text)
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+    text = _SPACES.sub(" ", CONTROL.sub(" ", text)).strip()
     text = ENCODED_WORD.sub(lambda word: word.group(0).replace("=?", "=\u200b?"), text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

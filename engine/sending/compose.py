@@ -22,6 +22,7 @@ from email.utils import format_datetime
 from urllib.parse import quote
 
 from engine.basics.headers import (
+    CONTROL,
     MAX_DISPLAY_NAME,
     MAX_SUBJECT,
     check_message,
@@ -38,7 +39,6 @@ from engine.unsubscribe.requests import UNSUBSCRIBE_SUBJECT
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=78, raise_on_defect=True)
 UTF8_POLICY = MESSAGE_POLICY.clone(utf8=True)
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|回复|答复)\s*[:：]\s*", re.IGNORECASE)
 
 
@@ -149,7 +149,7 @@ _NAME_SYNTAX = re.compile(r'[<>()\[\]:;@,"\\]')
 
 def _address(name: str, address: str) -> str:
     address = address.strip()
-    if _CONTROL.search(address) or " " in address or has_encoded_word(address):
+    if CONTROL.search(address) or " " in address or has_encoded_word(address):
         raise ComposeError(f"not a usable email address: {address!r}")
     username, at, domain = address.rpartition("@")
     if not at or not username or not domain:
