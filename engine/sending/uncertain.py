@@ -113,10 +113,7 @@ def settle(
     elif requeued_before:
         row.status = OutboundStatus.FAILED
         row.error = "settled as not sent twice: given up"
-        if enrollment is not None and enrollment.status in (
-            EnrollmentStatus.ACTIVE,
-            EnrollmentStatus.PAUSED,
-        ):
+        if enrollment is not None:  # stop_enrollment leaves one that is not open alone
             why = f"step {row.step_id} could not be delivered"
             stop_enrollment(enrollment, StopCause.UNDELIVERABLE, why, now, Direct(session))
         data["given_up"] = True

@@ -234,8 +234,7 @@ def _key_of(row: SQLModel) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return a == b  # both aware: the columns read back UTC-aware
+    # Datetimes compare as they are: the columns read them back aware UTC.
     return bool(a == b)
 
 

@@ -265,7 +265,7 @@ TEMPLATES = {
 
 
 def cadence() -> Cadence:
-    return parse_cadence(CADENCE.replace("\\\\n", "\\n"), "test-ask.yaml", TEMPLATES.get)
+    return parse_cadence(CADENCE, "test-ask.yaml", TEMPLATES.get)
 
 
 def two_mailboxes(port: int, daily_cap: int = 50) -> Config:
