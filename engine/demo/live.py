@@ -177,18 +177,19 @@ def _count(db: sa.Connection, sql: str) -> int:
 
 def _summarise(engine: Engine, world: World, start: datetime, echo: Callable[[str], None]) -> None:
     config = world.config()
+    now = world.clock.now()  # simulated time, days ahead of the wall clock
     with Session(engine) as session:
         report = load_report(
             session,
             since=start.date(),
-            until=world.clock.now().date(),  # the days the run simulated, not a fixed month
+            until=now.date(),  # the days the run simulated, not a fixed month
             by=("cadence", "step"),
             deal_size=config.deal_size,
         )
         deals = pipeline.build_pipeline(pipeline.deals(session, config), config.pipeline.win_rates)
-        first, last = period_bounds(start.date(), (start + timedelta(days=30)).date())
+        first, last = period_bounds(start.date(), now.date())  # the same days as the funnel
         waits = pipeline.lead_waits(session, first, last)
-    speed = pipeline.speed_to_lead(waits, config.pipeline.speed_to_lead_hours, SystemClock().now())
+    speed = pipeline.speed_to_lead(waits, config.pipeline.speed_to_lead_hours, now)
     echo(render_table(report))
     echo("")
     echo(pipeline.render_table(deals, speed))
