@@ -115,8 +115,6 @@ class ReplySettings:
 
     threshold: float = DEFAULT_THRESHOLD
     replies: Replies = field(default_factory=Replies)
-    account_executive: str | None = None
-    hand_off_mailbox: str | None = None
     webhooks: Sequence[Webhook] = ()
     cadences: Mapping[str, Cadence] = field(default_factory=dict)
     # A separate List-Unsubscribe mailto address (None: each sending mailbox's own).
@@ -126,19 +124,11 @@ class ReplySettings:
     # Pinned cadences rebuilt from the database, by (name, version): parsing is not free.
     _pinned: dict[tuple[str, str], Cadence | None] = field(default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.account_executive and not self.hand_off.executives:
-            self.hand_off = self.hand_off.model_copy(
-                update={"account_executive": self.account_executive}
-            )
-
     @classmethod
     def from_config(cls, config: Config, cadences: Mapping[str, Cadence]) -> ReplySettings:
         return cls(
             threshold=config.review_threshold,
             replies=config.replies,
-            account_executive=config.hand_off.account_executive,
-            hand_off_mailbox=config.hand_off.from_mailbox,
             webhooks=tuple(config.webhooks),
             cadences=cadences,
             unsubscribe_address=config.unsubscribe.mailto,
@@ -657,7 +647,7 @@ class _Run:
         )
         if executive is None:
             return  # the plan has a person look
-        mailbox = self.settings.hand_off_mailbox or self.inbound.mailbox
+        mailbox = self.settings.hand_off.from_mailbox or self.inbound.mailbox
         data = handoff_email_data(
             prospect, account, executive, mailbox, self.classification.reply_text
         )

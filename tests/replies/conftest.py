@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from engine.cadences import Cadence, parse_cadence
 from engine.clock import FixedClock, SystemClock
-from engine.config import ImapSettings, Replies, Secret, TlsMode
+from engine.config import HandOff, ImapSettings, Replies, Secret, TlsMode
 from engine.harness import Harness
 from engine.harness.ports import free_port
 from engine.replies import ReplySettings
@@ -161,7 +161,7 @@ def reply_settings(**overrides: Any) -> ReplySettings:
     cadences = {c.name: c for c in map(make_cadence, (OUTREACH_YAML, REFERRED_YAML, NURTURE_YAML))}
     values: dict[str, Any] = {
         "replies": Replies(soft_bounce_limit=2, soft_bounce_window_days=30),
-        "account_executive": "ae@example-sender.com",
+        "hand_off": HandOff(account_executive="ae@example-sender.com"),
         "cadences": cadences,
     }
     values.update(overrides)

@@ -48,7 +48,9 @@ async def harness(mail_harness_factory: HarnessFactory) -> Harness:
 
 @pytest.fixture
 def world(db_engine: Engine, clock: FixedClock) -> World:
-    return build_world(db_engine, clock, reply_settings(account_executive=EXECUTIVE))
+    return build_world(
+        db_engine, clock, reply_settings(hand_off=HandOff(account_executive=EXECUTIVE))
+    )
 
 
 async def receive(world: World, raw: bytes) -> InboundMessage:
