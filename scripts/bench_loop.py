@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from engine.config import load_config
 from engine.demo.prospects import as_csv, fictional_prospects
 from engine.demo.world import import_and_enrol
 from engine.harness.mailstore import MailStore
+from engine.harness.ports import free_port
 from engine.service.daemon import Daemon
 from engine.service.runtime import RuntimeOptions, build_runtime
 from engine.shipped import copy_files, starter_files
@@ -90,7 +90,7 @@ async def bench(
     workdir: Path, mailboxes: int, replies: int, prospects: int, max_seconds: float
 ) -> None:
     names = [f"rep{n:02d}" for n in range(mailboxes)]
-    smtp_port, imap_port = _free_port(), _free_port()
+    smtp_port, imap_port = free_port(), free_port()
     harness = _start_harness(workdir / "mail", names, smtp_port, imap_port)
     try:
         await _wait_listening(imap_port)
@@ -272,12 +272,6 @@ async def _wait_listening(port: int, timeout: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"the harness did not listen on port {port}") from None
             await asyncio.sleep(0.1)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

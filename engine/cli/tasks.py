@@ -17,7 +17,7 @@ from engine.basics.outcomes import (
 from engine.cli.context import AppContext, pass_app
 from engine.cli.output import chosen_format, format_option
 from engine.clock import SystemClock
-from engine.display import OutputFormat, records_text
+from engine.display import OutputFormat, plural, records_text
 from engine.errors import NotFoundError
 from engine.tasks.listing import TaskLine, due_tasks, end_of_day, task_line
 
@@ -62,7 +62,7 @@ def tasks(
         return
     for line in lines:
         click.echo(_describe(line, zone))
-    click.echo(f"{len(lines)} task{'' if len(lines) == 1 else 's'}", err=True)
+    click.echo(plural(len(lines), "task"), err=True)
 
 
 @click.group("task")

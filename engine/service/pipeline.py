@@ -170,9 +170,11 @@ def lead_waits(session: Session, start: datetime, end: datetime) -> list[LeadWai
         .where(col(Event.at) >= start, col(Event.at) < end)
         .order_by(col(Event.at))
     ).all()
+    # Only an action at or after a hand-off in the period counts: none before `start` can.
     actions = session.exec(
         select(Event)
         .where(col(Event.kind).in_(FIRST_ACTIONS), col(Event.undone_at).is_(None))
+        .where(col(Event.at) >= start)
         .order_by(col(Event.at))
     ).all()
     domains = dict(session.exec(select(Account.id, Account.domain)).all())
